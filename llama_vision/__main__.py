@@ -1,0 +1,3 @@
+from llama_vision.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,155 @@
+"""Settings from the environment (prefix LLAMA_VISION_) and an optional .env file.
+
+`load_settings()` is the one way in: a bad value raises `ConfigError` with one line naming the
+variable, the value and what is allowed. The library never calls `load_dotenv`; entry points
+(app.py, the CLI) pass `env_file` explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from llama_vision.errors import ConfigError
+
+ENV_PREFIX = "LLAMA_VISION_"
+EngineName = Literal["auto", "llama", "openai", "ocr"]
+Quantization = Literal["none", "8bit", "4bit"]
+DType = Literal["auto", "bfloat16", "float16", "float32"]
+PromptStyle = Literal["key_value", "json", "field_specific"]
+
+_DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+_MEMORY_ENTRY = re.compile(r"^(\d+|cpu|mps)\s*:\s*\d+(\.\d+)?\s*(GiB|MiB|GB|MB|KiB|KB)$", re.I)
+_AUTH_ENTRY = re.compile(r"^[^:,\s]+:[^,]+$")
+
+
+class Settings(BaseSettings):
+    """Every setting of ARCHITECTURE.md §2; `.env.example` documents each with its default."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", validate_default=True)
+
+    engine: EngineName = Field("auto", description="auto: llama if MODEL_PATH holds a model, else openai if API_BASE is set, else ocr")
+    model_path: str = Field("", description="Local folder of a Mllama checkpoint (never downloaded)")
+    quantization: Quantization = Field("none", description="Weight quantization for the llama engine")
+    device: str = Field("auto", description="auto, cpu, cuda, cuda:N or mps")
+    dtype: DType = Field("auto", description="bf16 where supported, fp16 on pre-Ampere GPUs, fp32 on CPU")
+    max_memory: str = Field("", description="Per-device caps for device_map, e.g. 0:15GiB,cpu:30GiB")
+    api_base: str = Field("", description="OpenAI-compatible server URL(s), comma separated")
+    api_model: str = Field("llama3.2-vision", description="Model name on the server")
+    api_key: SecretStr = Field(SecretStr(""), description="API key for the server (never shown)")
+    api_concurrency: int = Field(4, ge=1, le=256, description="Requests in flight to remote engines")
+    api_timeout: float = Field(120.0, gt=0, description="Seconds before a remote request times out")
+    api_retries: int = Field(3, ge=0, le=20, description="Retries on connection errors, 429 and 5xx")
+    max_new_tokens: int = Field(512, ge=1, le=8192, description="Generation cap")
+    host: str = Field("127.0.0.1", description="Where the app listens")
+    port: int = Field(7860, ge=1, le=65535, description="Port the app listens on")
+    auth: SecretStr = Field(SecretStr(""), description="user:password pairs, comma separated")
+    share: bool = Field(False, description="Create a public Gradio share link")
+    max_file_mb: float = Field(20.0, gt=0, le=2048, description="Upload and input size cap in MB")
+    max_pages: int = Field(20, ge=1, le=500, description="PDF page cap")
+    max_image_side: int = Field(2240, ge=560, le=8192, description="Longest image side handed to the model")
+    ocr_max_side: int = Field(1600, ge=320, le=8192, description="Longest image side handed to OCR")
+    batch_dir: str = Field("", description="Folder the app may read batches from (empty: uploads only)")
+    queue_size: int = Field(16, ge=1, le=1000, description="Waiting requests per model queue before 'busy'")
+    trust_remote_code: bool = Field(False, description="Only for custom checkpoints; Mllama never needs it")
+    compile: bool = Field(False, description="CUDA only: static KV cache + torch.compile")
+
+    @field_validator("device")
+    @classmethod
+    def _check_device(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not _DEVICE_PATTERN.match(value):
+            raise ValueError("use auto, cpu, cuda, cuda:N or mps")
+        return value
+
+    @field_validator("max_memory")
+    @classmethod
+    def _check_max_memory(cls, value: str) -> str:
+        value = value.strip()
+        if value and not all(_MEMORY_ENTRY.match(part.strip()) for part in value.split(",")):
+            raise ValueError("use DEVICE:SIZE pairs such as 0:15GiB,1:15GiB,cpu:30GiB")
+        return value
+
+    @field_validator("auth")
+    @classmethod
+    def _check_auth(cls, value: SecretStr) -> SecretStr:
+        raw = value.get_secret_value().strip()
+        if raw and not all(_AUTH_ENTRY.match(part.strip()) for part in raw.split(",")):
+            raise ValueError("use user:password pairs, comma separated")
+        return value
+
+    @field_validator("api_base")
+    @classmethod
+    def _check_api_base(cls, value: str) -> str:
+        urls = [u.strip() for u in value.split(",") if u.strip()]
+        for url in urls:
+            if not re.match(r"^https?://", url):
+                raise ValueError("use http(s)://host:port/v1, comma separated for several servers")
+        return ",".join(urls)
+
+    # -- derived views -------------------------------------------------------------------
+    @property
+    def api_bases(self) -> list[str]:
+        return [u for u in self.api_base.split(",") if u]
+
+    @property
+    def auth_pairs(self) -> list[tuple[str, str]]:
+        raw = self.auth.get_secret_value().strip()
+        return [tuple(part.strip().split(":", 1)) for part in raw.split(",") if part.strip()]  # type: ignore[misc]
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    def model_folder_has_weights(self) -> bool:
+        folder = Path(self.model_path).expanduser() if self.model_path else None
+        return bool(folder and folder.is_dir() and (folder / "config.json").is_file())
+
+    def resolved_engine(self) -> str:
+        """The engine `auto` stands for, by ARCHITECTURE.md §2."""
+        if self.engine != "auto":
+            return self.engine
+        if self.model_folder_has_weights():
+            return "llama"
+        if self.api_bases:
+            return "openai"
+        return "ocr"
+
+    def max_memory_map(self) -> dict[int | str, str] | None:
+        """`0:15GiB,cpu:30GiB` -> {0: "15GiB", "cpu": "30GiB"} for from_pretrained."""
+        if not self.max_memory:
+            return None
+        result: dict[int | str, str] = {}
+        for part in self.max_memory.split(","):
+            key, size = (p.strip() for p in part.split(":", 1))
+            result[int(key) if key.isdigit() else key.lower()] = size.replace(" ", "")
+        return result
+
+
+def _one_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else ENV_PREFIX
+    value = first.get("input")
+    reason = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "literal_error":
+        reason = "allowed: " + reason.removeprefix("Input should be ").replace("'", "")
+    return f"{name}={value!r} is not allowed ({reason}). Fix it in the environment or .env."
+
+
+def load_settings(env_file: str | Path | None = None, **overrides: object) -> Settings:
+    """Build Settings from the environment (and `env_file` if given), with explicit overrides."""
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as error:
+        raise ConfigError(_one_line(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings for entry points; tests build their own with `load_settings`."""
+    return load_settings()

@@ -1,0 +1,36 @@
+"""The Result contract of ARCHITECTURE.md §2, shared by the CLI, the UI, batch and evaluation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+DocumentType = Literal["receipt", "tax_invoice", "fuel_receipt", "bank_statement", "other"]
+DOCUMENT_TYPES: tuple[str, ...] = ("receipt", "tax_invoice", "fuel_receipt", "bank_statement", "other")
+
+
+class Result(BaseModel):
+    file: str
+    engine: str
+    prompt: str
+    status: Literal["ok", "error"] = "ok"
+    error: str | None = None
+    document_type: str | None = None
+    fields: dict[str, Any] = Field(default_factory=dict)
+    compliance: dict[str, Any] | None = None
+    raw_output: str = ""
+    timings: dict[str, float] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+    pages: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+    @classmethod
+    def failed(cls, file: str, engine: str, prompt: str, error: BaseException | str) -> Result:
+        return cls(file=file, engine=engine, prompt=prompt, status="error", error=str(error))
