@@ -24,6 +24,7 @@ class Result(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
     pages: int | None = None
+    usage: dict[str, Any] = Field(default_factory=dict)  # prompt/generated tokens, tokens/s
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
