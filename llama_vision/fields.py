@@ -430,6 +430,15 @@ _ITEM_ALIASES: dict[str, str] = {
 }
 
 
+# Columns of a "|"-separated item by how many parts it has: "Coffee | 4.50" is a description and
+# the line amount; "Coffee | 2 | 9.00" adds the quantity; four parts are in ITEM_KEYS order.
+_ITEM_COLUMNS: dict[int, tuple[str, ...]] = {
+    1: ("description",),
+    2: ("description", "amount"),
+    3: ("description", "quantity", "amount"),
+}
+
+
 def _split_item_string(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"\s*\|\s*", text.strip().strip("|"))]
 
@@ -437,15 +446,16 @@ def _split_item_string(text: str) -> list[str]:
 def normalise_item(raw: Any) -> tuple[dict[str, Any] | None, list[str]]:
     """One line item -> {description, quantity, unit_price, amount} (None when it is empty).
 
-    Accepts a dict (with common synonyms for the keys), a list/tuple in ITEM_KEYS order, or a
-    "Coffee | 1 | 4.50 | 4.50" string.
+    Accepts a dict (with common synonyms for the keys), a list/tuple or a "|"-separated string:
+    four parts are description | quantity | unit price | amount, three are description |
+    quantity | amount, two are description | amount.
     """
     warnings: list[str] = []
     if isinstance(raw, str):
         parts = _split_item_string(raw)
         raw = parts if len(parts) > 1 else {"description": raw}
     if isinstance(raw, (list, tuple)):
-        raw = dict(zip(ITEM_KEYS, raw))
+        raw = dict(zip(_ITEM_COLUMNS.get(len(raw), ITEM_KEYS), raw))
     if not isinstance(raw, dict):
         return None, [f"item {raw!r} is not a line item; ignored"]
     item: dict[str, Any] = dict.fromkeys(ITEM_KEYS)

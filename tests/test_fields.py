@@ -341,3 +341,19 @@ def test_single_normalisers_never_raise(text: str) -> None:
         result = function(text)
         if result is not None and function is not normalise_bool:
             assert function(result) == result, (function.__name__, text, result)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Coffee | 4.50", {"description": "Coffee", "quantity": None, "unit_price": None, "amount": "4.50"}),
+        ("Coffee | 2 | 9.00", {"description": "Coffee", "quantity": "2", "unit_price": None, "amount": "9.00"}),
+        (["Tea", "1", "$3", "$3"], {"description": "Tea", "quantity": "1", "unit_price": "3.00", "amount": "3.00"}),
+        ({"Item": "Pie", "Qty": "x2", "Unit Price": "5", "Line Total": "10"},
+         {"description": "Pie", "quantity": "2", "unit_price": "5.00", "amount": "10.00"}),
+    ],
+)
+def test_normalise_item_shapes(raw: object, expected: dict) -> None:
+    item, warnings = F.normalise_item(raw)
+    assert item == expected
+    assert warnings == []
