@@ -1,0 +1,81 @@
+"""The Gradio app: four tabs over the package (no business logic here).
+
+`build_app(settings)` returns the Blocks; `launch_options(settings)` the keyword arguments for
+`launch()` that keep it safe (auth, upload cap, allowed paths, theme). `app.py` is the thin
+entry point. Importing this module imports gradio but never torch: engines load lazily.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from llama_vision.config import Settings
+    from llama_vision.engines.base import Engine
+    from llama_vision.ui.state import AppState
+
+__all__ = ["build_app", "launch_options", "queue_options"]
+
+TITLE = "llama_vision — receipts, tax invoices and ATO compliance"
+
+
+def build_app(settings: Settings, *, engine: Engine | None = None, state: AppState | None = None) -> gr.Blocks:
+    """Build the Blocks app around one shared engine (created here unless given)."""
+    import gradio as gr
+
+    from llama_vision.ui import tab_batch, tab_compare, tab_dashboard, tab_single
+    from llama_vision.ui.layout import header_html
+    from llama_vision.ui.state import AppState
+
+    state = state or AppState(settings, engine)
+    with gr.Blocks(title=TITLE, fill_width=False) as demo:
+        header = gr.HTML(header_html(state), elem_id="lv-header-box")
+        with gr.Tabs():
+            with gr.Tab("Single extraction", id="single", elem_id="tab-single"):
+                tab_single.build(state)
+            with gr.Tab("Prompt comparison", id="compare", elem_id="tab-compare"):
+                tab_compare.build(state)
+            with gr.Tab("Hardware & memory", id="dashboard", elem_id="tab-dashboard"):
+                tab_dashboard.build(state, header, demo)
+            with gr.Tab("Batch compliance", id="batch", elem_id="tab-batch"):
+                tab_batch.build(state)
+        demo.load(lambda: header_html(state), None, header, api_name="header", show_progress="hidden")
+    demo.queue(**queue_options(settings))
+    demo.app_state = state  # type: ignore[attr-defined]  # for app.py (warm-up) and tests
+    return demo
+
+
+def queue_options(settings: Settings) -> dict[str, Any]:
+    """Bounded queue: beyond `queue_size` waiting requests users get Gradio's "queue is full"."""
+    return {"max_size": settings.queue_size, "default_concurrency_limit": 4}
+
+
+def allowed_paths(settings: Settings) -> list[str]:
+    """Only the bundled samples and the batch folder may be served from disk."""
+    from llama_vision.ui.state import SAMPLES_DIR
+
+    paths = [str(SAMPLES_DIR)]
+    if settings.batch_dir:
+        paths.append(str(Path(settings.batch_dir).expanduser().resolve()))
+    return paths
+
+
+def launch_options(settings: Settings) -> dict[str, Any]:
+    from llama_vision.ui.layout import CSS, theme
+
+    return {
+        "server_name": settings.host,
+        "server_port": settings.port,
+        "share": settings.share,
+        "auth": list(settings.auth_pairs) or None,
+        "auth_message": "Sign in to llama_vision." if settings.auth_pairs else None,
+        "max_file_size": settings.max_file_bytes,
+        "allowed_paths": allowed_paths(settings),
+        "theme": theme(),
+        "css": CSS,
+        "footer_links": ["api", "settings"],
+        "show_error": True,
+    }

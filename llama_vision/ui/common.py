@@ -1,0 +1,117 @@
+"""Helpers several tabs share: running the pipeline with live tokens, documents, samples, files.
+
+Still no business logic: `run_streaming` only moves tokens from the pipeline's worker thread to a
+Gradio generator; the pipeline decides everything.
+"""
+
+from __future__ import annotations
+
+import queue
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llama_vision.ui.state import Sample, bundled_samples
+
+if TYPE_CHECKING:
+    from llama_vision.engines.base import Engine
+    from llama_vision.result import Result
+
+_DONE = object()
+STREAM_INTERVAL = 0.15  # seconds between UI refreshes while tokens arrive
+FILE_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".pdf"]
+
+
+def path_of(value: Any) -> str | None:
+    """A gr.File value (str path, dict from the API, or None) -> a local path."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        return value.get("path") or value.get("name")
+    if isinstance(value, (list, tuple)):
+        return path_of(value[0]) if value else None
+    return str(getattr(value, "name", value))
+
+
+def page_index(page: Any) -> int | None:
+    """The UI counts pages from 1; the pipeline from 0. None means every page."""
+    if page in (None, "", "all"):
+        return None
+    try:
+        return max(int(float(page)) - 1, 0)
+    except (TypeError, ValueError):
+        return None
+
+
+def run_streaming(engine: Engine, path: str, **kwargs: Any) -> Iterator[tuple[str, Result | None]]:
+    """Run pipeline.extract in a worker thread; yield (text so far, None) while tokens arrive,
+    then (full text, Result) once. Exceptions from the pipeline surface in the caller."""
+    from llama_vision import pipeline
+
+    tokens: queue.Queue[Any] = queue.Queue()
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = pipeline.extract(path, engine=engine, on_token=tokens.put, **kwargs)
+        except BaseException as error:  # handed to the UI thread, which raises it as gr.Error
+            outcome["error"] = error
+        finally:
+            tokens.put(_DONE)
+
+    threading.Thread(target=work, name="extract-stream", daemon=True).start()
+    text = ""
+    last = 0.0
+    while True:
+        try:
+            piece = tokens.get(timeout=STREAM_INTERVAL)
+        except queue.Empty:
+            continue
+        if piece is _DONE:
+            break
+        text += str(piece)
+        now = time.monotonic()
+        if now - last >= STREAM_INTERVAL:
+            last = now
+            yield text, None
+    if "error" in outcome:
+        raise outcome["error"]
+    result = outcome["result"]
+    yield (result.raw_output or text), result
+
+
+def sample_choices() -> list[str]:
+    return [s.label for s in bundled_samples()]
+
+
+def sample_by_label(label: str | None) -> Sample | None:
+    for sample in bundled_samples():
+        if sample.label == label:
+            return sample
+    return None
+
+
+def truth_for(path: str | None) -> Path | None:
+    """Ground truth for a bundled sample (same name + .json), found by file name."""
+    if not path:
+        return None
+    name = Path(path).name
+    for sample in bundled_samples():
+        if sample.path.name == name and sample.truth is not None:
+            return sample.truth
+    return None
+
+
+def output_dir() -> Path:
+    """A fresh folder in the system temp dir for files the user downloads (Gradio serves from there)."""
+    return Path(tempfile.mkdtemp(prefix="llama_vision_"))
+
+
+def write_result_json(result: Result) -> str:
+    stem = Path(result.file).stem or "result"
+    target = output_dir() / f"{stem}.result.json"
+    target.write_text(result.to_json(indent=2), encoding="utf-8")
+    return str(target)

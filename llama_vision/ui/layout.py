@@ -1,0 +1,160 @@
+"""Shared look and the bits every tab uses: theme, CSS, the engine header, error reporting.
+
+Readable on a laptop and on a projector: large text, generous spacing, colour that also carries a
+word (a badge says "Compliant", not only green).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import gradio as gr
+
+from llama_vision.errors import LlamaVisionError
+from llama_vision.ui.views import esc
+
+if TYPE_CHECKING:
+    from llama_vision.ui.state import AppState
+
+MODEL_QUEUE = "model"  # concurrency_id shared by every event that touches the engine
+F = TypeVar("F", bound=Callable[..., Any])
+
+CSS = """
+.gradio-container { max-width: 1400px !important; margin: auto; }
+.lv-header { display: flex; flex-wrap: wrap; gap: .6rem 1.2rem; align-items: center;
+  padding: .8rem 1.1rem; border-radius: 12px; background: var(--block-background-fill);
+  border: 1px solid var(--border-color-primary); }
+.lv-header h1 { font-size: 1.6rem; margin: 0 1rem 0 0; }
+.lv-fact { font-size: 1rem; } .lv-fact b { font-weight: 650; }
+.lv-note { flex-basis: 100%; margin: .2rem 0 0; padding: .6rem .8rem; border-radius: 8px;
+  background: #fff7e0; color: #5b4100; border: 1px solid #f0d48a; }
+.lv-note code { background: #fff; }
+.lv-badge { display: inline-block; padding: .35rem .9rem; border-radius: 999px; font-weight: 700;
+  font-size: 1.15rem; letter-spacing: .01em; }
+.lv-chip { display: inline-block; padding: .1rem .55rem; border-radius: 999px; font-weight: 600;
+  white-space: nowrap; }
+.lv-ok { background: #d6f5e3; color: #0b5d2a; border: 1px solid #86d4a6; }
+.lv-bad { background: #fde0e0; color: #8a1111; border: 1px solid #f19a9a; }
+.lv-warn { background: #fff1cc; color: #6b4a00; border: 1px solid #f0c85a; }
+.lv-neutral { background: #e8eef6; color: #2b3d55; border: 1px solid #b8c7da; }
+.lv-panel { padding: .4rem .2rem; font-size: 1.02rem; }
+.lv-verdict-row { display: flex; gap: 1rem; align-items: center; margin-bottom: .4rem; }
+.lv-score { font-size: 1.1rem; }
+.lv-muted { color: var(--body-text-color-subdued); }
+.lv-error { color: #8a1111; font-weight: 600; }
+table.lv-checks { width: 100%; border-collapse: collapse; margin: .4rem 0 .6rem; }
+table.lv-checks th, table.lv-checks td { text-align: left; padding: .35rem .5rem;
+  border-bottom: 1px solid var(--border-color-primary); vertical-align: top; }
+table.lv-compare { border-collapse: collapse; width: 100%; font-size: 1rem; }
+table.lv-compare th, table.lv-compare td { padding: .35rem .6rem; border: 1px solid var(--border-color-primary);
+  text-align: left; }
+table.lv-compare td.lv-disagree { background: #fff1cc; }
+table.lv-compare td.lv-right { background: #d6f5e3; }
+table.lv-compare td.lv-wrong { background: #fde0e0; }
+.lv-raw textarea { font-family: var(--font-mono); font-size: .95rem !important; }
+"""
+
+
+def theme() -> gr.themes.Base:
+    """A clean, high-contrast theme with large text (no web fonts: the app works offline)."""
+    return gr.themes.Soft(
+        primary_hue="teal",
+        secondary_hue="sky",
+        neutral_hue="slate",
+        text_size="lg",
+        spacing_size="lg",
+        radius_size="md",
+        font=("ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"),
+        font_mono=("ui-monospace", "Consolas", "DejaVu Sans Mono", "monospace"),
+    )
+
+
+def user_error(error: BaseException) -> gr.Error:
+    """The same one-line fix-it message the CLI prints, as a Gradio error toast."""
+    if isinstance(error, gr.Error):
+        return error
+    if isinstance(error, LlamaVisionError):
+        return gr.Error(str(error), title=type(error).__name__.replace("Error", " error").strip())
+    return gr.Error(f"{type(error).__name__}: {error}", title="Unexpected error")
+
+
+def reports_errors(fn: F) -> F:
+    """Turn LlamaVisionError (and surprises) raised by a handler into gr.Error for the user."""
+
+    if _is_generator(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except Exception as error:
+                raise user_error(error) from error
+
+        return gen_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as error:
+            raise user_error(error) from error
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _is_generator(fn: Callable[..., Any]) -> bool:
+    import inspect
+
+    return inspect.isgeneratorfunction(fn)
+
+
+def engine_facts(state: AppState) -> dict[str, str]:
+    """What answers, on what, in which precision: from the engine's status, falling back to Settings."""
+    status = state.engine_status()
+    settings = state.settings
+    name = status.get("engine") or state.engine_name
+    if name == "ocr":
+        return {"engine": "ocr (RapidOCR + rules)", "device": "cpu", "dtype": "n/a", "quantization": "n/a"}
+    if name == "openai":
+        servers = ", ".join(settings.api_bases) or "none"
+        return {"engine": f"openai ({settings.api_model})", "device": f"server: {servers}",
+                "dtype": "set by the server", "quantization": "set by the server"}
+    device = status.get("device") or settings.device
+    return {
+        "engine": f"llama ({_short_path(settings.model_path)})",
+        "device": str(device),
+        "dtype": str(status.get("dtype") or settings.dtype),
+        "quantization": str(status.get("quantization") or settings.quantization),
+    }
+
+
+def _short_path(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1] or path
+
+
+def header_html(state: AppState) -> str:
+    facts = engine_facts(state)
+    status = state.engine_status()
+    items = "".join(f'<span class="lv-fact">{esc(k.capitalize())}: <b>{esc(v)}</b></span>' for k, v in facts.items())
+    if status.get("load_error"):
+        state_line = f'<span class="lv-chip lv-bad">model failed to load</span>'
+    elif status.get("loaded"):
+        state_line = '<span class="lv-chip lv-ok">ready</span>'
+    else:
+        state_line = '<span class="lv-chip lv-neutral">loads on first use</span>'
+    note = ""
+    if state.engine_name == "ocr":
+        note = (
+            '<p class="lv-note"><b>No language model is loaded.</b> Answers come from OCR and rules, '
+            "so prompts do not apply. To use Llama 3.2 Vision, set <code>LLAMA_VISION_MODEL_PATH</code> "
+            "to a local Llama-3.2-11B-Vision-Instruct folder, or <code>LLAMA_VISION_API_BASE</code> to an "
+            "OpenAI-compatible server (Ollama, vLLM), in the environment or <code>.env</code>, and restart.</p>"
+        )
+    elif status.get("load_error"):
+        note = f'<p class="lv-note"><b>The model did not load:</b> {esc(status["load_error"])}</p>'
+    return (f'<div class="lv-header" id="lv-header"><h1>llama_vision</h1>{items}{state_line}{note}</div>')

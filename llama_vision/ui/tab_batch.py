@@ -1,0 +1,231 @@
+"""Tab 4 — Batch compliance: many files, a ZIP or a server folder -> a table that fills as
+documents finish, a summary, a verdict chart, CSV and XLSX downloads, and a Stop button.
+
+`llama_vision.batch.run_batch` does the work (crash-safe CSV, XLSX, summary); this tab runs it in
+a worker thread and shows each row as its progress callback reports it.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+import pandas as pd
+
+from llama_vision.ui import views
+from llama_vision.ui.common import FILE_TYPES, output_dir, path_of
+from llama_vision.ui.layout import MODEL_QUEUE, reports_errors
+from llama_vision.ui.views import esc
+
+if TYPE_CHECKING:
+    from llama_vision.ui.state import AppState
+
+# (table heading, batch.COLUMNS name)
+TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("File", "file"), ("Type", "document_type"), ("Supplier", "supplier_name"), ("ABN", "supplier_abn"),
+    ("Date", "date"), ("Total", "total"), ("GST", "gst"), ("Verdict", "verdict"), ("Score", "score"),
+    ("Missing elements", "missing_elements"), ("Error", "error"),
+)
+HEADINGS = [h for h, _ in TABLE_COLUMNS]
+VERDICTS = ("compliant", "non_compliant", "not_required", "review", "error")
+FILTER_CHOICES = [("All documents", "all")] + [(views.VERDICT_STYLE[v][0], v) for v in VERDICTS]
+VERDICT_COLOURS = {"Compliant": "#2e9d5b", "Not compliant": "#d64545", "Tax invoice not required": "#6b86a8",
+                   "Needs review": "#e0a526", "Could not read": "#8a1111"}
+ROOT_FOLDER = "(the whole batch folder)"
+
+
+def row_verdict(row: dict[str, Any]) -> str:
+    return "error" if row.get("status") == "error" else str(row.get("verdict") or "review")
+
+
+def table(rows: list[dict[str, Any]], verdict: str = "all") -> pd.DataFrame:
+    shown = [r for r in rows if verdict in ("all", None, "") or row_verdict(r) == verdict]
+    data = []
+    for row in shown:
+        cells = []
+        for _, name in TABLE_COLUMNS:
+            value = row.get(name)
+            if name == "verdict":
+                value = views.VERDICT_STYLE.get(row_verdict(row), (value, ""))[0]
+            elif name == "document_type":
+                value = views.document_label(value) if value else None
+            elif name == "score" and value is not None:
+                value = int(value)
+            cells.append("" if value is None else value)
+        data.append(cells)
+    return pd.DataFrame(data, columns=HEADINGS)
+
+
+def verdict_counts(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    counts: dict[str, int] = {}
+    for row in rows:
+        label = views.VERDICT_STYLE[row_verdict(row)][0] if row_verdict(row) in views.VERDICT_STYLE else row_verdict(row)
+        counts[label] = counts.get(label, 0) + 1
+    return pd.DataFrame({"verdict": list(counts), "documents": list(counts.values())})
+
+
+def progress_html(done: int, total: int, note: str = "") -> str:
+    share = done / total if total else 0
+    return (f'<div id="batch-progress"><progress value="{done}" max="{max(total, 1)}" '
+            f'style="width:100%;height:1.1rem"></progress><div>{done} of {total} documents '
+            f"({share:.0%}) {esc(note)}</div></div>")
+
+
+def summary_markdown(summary: dict[str, Any], stopped: bool = False) -> str:
+    verdicts = summary.get("by_verdict") or {}
+    lines = [f"### {summary.get('documents', 0)} documents — {summary.get('ok', 0)} read, "
+             f"{summary.get('errors', 0)} failed" + (" (stopped early)" if stopped else "")]
+    if verdicts:
+        lines.append(" · ".join(f"{views.VERDICT_STYLE.get(k, (k,))[0]}: **{v}**" for k, v in verdicts.items()))
+    lines.append(f"GST claimable on compliant documents: **${summary.get('gst_claimable', '0.00')}**")
+    if summary.get("mean_seconds") is not None:
+        lines.append(f"Time per document: **{summary['mean_seconds']:.2f} s** "
+                     f"(total {summary.get('total_seconds') or 0:.1f} s)")
+    return "\n\n".join(lines)
+
+
+def folder_choices(batch_dir: str) -> list[str]:
+    """Sub-folders of LLAMA_VISION_BATCH_DIR a user may pick (never anything outside it)."""
+    root = Path(batch_dir).expanduser() if batch_dir else None
+    if not root or not root.is_dir():
+        return []
+    folders = [ROOT_FOLDER]
+    for current, dirs, _ in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in dirs:
+            folders.append((Path(current) / name).relative_to(root).as_posix())
+        if len(folders) > 200:
+            break
+    return folders
+
+
+def resolve_folder(batch_dir: str, choice: str) -> Path:
+    root = Path(batch_dir).expanduser().resolve()
+    target = root if choice in (ROOT_FOLDER, "", None) else (root / choice).resolve()
+    if not target.is_relative_to(root) or not target.is_dir():
+        raise gr.Error(f"{choice!r} is not a folder inside the batch folder {root}.", title="Not allowed")
+    return target
+
+
+def stage_uploads(paths: list[str], target: Path) -> list[Path]:
+    """Copy uploads (each in its own Gradio temp folder) side by side, so the table's `file`
+    column shows plain file names; same-named uploads get a numeric suffix."""
+    target.mkdir(parents=True, exist_ok=True)
+    staged = []
+    for source in paths:
+        name = Path(source).name
+        destination = target / name
+        n = 2
+        while destination.exists():
+            destination = target / f"{Path(name).stem}-{n}{Path(name).suffix}"
+            n += 1
+        shutil.copyfile(source, destination)
+        staged.append(destination)
+    return staged
+
+
+def build(state: AppState) -> None:
+    folders = folder_choices(state.settings.batch_dir)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=320):
+            uploads = gr.File(label="Documents or a ZIP", file_count="multiple", file_types=FILE_TYPES + [".zip"],
+                              elem_id="batch-files")
+            folder = gr.Dropdown(folders, value=None, label="…or a folder inside the batch folder",
+                                 visible=bool(folders), elem_id="batch-folder")
+            with gr.Row():
+                run = gr.Button("Run batch", variant="primary", size="lg", elem_id="batch-run")
+                stop = gr.Button("Stop", variant="stop", size="lg", elem_id="batch-stop")
+        with gr.Column(scale=3, min_width=420):
+            progress = gr.HTML(progress_html(0, 0), elem_id="batch-progress-box")
+            summary = gr.Markdown(elem_id="batch-summary")
+            chart = gr.BarPlot(x="verdict", y="documents", color="verdict", color_map=VERDICT_COLOURS,
+                               title="Documents per verdict", height=240, elem_id="batch-chart")
+            with gr.Row():
+                csv_button = gr.DownloadButton("Download CSV", value=None, interactive=False, elem_id="batch-csv")
+                xlsx_button = gr.DownloadButton("Download XLSX", value=None, interactive=False,
+                                                elem_id="batch-xlsx")
+    verdict_filter = gr.Dropdown(FILTER_CHOICES, value="all", label="Show", elem_id="batch-filter")
+    results = gr.Dataframe(headers=HEADINGS, label="Results", interactive=False, wrap=True, elem_id="batch-table")
+    rows_state = gr.State([])
+
+    @reports_errors
+    def run_batch(files: Any, folder_choice: str | None, verdict: str, request: gr.Request):
+        from llama_vision import batch
+
+        work = output_dir()
+        if files:
+            paths = [path_of(f) for f in (files if isinstance(files, list) else [files])]
+            sources: Any = stage_uploads([p for p in paths if p], work / "inputs")
+        elif folder_choice:
+            sources = resolve_folder(state.settings.batch_dir, folder_choice)
+        else:
+            raise gr.Error("Upload documents or a ZIP, or pick a folder.", title="Nothing to run")
+        inputs = batch.collect_inputs(sources, settings=state.settings, work_dir=work / "unzipped")
+        for note in getattr(inputs, "notes", []):
+            gr.Info(note)
+        session = getattr(request, "session_hash", None) or "api"
+        stop_flag = state.stop_flag(session)
+        stop_flag.clear()
+        finished: queue.Queue[Any] = queue.Queue()
+        outcome: dict[str, Any] = {}
+        out_csv, out_xlsx = work / "results.csv", work / "results.xlsx"
+
+        def work_thread() -> None:
+            try:
+                outcome["summary"] = batch.run_batch(
+                    inputs, engine=state.engine, out_csv=out_csv, xlsx=out_xlsx, stop_event=stop_flag,
+                    progress=lambda done, total, result: finished.put((done, total, result)),
+                )
+            except BaseException as error:  # shown to the user once the thread ends
+                outcome["error"] = error
+            finally:
+                finished.put(None)
+
+        threading.Thread(target=work_thread, name="batch-run", daemon=True).start()
+        rows: list[dict[str, Any]] = []
+        total = len(inputs)
+        yield (progress_html(0, total, "starting…"), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), rows)
+        while (item := finished.get()) is not None:
+            done, total, result = item
+            rows.append(batch.flatten_result(result.model_copy(update={"file": result.file})))
+            yield (progress_html(done, total, f"— {Path(str(result.file)).name}"), gr.skip(),
+                   verdict_counts(rows), gr.skip(), gr.skip(), table(rows, verdict), rows)
+        if "error" in outcome:
+            raise outcome["error"]
+        report = outcome["summary"]
+        rows = batch.read_rows(out_csv)  # the durable table is the truth (keys relative to the inputs)
+        note = "stopped" if report.stopped else "done"
+        yield (
+            progress_html(report.processed + report.skipped, report.total, note),
+            summary_markdown(report.summary, report.stopped),
+            verdict_counts(rows),
+            gr.update(value=str(out_csv), interactive=True),
+            gr.update(value=str(out_xlsx), interactive=True) if out_xlsx.is_file() else gr.skip(),
+            table(rows, verdict),
+            rows,
+        )
+
+    def stop_batch(request: gr.Request) -> None:
+        state.request_stop(getattr(request, "session_hash", None) or "api")
+        gr.Info("Stopping after the document in progress…")
+
+    def filter_rows(rows: list[dict[str, Any]], verdict: str) -> pd.DataFrame:
+        return table(rows or [], verdict)
+
+    run.click(
+        run_batch,
+        [uploads, folder, verdict_filter],
+        [progress, summary, chart, csv_button, xlsx_button, results, rows_state],
+        api_name="batch",
+        concurrency_id=MODEL_QUEUE,
+        concurrency_limit=state.model_concurrency(),
+        show_progress="minimal",
+    )
+    stop.click(stop_batch, None, None, api_name="batch_stop", concurrency_limit=None, show_progress="hidden")
+    verdict_filter.change(filter_rows, [rows_state, verdict_filter], results, api_name="batch_filter",
+                          show_progress="hidden")

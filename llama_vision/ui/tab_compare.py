@@ -1,0 +1,217 @@
+"""Tab 2 — Prompt comparison: one document through several prompt styles, side by side.
+
+Each style's prompt text can be edited for this run only (the YAML library is not written).
+With ground truth (uploaded, or automatic for bundled samples) each cell is marked right or
+wrong and each prompt gets an accuracy.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+import pandas as pd
+
+from llama_vision.ui import views
+from llama_vision.ui.common import FILE_TYPES, page_index, path_of, sample_by_label, sample_choices, truth_for
+from llama_vision.ui.layout import MODEL_QUEUE, reports_errors
+from llama_vision.ui.scoring import field_matches, load_truth, scored_fields
+from llama_vision.ui.views import esc
+
+if TYPE_CHECKING:
+    from llama_vision.result import Result
+    from llama_vision.ui.state import AppState
+
+STYLES: tuple[tuple[str, str], ...] = (("key_value", "KEY-VALUE"), ("json", "JSON"), ("field_specific", "Field-specific"))
+STYLE_LABEL = dict(STYLES)
+METRIC_COLUMNS = ["Prompt", "Parsed", "Fields found", "Latency (s)", "Generated tokens", "Tokens/s", "Accuracy"]
+
+
+def prompt_text(style: str) -> str:
+    """The library's text for a style, as the user edits it (field-specific: one question per line)."""
+    try:
+        from llama_vision.prompts import load_prompt_library
+
+        library = load_prompt_library()
+        if style == "field_specific":
+            questions = library.field_questions("receipt")
+            return "\n".join(f"{name}: {question}" for name, question in questions.items())
+        return library.prompt(style, "receipt").text
+    except Exception as error:  # the library is validated at load; show why instead of crashing the tab
+        return f"(prompt library unavailable: {error})"
+
+
+def prompts_for_run(style: str, edited: str | None) -> Any:
+    """A library with this style overridden when the user changed its text; else None (default)."""
+    if not edited or edited.strip() == prompt_text(style).strip() or edited.startswith("(prompt library"):
+        return None
+    from llama_vision.prompts import load_prompt_library
+
+    return load_prompt_library().with_override(style, edited)
+
+
+def parsed_ok(result: dict[str, Any]) -> bool:
+    """Did the answer parse? The pipeline reports a refusal or unparseable output as a warning."""
+    if result.get("status") != "ok":
+        return False
+    troubled = any(w.startswith("The model ") for w in result.get("warnings") or [])
+    return not troubled and views.fields_found(result) > 0
+
+
+def metrics_row(label: str, result: dict[str, Any], accuracy: float | None) -> list[Any]:
+    usage = result.get("usage") or {}
+    latency = (result.get("timings") or {}).get("total")
+    return [
+        label,
+        "yes" if parsed_ok(result) else "no",
+        views.fields_found(result),
+        round(latency, 2) if latency is not None else None,
+        usage.get("generated_tokens"),
+        usage.get("tokens_per_second"),
+        f"{accuracy:.0%}" if accuracy is not None else "—",
+    ]
+
+
+def _cell(name: str, result: dict[str, Any]) -> Any:
+    value = (result.get("fields") or {}).get(name)
+    if name == "items":
+        return f"{len(value)} items" if value else None
+    return value
+
+
+def comparison(results: dict[str, dict[str, Any]], truth: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """HTML table (rows = fields, columns = prompts) and the same as data for API clients."""
+    labels = list(results)
+    names = [n for n in views.fields_for(None) + ("items",)
+             if any(_cell(n, r) not in (None, "") for r in results.values()) or (truth and n in truth)]
+    scored = scored_fields(truth) if truth else []
+    correct = dict.fromkeys(labels, 0)
+    rows_data = []
+    body = []
+    for name in names:
+        values = {label: _cell(name, r) for label, r in results.items()}
+        present = {str(v) for v in values.values() if v not in (None, "")}
+        disagree = len(present) > 1 or (len(present) == 1 and any(v in (None, "") for v in values.values()))
+        cells = []
+        row = {"field": name, "disagree": disagree, "values": {}, "right": {}}
+        for label, value in values.items():
+            css = "lv-disagree" if disagree else ""
+            mark = ""
+            if name in scored:
+                right = field_matches(name, value, truth[name])  # type: ignore[index]
+                correct[label] += right
+                row["right"][label] = right
+                css = "lv-right" if right else "lv-wrong"
+                mark = " ✔" if right else " ✘"
+            row["values"][label] = value
+            cells.append(f'<td class="{css}">{esc(views.show_value(name, value))}{mark}</td>')
+        truth_cell = ""
+        if truth is not None:
+            truth_cell = f"<td>{esc(views.show_value(name, truth.get(name)))}</td>"
+            row["truth"] = truth.get(name)
+        flag = ' <span title="prompts disagree">≠</span>' if disagree else ""
+        body.append(f"<tr><th>{esc(views.field_label(name))}{flag}</th>{''.join(cells)}{truth_cell}</tr>")
+        rows_data.append(row)
+    accuracy = {label: (correct[label] / len(scored) if scored else None) for label in labels}
+    if scored:
+        cells = "".join(f"<td><b>{accuracy[label]:.0%}</b> ({correct[label]}/{len(scored)})</td>" for label in labels)
+        body.append(f'<tr class="lv-accuracy"><th>Accuracy</th>{cells}<td></td></tr>')
+    head = "".join(f"<th>{esc(label)}</th>" for label in labels) + ("<th>Ground truth</th>" if truth is not None else "")
+    table = (f'<table class="lv-compare" id="compare-table"><thead><tr><th>Field</th>{head}</tr></thead>'
+             f"<tbody>{''.join(body)}</tbody></table>")
+    if not names:
+        table = '<p class="lv-muted">No fields were read.</p>'
+    return table, {"rows": rows_data, "accuracy": accuracy, "scored_fields": scored}
+
+
+def build(state: AppState) -> None:
+    prompts_apply = state.follows_prompts
+    if not prompts_apply:
+        gr.Markdown(
+            "**Prompts do not apply to the OCR engine**: it reads the page and applies rules, so there "
+            "is one column, scored against the ground truth. Configure a model "
+            "(`LLAMA_VISION_MODEL_PATH` or `LLAMA_VISION_API_BASE`) to compare prompts.",
+            elem_id="compare-ocr-note",
+        )
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=320):
+            document = gr.File(label="Document (image or PDF)", file_types=FILE_TYPES, elem_id="compare-file")
+            samples = gr.Radio(sample_choices(), label="…or click a bundled sample (has ground truth)",
+                               elem_id="compare-samples")
+            page = gr.Number(value=1, precision=0, minimum=1, label="Page (PDF)")
+            truth_file = gr.File(label="Ground truth JSON (optional; automatic for bundled samples)",
+                                 file_types=[".json"], elem_id="compare-truth")
+            styles = gr.CheckboxGroup([(label, key) for key, label in STYLES], value=[k for k, _ in STYLES],
+                                      label="Prompt styles to compare", interactive=prompts_apply)
+            run = gr.Button("Compare", variant="primary", size="lg", elem_id="compare-run")
+        with gr.Column(scale=3, min_width=420):
+            with gr.Accordion("Prompt texts (edit for this run only)", open=False, visible=prompts_apply):
+                texts = [gr.Textbox(prompt_text(key), label=f"{label} prompt", lines=6, max_lines=14)
+                         for key, label in STYLES]
+            metrics = gr.Dataframe(headers=METRIC_COLUMNS, label="Per prompt", interactive=False,
+                                   elem_id="compare-metrics")
+            table = gr.HTML(elem_id="compare-html")
+    with gr.Row(equal_height=False):
+        raws = []
+        for key, label in STYLES:
+            with gr.Column(min_width=300):
+                raws.append(gr.Textbox(label=f"{label}: raw output" if prompts_apply else "OCR text",
+                                       lines=10, max_lines=20, elem_classes="lv-raw", visible=prompts_apply
+                                       or key == "key_value"))
+    with gr.Accordion("Comparison data (JSON)", open=False):
+        data = gr.JSON(label="Comparison", elem_id="compare-json")
+
+    def load_sample(label: str | None) -> Any:
+        sample = sample_by_label(label)
+        return str(sample.path) if sample else None
+
+    @reports_errors
+    def compare(file_value: Any, page_number: Any, truth_value: Any, chosen: list[str] | None,
+                kv_text: str, json_text: str, fs_text: str):
+        path = path_of(file_value)
+        if not path:
+            raise gr.Error("Upload a document or click a bundled sample first.", title="No document")
+        truth_path = path_of(truth_value) or truth_for(path)
+        truth = load_truth(truth_path) if truth_path else None
+        engine = state.engine
+        edited = {"key_value": kv_text, "json": json_text, "field_specific": fs_text}
+        if engine.capabilities.follows_prompts:
+            runs = [(key, STYLE_LABEL[key]) for key, _ in STYLES if key in (chosen or [])]
+            if not runs:
+                raise gr.Error("Tick at least one prompt style.", title="Nothing to compare")
+        else:
+            runs = [("key_value", "OCR (rules)")]
+        from llama_vision import pipeline
+
+        results: dict[str, dict[str, Any]] = {}
+        raw_out: list[Any] = [gr.skip()] * len(STYLES)
+        for key, label in runs:
+            started = time.perf_counter()
+            result: Result = pipeline.extract(
+                path, engine=engine, prompt_style=key, page=page_index(page_number), file_name=Path(path).name,
+                prompts=prompts_for_run(key, edited[key]) if engine.capabilities.follows_prompts else None,
+            )
+            results[label] = data_ = result.to_dict()
+            data_.setdefault("timings", {}).setdefault("total", time.perf_counter() - started)
+            slot = [k for k, _ in STYLES].index(key)
+            raw_out[slot] = data_.get("raw_output") or data_.get("error") or ""
+            html, summary = comparison(results, truth)
+            rows = [metrics_row(lbl, r, summary["accuracy"].get(lbl)) for lbl, r in results.items()]
+            summary["prompts"] = {lbl: {"raw_output": r.get("raw_output"), "status": r.get("status"),
+                                        "error": r.get("error"), "metrics": dict(zip(METRIC_COLUMNS, row))}
+                                  for (lbl, r), row in zip(results.items(), rows)}
+            summary["engine"] = engine.name
+            summary["ground_truth"] = Path(truth_path).name if truth_path else None
+            yield (*raw_out, pd.DataFrame(rows, columns=METRIC_COLUMNS), html, summary)
+
+    samples.change(load_sample, samples, document, api_name="compare_load_sample", show_progress="hidden")
+    run.click(
+        compare,
+        [document, page, truth_file, styles, *texts],
+        [*raws, metrics, table, data],
+        api_name="compare",
+        concurrency_id=MODEL_QUEUE,
+        concurrency_limit=state.model_concurrency(),
+    )

@@ -1,0 +1,272 @@
+"""Tab 3 — Hardware and memory: live devices, memory over time, the loaded model, a footprint
+estimator for Llama-3.2-11B-Vision, and load / unload / reload with another quantization or device.
+
+Numbers come from `llama_vision.hardware` and `engine.status()`; this tab only lays them out.
+The `_pick` helper lets it read dicts or dataclasses, whichever hardware returns.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+import pandas as pd
+
+from llama_vision.ui.layout import MODEL_QUEUE, header_html
+from llama_vision.ui.views import esc
+
+if TYPE_CHECKING:
+    from llama_vision.ui.state import AppState
+
+REFRESH_SECONDS = 2.0
+GIB = 1024**3
+DEVICE_COLUMNS = ["Device", "Name", "Total GiB", "Used GiB", "Free GiB", "Utilisation %"]
+QUANT_LABELS = {"bf16": "bf16", "bfloat16": "bf16", "none": "bf16", "8bit": "8-bit", "int8": "8-bit",
+                "4bit": "4-bit (NF4)", "nf4": "4-bit (NF4)", "int4": "4-bit (NF4)"}
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    if isinstance(obj, dict):
+        return obj
+    if is_dataclass(obj):
+        return asdict(obj)  # type: ignore[arg-type]
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump()
+    return dict(getattr(obj, "__dict__", {}))
+
+
+def _pick(data: dict[str, Any], *names: str) -> Any:
+    for name in names:
+        if data.get(name) is not None:
+            return data[name]
+    return None
+
+
+def _gib(data: dict[str, Any], stem: str) -> float | None:
+    """Read `<stem>_gib`, `<stem>_gb` or `<stem>_bytes`/`<stem>` (bytes) as GiB."""
+    value = _pick(data, f"{stem}_gib", f"{stem}_gb")
+    if value is not None:
+        return round(float(value), 2)
+    value = _pick(data, f"{stem}_bytes", f"memory_{stem}", stem)
+    if isinstance(value, (int, float)):
+        return round(float(value) / GIB, 2) if value > 4096 else round(float(value), 2)
+    return None
+
+
+def devices_frame() -> pd.DataFrame:
+    from llama_vision import hardware
+
+    rows = []
+    for device in hardware.detect_devices():
+        d = _as_dict(device)
+        util = _pick(d, "utilisation", "utilization", "utilisation_percent", "utilization_percent", "util")
+        rows.append([
+            str(_pick(d, "id", "device", "key", "index") or ""), str(_pick(d, "name", "label") or ""),
+            _gib(d, "total"), _gib(d, "used"), _gib(d, "free"),
+            round(float(util), 1) if isinstance(util, (int, float)) else None,
+        ])
+    return pd.DataFrame(rows, columns=DEVICE_COLUMNS)
+
+
+def sample_memory(state: AppState, devices: pd.DataFrame) -> pd.DataFrame:
+    """Append this reading to the shared history (at most one per refresh period, however many
+    browsers watch) and return the history for the plot."""
+    now = time.time()
+    if not state.memory_history or now - state.memory_history[-1]["t"] >= REFRESH_SECONDS * 0.75:
+        for _, row in devices.iterrows():
+            if row["Used GiB"] is not None:
+                state.memory_history.append({"t": now, "time": datetime.fromtimestamp(now),
+                                             "device": row["Device"] or row["Name"], "used": row["Used GiB"]})
+    history = list(state.memory_history)
+    return pd.DataFrame({"time": [h["time"] for h in history], "device": [h["device"] for h in history],
+                         "Used GiB": [h["used"] for h in history]})
+
+
+def model_frame(state: AppState) -> pd.DataFrame:
+    status = state.engine_status()
+    rows: list[list[str]] = [["Engine", status.get("engine", state.engine_name)],
+                             ["Loaded", "yes" if status.get("loaded") else "no"]]
+    for key, label in (("dtype", "Dtype"), ("quantization", "Quantization"), ("device", "Device"),
+                       ("load_seconds", "Load time (s)"), ("footprint_gib", "Measured footprint (GiB)"),
+                       ("footprint_bytes", "Measured footprint (bytes)"), ("model_path", "Model folder"),
+                       ("interface", "Interface"), ("runtime", "Runtime"), ("load_error", "Load error")):
+        value = status.get(key)
+        if value not in (None, "", [], {}):
+            rows.append([label, f"{value:.2f}" if isinstance(value, float) else str(value)])
+    if state.engine_name == "llama":
+        rows.append(["Configured quantization", state.settings.quantization])
+    return pd.DataFrame(rows, columns=["", "Value"])
+
+
+def device_map_frame(state: AppState) -> pd.DataFrame:
+    """Modules and memory per device from the engine's device map (llama only)."""
+    status = state.engine_status()
+    per_device: dict[str, dict[str, Any]] = {}
+    device_map = status.get("device_map") or {}
+    if isinstance(device_map, dict):
+        for _, device in device_map.items():
+            entry = per_device.setdefault(str(device), {"modules": 0, "gib": None})
+            entry["modules"] += 1
+    memory = status.get("memory") or status.get("memory_per_device") or {}
+    if isinstance(memory, dict):
+        for device, value in memory.items():
+            entry = per_device.setdefault(str(device), {"modules": 0, "gib": None})
+            entry["gib"] = round(value / GIB, 2) if isinstance(value, (int, float)) and value > 4096 else value
+    return pd.DataFrame([[d, e["modules"], e["gib"]] for d, e in per_device.items()],
+                        columns=["Device", "Modules", "GiB"])
+
+
+def servers_frame(state: AppState) -> pd.DataFrame:
+    servers = state.engine_status().get("servers") or []
+    rows = []
+    for server in servers:
+        healthy = server.get("reachable") and server.get("model_present") is not False
+        rows.append([server.get("url"), "healthy" if healthy else "unhealthy", server.get("latency_ms"),
+                     server.get("in_flight"), server.get("requests"), server.get("failures"),
+                     server.get("health_error") or server.get("last_error") or ""])
+    return pd.DataFrame(rows, columns=["Server", "Health", "Latency ms", "In flight", "Requests", "Failures", "Error"])
+
+
+def estimator_frame() -> pd.DataFrame:
+    """Llama-3.2-11B-Vision per quantization against each device: fits / offload / does not fit."""
+    from llama_vision import hardware
+
+    devices = [_as_dict(d) for d in hardware.detect_devices()]
+    estimates = hardware.estimate_footprint()
+    if isinstance(estimates, dict):
+        items = list(estimates.items())
+    else:
+        items = [(_pick(_as_dict(e), "quantization", "name", "label"), e) for e in estimates]
+    verdict_fn = getattr(hardware, "fit_verdict", None)
+    rows = []
+    for quant, estimate in items:
+        e = _as_dict(estimate) if not isinstance(estimate, (int, float)) else {"total_gib": estimate}
+        need = _gib(e, "total") or _gib(e, "footprint") or _gib(e, "weights")
+        row: dict[str, Any] = {"Quantization": QUANT_LABELS.get(str(quant), str(quant)),
+                               "Estimated GiB": need}
+        for device in devices:
+            name = str(_pick(device, "id", "device", "key", "name") or "device")
+            if verdict_fn is not None:
+                verdict = verdict_fn(estimate, device if not isinstance(device, dict) else _raw_device(device, hardware))
+            else:
+                free = _gib(device, "total") or 0
+                verdict = "fits" if need and need <= free else "does not fit"
+            row[name] = _verdict_text(verdict)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _raw_device(device: dict[str, Any], hardware: Any) -> Any:
+    return device
+
+
+def _verdict_text(verdict: Any) -> str:
+    if isinstance(verdict, str):
+        return verdict.replace("_", " ")
+    data = _as_dict(verdict)
+    return str(_pick(data, "label", "verdict", "text") or verdict).replace("_", " ")
+
+
+def build(state: AppState, header: gr.HTML, demo: gr.Blocks) -> None:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=420):
+            devices = gr.Dataframe(headers=DEVICE_COLUMNS, label="Devices (live)", interactive=False,
+                                   elem_id="dash-devices")
+            plot = gr.LinePlot(x="time", y="Used GiB", color="device", title="Memory used over time",
+                               height=260, elem_id="dash-plot", x_title="time", y_title="GiB used")
+        with gr.Column(scale=2, min_width=320):
+            model = gr.Dataframe(headers=["", "Value"], label="Loaded model", interactive=False,
+                                 elem_id="dash-model")
+            device_map = gr.Dataframe(headers=["Device", "Modules", "GiB"], label="Device map",
+                                      interactive=False, visible=state.engine_name == "llama")
+            servers = gr.Dataframe(label="Servers", interactive=False, visible=state.engine_name == "openai",
+                                   elem_id="dash-servers")
+    gr.Markdown("### Will Llama-3.2-11B-Vision fit?\nEstimated memory per quantization against each device.")
+    estimator = gr.Dataframe(label="Footprint estimator", interactive=False, wrap=True, elem_id="dash-estimator")
+    with gr.Group():
+        gr.Markdown("### Load, unload or reload the model")
+        with gr.Row():
+            quantization = gr.Dropdown([("bf16 / fp16 (none)", "none"), ("8-bit", "8bit"), ("4-bit NF4", "4bit")],
+                                       value=state.settings.quantization, label="Quantization",
+                                       interactive=state.engine_name == "llama")
+            device = gr.Dropdown(["auto", "cpu", "cuda", "cuda:0", "cuda:1", "mps"], value=state.settings.device,
+                                 label="Device", allow_custom_value=True, interactive=state.engine_name == "llama")
+        with gr.Row():
+            load = gr.Button("Load", variant="primary", elem_id="dash-load")
+            unload = gr.Button("Unload", elem_id="dash-unload")
+            reload = gr.Button("Reload with these settings", elem_id="dash-reload")
+        load_status = gr.Markdown(elem_id="dash-load-status")
+    timer = gr.Timer(REFRESH_SECONDS)
+
+    def snapshot() -> tuple[Any, ...]:
+        frame = devices_frame()
+        return (frame, sample_memory(state, frame), model_frame(state), device_map_frame(state),
+                servers_frame(state))
+
+    def estimate() -> pd.DataFrame:
+        return estimator_frame()
+
+    def _load_with_progress(progress: gr.Progress, verb: str) -> str:
+        """Load in a thread and move the progress bar while we wait (loading reports no steps)."""
+        engine = state.engine
+        done = threading.Event()
+        failure: dict[str, BaseException] = {}
+
+        def work() -> None:
+            try:
+                engine.initialize()
+            except BaseException as error:  # shown in the tab; the app stays up
+                failure["error"] = error
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name="engine-load", daemon=True).start()
+        started = time.monotonic()
+        while not done.wait(0.25):
+            elapsed = time.monotonic() - started
+            progress(min(0.95, elapsed / (elapsed + 20)), desc=f"{verb} {engine.name}… {elapsed:.0f} s")
+        progress(1.0, desc="done")
+        if "error" in failure:
+            return f"**The model did not load.** {esc(failure['error'])}"
+        return f"**{engine.name}** loaded in {engine.load_seconds or 0:.1f} s."
+
+    def do_load(progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
+        message = _load_with_progress(progress, "Loading")
+        return message, header_html(state)
+
+    def do_unload() -> tuple[str, str]:
+        with state.engine_lock:
+            state.engine.unload()
+        return f"**{state.engine_name}** unloaded; memory released.", header_html(state)
+
+    def do_reload(quant: str, dev: str, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
+        from llama_vision.config import load_settings
+        from llama_vision.errors import LlamaVisionError
+
+        try:
+            values = state.settings.model_dump()
+            values.update(quantization=quant or state.settings.quantization, device=dev or state.settings.device)
+            settings = load_settings(env_file=None, **values)
+        except LlamaVisionError as error:
+            return f"**Not reloaded.** {esc(error)}", header_html(state)
+        progress(0.02, desc="Unloading…")
+        state.replace_engine(settings)
+        message = _load_with_progress(progress, "Reloading")
+        return message, header_html(state)
+
+    outputs = [devices, plot, model, device_map, servers]
+    timer.tick(snapshot, None, outputs, api_name="hardware_snapshot", show_progress="hidden",
+               concurrency_limit=None)
+    load.click(do_load, None, [load_status, header], api_name="load_model", concurrency_id=MODEL_QUEUE,
+               concurrency_limit=state.model_concurrency())
+    unload.click(do_unload, None, [load_status, header], api_name="unload_model", concurrency_id=MODEL_QUEUE,
+                 concurrency_limit=state.model_concurrency())
+    reload.click(do_reload, [quantization, device], [load_status, header], api_name="reload_model",
+                 concurrency_id=MODEL_QUEUE, concurrency_limit=state.model_concurrency())
+    # first paint and the estimator (which does not change while the app runs) on page load
+    demo.load(snapshot, None, outputs, api_name="hardware_initial", show_progress="hidden")
+    demo.load(estimate, None, estimator, api_name="footprint_estimate", show_progress="hidden")

@@ -1,0 +1,194 @@
+"""Presentation only: a Result (as its dict) -> tables and HTML a person reads.
+
+Pure functions with no Gradio import, so they are unit-tested without a browser. Nothing here
+decides a field or a verdict; it only shows what the pipeline decided.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pandas as pd
+
+from llama_vision.fields import BANK_FIELDS, COMMON_FIELDS, FUEL_FIELDS, ITEM_KEYS
+
+VERDICT_STYLE: dict[str, tuple[str, str]] = {
+    # verdict -> (label a person reads, css class that colours the badge)
+    "compliant": ("Compliant", "lv-ok"),
+    "non_compliant": ("Not compliant", "lv-bad"),
+    "not_required": ("Tax invoice not required", "lv-neutral"),
+    "review": ("Needs review", "lv-warn"),
+    "error": ("Could not read", "lv-bad"),
+}
+STATUS_STYLE: dict[str, tuple[str, str]] = {
+    "pass": ("✔ pass", "lv-ok"),
+    "fail": ("✘ fail", "lv-bad"),
+    "not_applicable": ("– not applicable", "lv-neutral"),
+}
+FIELD_LABELS: dict[str, str] = {
+    "supplier_name": "Supplier", "supplier_abn": "Supplier ABN", "supplier_address": "Supplier address",
+    "date": "Date", "invoice_number": "Invoice number", "buyer_name": "Buyer", "buyer_abn": "Buyer ABN",
+    "subtotal": "Subtotal (ex GST)", "gst": "GST", "total": "Total", "payment_method": "Payment method",
+    "tax_invoice_label": "Says \"tax invoice\"", "gst_included_statement": "\"Total includes GST\" statement",
+    "fuel_type": "Fuel type", "litres": "Litres", "price_per_litre": "Price per litre",
+    "bsb": "BSB", "account_number": "Account number", "account_holder": "Account holder",
+    "statement_period": "Statement period", "opening_balance": "Opening balance",
+    "closing_balance": "Closing balance",
+}
+ELEMENT_LABELS: dict[str, str] = {
+    "tax_invoice_label": "the words \"tax invoice\"",
+    "supplier_identity": "the supplier's name",
+    "supplier_abn": "the supplier's ABN",
+    "issue_date": "the date of issue",
+    "item_description": "a description of the items (quantity and price)",
+    "gst_amount": "the GST amount (or \"total includes GST\")",
+    "buyer_identity": "the buyer's name or ABN ($1,000 or more)",
+}
+DOCUMENT_LABELS: dict[str, str] = {
+    "receipt": "Receipt", "tax_invoice": "Tax invoice", "fuel_receipt": "Fuel receipt",
+    "bank_statement": "Bank statement", "other": "Other document",
+}
+MISSING = "—"
+
+
+def esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def field_label(name: str) -> str:
+    return FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def document_label(document_type: str | None) -> str:
+    return DOCUMENT_LABELS.get(document_type or "", document_type or "unknown")
+
+
+def show_value(name: str, value: Any) -> str:
+    """One cell: money with $, ABN spaced like the ATO prints it, booleans as yes/no."""
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name in {"supplier_abn", "buyer_abn"} and isinstance(value, str) and len(value) == 11 and value.isdigit():
+        return f"{value[:2]} {value[2:5]} {value[5:8]} {value[8:]}"
+    if name in {"subtotal", "gst", "total", "opening_balance", "closing_balance"}:
+        return f"${value}"
+    return str(value)
+
+
+def fields_for(document_type: str | None) -> tuple[str, ...]:
+    """The fields worth a row for this kind of document (items get their own table)."""
+    names = tuple(f for f in COMMON_FIELDS if f != "items")
+    if document_type == "fuel_receipt":
+        names += FUEL_FIELDS
+    if document_type == "bank_statement":
+        names += BANK_FIELDS
+    return names
+
+
+def fields_frame(result: dict[str, Any]) -> pd.DataFrame:
+    fields = result.get("fields") or {}
+    names = list(fields_for(result.get("document_type")))
+    names += [n for n in FUEL_FIELDS + BANK_FIELDS if n not in names and fields.get(n) not in (None, "")]
+    rows = [[field_label(n), show_value(n, fields.get(n))] for n in names]
+    return pd.DataFrame(rows, columns=["Field", "Value"])
+
+
+def items_frame(result: dict[str, Any]) -> pd.DataFrame:
+    items = (result.get("fields") or {}).get("items") or []
+    rows = [[show_value(k, (item or {}).get(k)) for k in ITEM_KEYS] for item in items if isinstance(item, dict)]
+    return pd.DataFrame(rows, columns=["Description", "Quantity", "Unit price", "Amount"])
+
+
+def checks_of(compliance: dict[str, Any]) -> list[dict[str, str]]:
+    """The compliance checks as {name, status, reason}: the pipeline's own list when it gives one,
+    otherwise the §2 booleans shown as they are (true=pass, false=fail, null=not applicable)."""
+    checks = compliance.get("checks")
+    if isinstance(checks, list) and checks:
+        return [
+            {"name": str(c.get("name", "")), "status": str(c.get("status", "not_applicable")),
+             "reason": str(c.get("reason") or "")}
+            for c in checks if isinstance(c, dict)
+        ]
+    derived = []
+    for key, label in (("abn_valid", "ABN checksum"), ("gst_consistent", "GST arithmetic"),
+                       ("totals_consistent", "Line items add up"), ("date_valid", "Date is valid")):
+        value = compliance.get(key)
+        status = "not_applicable" if value is None else ("pass" if value else "fail")
+        derived.append({"name": label, "status": status, "reason": ""})
+    return derived
+
+
+def verdict_badge(verdict: str | None) -> str:
+    label, css = VERDICT_STYLE.get(verdict or "", (verdict or "no verdict", "lv-neutral"))
+    return f'<span class="lv-badge {css}" data-verdict="{esc(verdict or "")}">{esc(label)}</span>'
+
+
+def compliance_html(result: dict[str, Any]) -> str:
+    """Verdict badge, score, each check with its reason, missing elements, recommendations."""
+    if result.get("status") == "error":
+        return (f'<div class="lv-panel">{verdict_badge("error")}'
+                f'<p class="lv-error">{esc(result.get("error") or "unknown error")}</p></div>')
+    compliance = result.get("compliance") or {}
+    if not compliance:
+        return '<div class="lv-panel lv-muted">No compliance check yet.</div>'
+    score = compliance.get("score")
+    required = compliance.get("tax_invoice_required")
+    need = ("A tax invoice is required to claim GST (over $82.50)." if required
+            else "No tax invoice is needed for a GST claim at or under $82.50." if required is False else "")
+    rows = []
+    for check in checks_of(compliance):
+        label, css = STATUS_STYLE.get(check["status"], (check["status"], "lv-neutral"))
+        rows.append(f'<tr><td>{esc(check["name"])}</td><td><span class="lv-chip {css}">{esc(label)}</span></td>'
+                    f'<td>{esc(check["reason"])}</td></tr>')
+    missing = compliance.get("missing_elements") or []
+    missing_html = ""
+    if missing:
+        missing_html = "<h4>Missing from the tax invoice</h4><ul>" + "".join(
+            f"<li>{esc(ELEMENT_LABELS.get(m, m))}</li>" for m in missing) + "</ul>"
+    recs = compliance.get("recommendations") or []
+    recs_html = ""
+    if recs:
+        recs_html = "<h4>Recommendations</h4><ul>" + "".join(f"<li>{esc(r)}</li>" for r in recs) + "</ul>"
+    score_html = f'<span class="lv-score">Score <b>{esc(score)}</b>/100</span>' if score is not None else ""
+    return (
+        f'<div class="lv-panel"><div class="lv-verdict-row">{verdict_badge(compliance.get("verdict"))}'
+        f"{score_html}</div><p class=\"lv-muted\">{esc(need)}</p>"
+        '<table class="lv-checks"><thead><tr><th>Check</th><th>Result</th><th>Why</th></tr></thead><tbody>'
+        + "".join(rows) + "</tbody></table>" + missing_html + recs_html + "</div>"
+    )
+
+
+def summary_markdown(result: dict[str, Any]) -> str:
+    """Document type, file and timing line above the tables."""
+    if result.get("status") == "error":
+        return f"### Could not read {esc(result.get('file', 'the document'))}\n\n{result.get('error', '')}"
+    parts = [f"### {document_label(result.get('document_type'))}"]
+    supplier = (result.get("fields") or {}).get("supplier_name")
+    if supplier:
+        parts[0] += f" from {supplier}"
+    timings = result.get("timings") or {}
+    usage = result.get("usage") or {}
+    facts = [f"engine **{result.get('engine')}**", f"prompt **{result.get('prompt')}**"]
+    if timings.get("total") is not None:
+        facts.append(f"{timings['total']:.2f} s")
+    if usage.get("generated_tokens"):
+        facts.append(f"{usage['generated_tokens']} tokens")
+    if usage.get("tokens_per_second"):
+        facts.append(f"{usage['tokens_per_second']:.1f} tokens/s")
+    parts.append(" · ".join(facts))
+    for warning in result.get("warnings") or []:
+        parts.append(f"> ⚠ {warning}")
+    return "\n\n".join(parts)
+
+
+def fields_found(result: dict[str, Any]) -> int:
+    """How many fields hold a value (items count as one when any were read)."""
+    found = 0
+    for name, value in (result.get("fields") or {}).items():
+        if name == "items":
+            found += bool(value)
+        elif value not in (None, "", False):
+            found += 1
+    return found
