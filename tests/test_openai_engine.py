@@ -182,7 +182,7 @@ def test_stream_yields_pieces_as_they_arrive(servers: Any, flavor: str) -> None:
 def test_stream_fails_over_before_the_first_piece(servers: Any) -> None:
     dead, live = servers(2)
     dead.kill()
-    engine = make_engine(dead, live)
+    engine = make_engine(dead, live, api_retries=0)  # failover needs no retry rounds
     assert "".join(engine.stream(page(), "Read.")) == DEFAULT_ANSWER
     assert live.served == 1
 
@@ -233,7 +233,7 @@ def test_429_honours_retry_after(servers: Any) -> None:
 
 def test_fails_over_to_the_live_server_when_one_is_stopped(servers: Any) -> None:
     first, second = servers(2)
-    engine = make_engine(first, second)
+    engine = make_engine(first, second, api_retries=0)  # failover needs no retry rounds
     engine.initialize()
     first.kill()
     results = [engine.generate(page(), f"ECHO n{i}") for i in range(6)]
@@ -258,7 +258,8 @@ def test_batch_of_20_survives_a_server_killed_mid_run(servers: Any) -> None:
     limit holds across both servers and nothing is lost or reordered."""
     shared = InFlight()
     first, second = servers(2, delay=0.15, in_flight=shared)
-    engine = make_engine(first, second, api_concurrency=4)
+    # No retry rounds: every request caught by the crash must move to the live server at once.
+    engine = make_engine(first, second, api_concurrency=4, api_retries=0)
     engine.initialize()
 
     def killer() -> None:
