@@ -17,7 +17,8 @@ import pandas as pd
 from llama_vision.ui import views
 from llama_vision.ui.common import FILE_TYPES, page_index, path_of, sample_by_label, sample_choices, truth_for
 from llama_vision.ui.layout import MODEL_QUEUE, reports_errors
-from llama_vision.ui.scoring import field_matches, load_truth, scored_fields
+from llama_vision.fields import BANK_FIELDS, FUEL_FIELDS
+from llama_vision.ui.scoring import Truth, accuracy, load_truth, score
 from llama_vision.ui.views import esc
 
 if TYPE_CHECKING:
@@ -81,49 +82,65 @@ def _cell(name: str, result: dict[str, Any]) -> Any:
     return value
 
 
-def comparison(results: dict[str, dict[str, Any]], truth: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
-    """HTML table (rows = fields, columns = prompts) and the same as data for API clients."""
+def comparison(results: dict[str, dict[str, Any]], truth: Truth | None) -> tuple[str, dict[str, Any]]:
+    """HTML table (rows = fields, columns = prompts) and the same as data for API clients.
+
+    Cells where the prompts disagree are highlighted; with ground truth each cell is marked
+    right or wrong by `evaluation.score_result`, and each prompt gets an accuracy.
+    """
     labels = list(results)
-    names = [n for n in views.fields_for(None) + ("items",)
-             if any(_cell(n, r) not in (None, "") for r in results.values()) or (truth and n in truth)]
-    scored = scored_fields(truth) if truth else []
-    correct = dict.fromkeys(labels, 0)
+    scores = {label: score(r, truth) for label, r in results.items()} if truth else {}
+    truth_fields = truth.fields if truth else {}
+    names = [n for n in views.fields_for(None) + FUEL_FIELDS + BANK_FIELDS + ("items",)
+             if any(_cell(n, r) not in (None, "") for r in results.values())
+             or truth_fields.get(n) not in (None, "", [])]
     rows_data = []
     body = []
     for name in names:
         values = {label: _cell(name, r) for label, r in results.items()}
         present = {str(v) for v in values.values() if v not in (None, "")}
-        disagree = len(present) > 1 or (len(present) == 1 and any(v in (None, "") for v in values.values()))
+        disagree = len(labels) > 1 and (len(present) > 1 or (bool(present) and any(
+            v in (None, "") for v in values.values())))
         cells = []
-        row = {"field": name, "disagree": disagree, "values": {}, "right": {}}
+        row: dict[str, Any] = {"field": name, "disagree": disagree, "values": values, "right": {}}
         for label, value in values.items():
             css = "lv-disagree" if disagree else ""
             mark = ""
-            if name in scored:
-                right = field_matches(name, value, truth[name])  # type: ignore[index]
-                correct[label] += right
+            entry = (scores.get(label) or {}).get("fields", {}).get(name)
+            if entry is not None and not entry.get("absent"):
+                right = bool(entry.get("correct"))
                 row["right"][label] = right
-                css = "lv-right" if right else "lv-wrong"
-                mark = " ✔" if right else " ✘"
-            row["values"][label] = value
+                css, mark = ("lv-right", " ✔") if right else ("lv-wrong", " ✘")
             cells.append(f'<td class="{css}">{esc(views.show_value(name, value))}{mark}</td>')
         truth_cell = ""
         if truth is not None:
-            truth_cell = f"<td>{esc(views.show_value(name, truth.get(name)))}</td>"
-            row["truth"] = truth.get(name)
-        flag = ' <span title="prompts disagree">≠</span>' if disagree else ""
+            expected = truth_fields.get(name)
+            if name == "items":
+                expected = f"{len(expected)} items" if expected else None
+            truth_cell = f"<td>{esc(views.show_value(name, expected))}</td>"
+            row["truth"] = expected
+        flag = ' <span title="the prompts disagree">≠</span>' if disagree else ""
         body.append(f"<tr><th>{esc(views.field_label(name))}{flag}</th>{''.join(cells)}{truth_cell}</tr>")
         rows_data.append(row)
-    accuracy = {label: (correct[label] / len(scored) if scored else None) for label in labels}
-    if scored:
-        cells = "".join(f"<td><b>{accuracy[label]:.0%}</b> ({correct[label]}/{len(scored)})</td>" for label in labels)
+    accuracy_by_label: dict[str, float | None] = {}
+    counts: dict[str, tuple[int, int]] = {}
+    for label in labels:
+        counts[label] = accuracy(scores[label]) if label in scores else (0, 0)
+        correct, present = counts[label]
+        accuracy_by_label[label] = correct / present if present else None
+    if truth is not None and any(p for _, p in counts.values()):
+        cells = "".join(
+            f'<td class="lv-accuracy-cell"><b>{accuracy_by_label[label]:.0%}</b> '
+            f"({counts[label][0]}/{counts[label][1]})</td>" if counts[label][1] else "<td>—</td>"
+            for label in labels)
         body.append(f'<tr class="lv-accuracy"><th>Accuracy</th>{cells}<td></td></tr>')
     head = "".join(f"<th>{esc(label)}</th>" for label in labels) + ("<th>Ground truth</th>" if truth is not None else "")
     table = (f'<table class="lv-compare" id="compare-table"><thead><tr><th>Field</th>{head}</tr></thead>'
              f"<tbody>{''.join(body)}</tbody></table>")
     if not names:
         table = '<p class="lv-muted">No fields were read.</p>'
-    return table, {"rows": rows_data, "accuracy": accuracy, "scored_fields": scored}
+    return table, {"rows": rows_data, "accuracy": accuracy_by_label,
+                   "correct": {k: v[0] for k, v in counts.items()}, "present": {k: v[1] for k, v in counts.items()}}
 
 
 def build(state: AppState) -> None:

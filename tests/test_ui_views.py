@@ -1,0 +1,207 @@
+"""UI logic without a browser: presentation of Results, the comparison table, the batch table,
+live-token streaming from the pipeline's worker thread, and the cold-start rule (no torch)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from llama_vision.result import Result
+from llama_vision.ui import tab_batch, tab_compare, views
+from llama_vision.ui.common import page_index, path_of, run_streaming
+from tests.fakes import FakeEngine, fake_settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _result(**overrides) -> dict:
+    fields = {"supplier_name": "Bunnings Warehouse", "supplier_abn": "51824753556", "date": "15/03/2024",
+              "total": "110.00", "gst": "10.00", "subtotal": "100.00", "tax_invoice_label": True,
+              "items": [{"description": "Hammer", "quantity": "1", "unit_price": "100.00", "amount": "100.00"}]}
+    data = {"file": "r.png", "engine": "fake", "prompt": "key_value", "status": "ok", "document_type": "tax_invoice",
+            "fields": fields, "raw_output": "SUPPLIER: Bunnings",
+            "compliance": {"verdict": "compliant", "score": 100, "tax_invoice_required": True,
+                           "missing_elements": [], "recommendations": ["Keep it for five years."],
+                           "checks": [{"name": "ABN checksum", "status": "pass", "reason": "valid"},
+                                      {"name": "Buyer identity", "status": "not_applicable", "reason": "under $1,000"}]},
+            "timings": {"total": 1.25}, "usage": {"generated_tokens": 40, "tokens_per_second": 32.0}, "warnings": []}
+    data.update(overrides)
+    return data
+
+
+def test_fields_frame_formats_money_abn_and_flags():
+    frame = views.fields_frame(_result())
+    values = dict(zip(frame["Field"], frame["Value"]))
+    assert values["Supplier"] == "Bunnings Warehouse"
+    assert values["Supplier ABN"] == "51 824 753 556"
+    assert values["Total"] == "$110.00"
+    assert values['Says "tax invoice"'] == "yes"
+    assert values["Buyer"] == views.MISSING  # absent is shown as absent, not guessed
+    assert "Litres" not in values  # fuel fields only for fuel receipts
+
+
+def test_items_get_their_own_table():
+    frame = views.items_frame(_result())
+    assert list(frame.columns) == ["Description", "Quantity", "Unit price", "Amount"]
+    assert frame.iloc[0].tolist() == ["Hammer", "1", "100.00", "100.00"]
+
+
+def test_compliance_panel_shows_badge_checks_reasons_and_recommendations():
+    html = views.compliance_html(_result())
+    assert 'data-verdict="compliant"' in html and "lv-ok" in html
+    assert "ABN checksum" in html and "valid" in html
+    assert "not applicable" in html and "under $1,000" in html
+    assert "Score <b>100</b>/100" in html
+    assert "Keep it for five years." in html
+
+
+def test_compliance_panel_without_checks_list_derives_from_booleans():
+    data = _result(compliance={"verdict": "non_compliant", "score": 40, "abn_valid": False, "gst_consistent": None,
+                               "missing_elements": ["supplier_abn"], "recommendations": []})
+    html = views.compliance_html(data)
+    assert "lv-bad" in html and "ABN checksum" in html and "fail" in html
+    assert "the supplier&#x27;s ABN" in html
+
+
+def test_error_result_is_shown_with_its_fix_it_message():
+    data = Result.failed("bad.pdf", "ocr", "rules", "bad.pdf is encrypted. Remove the password.").to_dict()
+    assert "Remove the password." in views.compliance_html(data)
+    assert "Could not read" in views.summary_markdown(data)
+
+
+def test_html_is_escaped():
+    data = _result(fields={"supplier_name": "<script>alert(1)</script>"})
+    data["compliance"]["recommendations"] = ["<b>x</b>"]
+    assert "<script>" not in views.compliance_html(data)
+    assert "<script>" not in tab_compare.comparison({"A": data}, None)[0]
+
+
+def test_comparison_highlights_disagreements_and_scores_against_truth(tmp_path):
+    from llama_vision.ui.scoring import load_truth
+
+    truth_path = tmp_path / "t.json"
+    truth_path.write_text(json.dumps({"fields": {"supplier_name": "Bunnings Warehouse", "total": "110.00"}}))
+    truth = load_truth(truth_path)
+    good = _result()
+    bad = _result(fields={**good["fields"], "total": "11.00"})
+    html, data = tab_compare.comparison({"KEY-VALUE": good, "JSON": bad}, truth)
+    assert data["accuracy"] == {"KEY-VALUE": 1.0, "JSON": 0.5}
+    total_row = next(r for r in data["rows"] if r["field"] == "total")
+    assert total_row["disagree"] and total_row["right"] == {"KEY-VALUE": True, "JSON": False}
+    assert "lv-wrong" in html and "lv-right" in html and "Accuracy" in html and "50%" in html
+
+
+def test_metrics_row_reads_usage_and_parse_success():
+    row = tab_compare.metrics_row("KEY-VALUE", _result(), 0.5)
+    assert row == ["KEY-VALUE", "yes", 8, 1.25, 40, 32.0, "50%"]
+    refused = _result(warnings=["The model refused, and the fallback prompt did not help; fields left empty."])
+    assert tab_compare.metrics_row("JSON", refused, None)[1] == "no"
+
+
+def test_batch_table_filter_and_counts():
+    from llama_vision import batch
+
+    ok = batch.flatten_result(Result.model_validate(_result()))
+    failed = batch.flatten_result(Result.failed("x.pdf", "ocr", "rules", "x.pdf is empty. Re-export it."))
+    rows = [ok, failed]
+    frame = tab_batch.table(rows)
+    assert list(frame.columns) == tab_batch.HEADINGS and len(frame) == 2
+    assert frame.iloc[1]["Error"].startswith("x.pdf is empty")
+    assert len(tab_batch.table(rows, "compliant")) == 1
+    assert len(tab_batch.table(rows, "error")) == 1
+    counts = tab_batch.verdict_counts(rows)
+    assert dict(zip(counts["verdict"], counts["documents"])) == {"Compliant": 1, "Could not read": 1}
+
+
+def test_batch_folder_picker_stays_inside_batch_dir(tmp_path):
+    import gradio as gr
+
+    (tmp_path / "march").mkdir()
+    assert tab_batch.folder_choices(str(tmp_path)) == [tab_batch.ROOT_FOLDER, "march"]
+    assert tab_batch.resolve_folder(str(tmp_path), "march") == (tmp_path / "march").resolve()
+    with pytest.raises(gr.Error):
+        tab_batch.resolve_folder(str(tmp_path), "../..")
+
+
+def test_run_streaming_yields_tokens_before_the_result(tmp_path, monkeypatch):
+    from llama_vision import pipeline
+
+    def fake_extract(path, *, engine, on_token, **kwargs):
+        for word in ("SUPPLIER: ", "Bunnings ", "TOTAL: ", "110.00"):
+            on_token(word)
+            time.sleep(0.2)
+        return Result.model_validate(_result(raw_output="SUPPLIER: Bunnings TOTAL: 110.00"))
+
+    monkeypatch.setattr(pipeline, "extract", fake_extract)
+    engine = FakeEngine(fake_settings(tmp_path))
+    seen = list(run_streaming(engine, "doc.png"))
+    partial = [text for text, result in seen if result is None]
+    assert partial and partial[0] != seen[-1][0]  # text arrived while the model was still going
+    assert seen[-1][1] is not None and seen[-1][1].fields["total"] == "110.00"
+
+
+def test_run_streaming_surfaces_pipeline_exceptions(tmp_path, monkeypatch):
+    from llama_vision import pipeline
+    from llama_vision.errors import EngineOutOfMemoryError
+
+    def boom(*args, **kwargs):
+        raise EngineOutOfMemoryError("Out of GPU memory.", hint="Use LLAMA_VISION_QUANTIZATION=4bit.")
+
+    monkeypatch.setattr(pipeline, "extract", boom)
+    with pytest.raises(EngineOutOfMemoryError):
+        list(run_streaming(FakeEngine(fake_settings(tmp_path)), "doc.png"))
+
+
+def test_handler_errors_become_gr_error_with_the_cli_text():
+    import gradio as gr
+
+    from llama_vision.errors import ModelLoadError
+    from llama_vision.ui.layout import reports_errors
+
+    @reports_errors
+    def handler():
+        raise ModelLoadError("No model in /x.", hint="Set LLAMA_VISION_MODEL_PATH to a Mllama folder.")
+
+    with pytest.raises(gr.Error) as caught:
+        handler()
+    assert str(caught.value.message) == "No model in /x. Set LLAMA_VISION_MODEL_PATH to a Mllama folder."
+
+
+def test_small_helpers():
+    assert page_index(None) is None and page_index(1) == 0 and page_index("3") == 2
+    assert path_of({"path": "/tmp/a.png"}) == "/tmp/a.png" and path_of(None) is None
+
+
+def test_header_on_ocr_says_no_model_and_how_to_configure(tmp_path):
+    from llama_vision.ui.layout import header_html
+    from llama_vision.ui.state import AppState
+
+    state = AppState(fake_settings(tmp_path), FakeEngine(fake_settings(tmp_path)))
+    state.engine.name = "ocr"
+    html = header_html(state)
+    assert "No language model is loaded" in html
+    assert "LLAMA_VISION_MODEL_PATH" in html and "LLAMA_VISION_API_BASE" in html
+
+
+def test_every_event_has_an_api_name_and_model_events_share_one_queue(tmp_path):
+    from llama_vision.ui import build_app
+
+    demo = build_app(fake_settings(tmp_path), engine=FakeEngine(fake_settings(tmp_path)))
+    fns = list(demo.fns.values())
+    assert all(fn.api_name for fn in fns), [fn.name for fn in fns if not fn.api_name]
+    model = {fn.api_name for fn in fns if fn.concurrency_id == "model"}
+    assert {"extract", "compare", "batch", "load_model", "unload_model", "reload_model"} <= model
+
+
+def test_building_the_ocr_app_does_not_import_torch():
+    code = ("import os, sys; os.environ.update(LLAMA_VISION_ENGINE='ocr', LLAMA_VISION_AUTH='', "
+            "LLAMA_VISION_MODEL_PATH=''); import app; "
+            "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

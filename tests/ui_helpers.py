@@ -1,0 +1,110 @@
+"""Launch the real app (python app.py) on a free port in a subprocess, once per configuration
+per test session, and share it between tests/test_ui_api.py and tests/test_browser.py."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+SAMPLES = REPO / "llama_vision" / "samples" / "bundled"
+START_TIMEOUT = 120.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningApp:
+    url: str
+    process: subprocess.Popen
+    log: Path
+    batch_dir: Path
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+_RUNNING: dict[str, RunningApp] = {}
+
+
+def _stop_all() -> None:
+    for app in _RUNNING.values():
+        app.stop()
+
+
+atexit.register(_stop_all)
+
+
+def launch_app(key: str, workdir: Path, **env_overrides: str) -> RunningApp:
+    """Start `python app.py` with a clean LLAMA_VISION_* environment (plus overrides), wait for
+    it to answer, and cache it under `key` for the rest of the session."""
+    if key in _RUNNING and _RUNNING[key].process.poll() is None:
+        return _RUNNING[key]
+    port = free_port()
+    batch_dir = workdir / "batch-dir"
+    batch_dir.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_VISION_")}
+    env.update(
+        # set explicitly (even empty) so a developer's .env cannot leak in: load_dotenv never overrides
+        LLAMA_VISION_ENGINE="ocr", LLAMA_VISION_MODEL_PATH="", LLAMA_VISION_API_BASE="", LLAMA_VISION_AUTH="",
+        LLAMA_VISION_SHARE="false", LLAMA_VISION_HOST="127.0.0.1", LLAMA_VISION_PORT=str(port),
+        LLAMA_VISION_BATCH_DIR=str(batch_dir), LLAMA_VISION_QUEUE_SIZE="16",
+        GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1",
+        OMP_NUM_THREADS="2",
+    )
+    env.update(env_overrides)
+    log = workdir / f"app-{key}.log"
+    handle = open(log, "w")
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=handle,
+                               stderr=subprocess.STDOUT)
+    app = RunningApp(url=f"http://127.0.0.1:{port}/", process=process, log=log, batch_dir=batch_dir)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"app.py exited with {process.returncode}:\n{app.log_tail()}")
+        try:
+            with urllib.request.urlopen(app.url + "gradio_api/info", timeout=2) as response:
+                if response.status == 200:
+                    _RUNNING[key] = app
+                    return app
+        except OSError:
+            time.sleep(0.3)
+    app.stop()
+    raise RuntimeError(f"app.py did not answer within {START_TIMEOUT:.0f} s:\n{app.log_tail()}")
+
+
+def bundled_samples() -> list[Path]:
+    if not SAMPLES.is_dir():
+        return []
+    return sorted(p for p in SAMPLES.iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".pdf"})
+
+
+def sample_with_truth() -> Path | None:
+    for path in bundled_samples():
+        if path.with_suffix(".json").is_file():
+            return path
+    return None
