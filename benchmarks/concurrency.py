@@ -1,0 +1,109 @@
+"""Documents per second through the openai engine at concurrency 1, 4 and 8; prints one JSON object.
+
+    python benchmarks/concurrency.py            # full run (~15 s)
+    python benchmarks/concurrency.py --quick    # ~5 s
+    python benchmarks/concurrency.py --delay 0.5 --levels 1,4,8,16
+
+The server is the loopback fake from tests/openai_fake_server.py with a fixed per-request delay
+standing in for the model's generation time, so the numbers measure what this engine adds: how
+well it overlaps requests (the real client, HTTP, image encoding, the concurrency limit). Each
+document is one page (a 1000x1400 receipt-like image, JPEG-encoded per request) and one request.
+Goals: at least 3.5x the single-request throughput at concurrency 4 and 6x at concurrency 8.
+
+`run(quick)` returns the same dict, for the benchmarks entry point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from llama_vision.config import load_settings  # noqa: E402
+from llama_vision.engines.openai_engine import OpenAIEngine  # noqa: E402
+from tests.openai_fake_server import FakeOpenAIServer  # noqa: E402
+
+GOALS = {4: 3.5, 8: 6.0}
+
+
+def _page() -> Any:
+    """A receipt-sized page with some ink, so JPEG encoding costs what a real page costs."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (1000, 1400), "white")
+    draw = ImageDraw.Draw(image)
+    for row in range(40):
+        draw.text((60, 40 + row * 32), f"ITEM {row:02d}  Widget number {row * 7}   ${row * 1.37:8.2f}", fill="black")
+    return image
+
+
+def _measure(server: FakeOpenAIServer, concurrency: int, documents: int, image: Any) -> dict[str, Any]:
+    settings = load_settings(env_file=None, engine="openai", api_base=server.url,
+                             api_concurrency=concurrency, api_retries=0, api_timeout=60)
+    engine = OpenAIEngine(settings)
+    try:
+        engine.initialize()
+        engine.generate_batch([image] * concurrency, ["warm-up"] * concurrency)  # open connections
+        server.in_flight.reset()
+        started = time.perf_counter()
+        results = engine.generate_batch([image] * documents, [f"ECHO doc{i}" for i in range(documents)])
+        seconds = time.perf_counter() - started
+    finally:
+        engine.unload()
+    lost = sum(1 for i, r in enumerate(results) if not r.text.startswith(f"ECHO doc{i}\n"))
+    return {
+        "documents": documents,
+        "seconds": round(seconds, 3),
+        "docs_per_s": round(documents / seconds, 3),
+        "server_max_in_flight": server.in_flight.max,
+        "lost_or_misordered": lost,
+    }
+
+
+def run(quick: bool = False, *, delay: float = 0.2, levels: tuple[int, ...] = (1, 4, 8)) -> dict[str, Any]:
+    """Throughput at each concurrency level against a fake server that takes `delay` s per request."""
+    rounds = 3 if quick else 8  # every level runs `rounds` full waves of requests
+    image = _page()
+    measured: dict[str, Any] = {}
+    with FakeOpenAIServer(delay=delay) as server:
+        for level in levels:
+            measured[str(level)] = _measure(server, level, level * rounds, image)
+    base = measured[str(levels[0])]["docs_per_s"]
+    speedup = {str(level): round(measured[str(level)]["docs_per_s"] / base, 2) for level in levels[1:]}
+    goals = {str(level): goal for level, goal in GOALS.items() if str(level) in speedup}
+    met = {level: speedup[level] >= goal for level, goal in goals.items()}
+    return {
+        "benchmark": "openai_concurrency",
+        "quick": quick,
+        "server": "tests/openai_fake_server.py on 127.0.0.1 (ollama flavor)",
+        "server_delay_s": delay,
+        "page": "1000x1400 RGB, JPEG per request",
+        "levels": measured,
+        "speedup_vs_1": speedup,
+        "goals": goals,
+        "met": met,
+        "all_met": all(met.values()) and all(m["lost_or_misordered"] == 0 for m in measured.values()),
+        "python": platform.python_version(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer documents per level")
+    parser.add_argument("--delay", type=float, default=0.2, help="server seconds per request (default 0.2)")
+    parser.add_argument("--levels", default="1,4,8", help="concurrency levels, the first is the baseline")
+    args = parser.parse_args()
+    levels = tuple(int(x) for x in args.levels.split(",") if x.strip())
+    print(json.dumps(run(args.quick, delay=args.delay, levels=levels), indent=2))
+
+
+if __name__ == "__main__":
+    main()
