@@ -56,6 +56,13 @@ class ZipExtraction:
     notes: list[str] = field(default_factory=list)
 
 
+def _human(size: int) -> str:
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
+
+
 def _member_name(info: zipfile.ZipInfo) -> str:
     """The member's name, re-decoded as UTF-8 when the archive did not set the UTF-8 flag."""
     name = info.filename
@@ -156,7 +163,7 @@ def extract_zip(
             total += info.file_size
             if total > max_total_bytes:
                 raise DocumentError(
-                    f"'{label}' would expand to more than {max_total_bytes / 1024**3:.1f} GiB; refusing to extract it.",
+                    f"'{label}' would expand to more than {_human(max_total_bytes)}; refusing to extract it.",
                     hint="Split the batch into smaller archives.",
                 )
             if _skippable(parts):
