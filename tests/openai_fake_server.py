@@ -215,9 +215,14 @@ class _Handler(BaseHTTPRequestHandler):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             self._stream(owner, model, pieces, finish, usage if include_usage else None)
         else:
-            self._send_json(200, owner._completion(model, text, finish, usage))
-        with owner._lock:
-            owner.served += 1
+            # Counted before the last write so a test that got the answer sees it counted; a
+            # write that fails (killed) takes the count back.
+            owner._count_served(+1)
+            try:
+                self._send_json(200, owner._completion(model, text, finish, usage))
+            except OSError:
+                owner._count_served(-1)
+                raise
 
     def _stream(self, owner: FakeOpenAIServer, model: str, pieces: list[str], finish: str, usage: dict | None) -> None:
         self.send_response(200)
@@ -235,8 +240,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
             self._chunk(f"data: {json.dumps(chunk)}\n\n".encode())
-        self._chunk(b"data: [DONE]\n\n")
-        self._chunk(b"")
+        owner._count_served(+1)
+        try:
+            self._chunk(b"data: [DONE]\n\n")
+            self._chunk(b"")
+        except OSError:
+            owner._count_served(-1)
+            raise
 
 
 def _read_content(messages: list[dict[str, Any]]) -> tuple[str, int, str | None]:
@@ -302,7 +312,7 @@ class FakeOpenAIServer:
         self.in_flight = in_flight or InFlight()
         self.kill_stream_after: int | None = None  # drop the connection after N stream chunks
         self.requests: list[dict[str, Any]] = []
-        self.served = 0
+        self.served = 0  # answers sent in full
         self.model_list_calls = 0
         self._failures: deque[tuple[int, str, str, dict[str, str]]] = deque()
         self._lock = threading.Lock()
@@ -386,6 +396,10 @@ class FakeOpenAIServer:
         if seconds <= 0:
             return self._killed.is_set()
         return self._killed.wait(seconds)
+
+    def _count_served(self, delta: int) -> None:
+        with self._lock:
+            self.served += delta
 
     def _track(self, conn: socket.socket, *, add: bool) -> None:
         with self._lock:

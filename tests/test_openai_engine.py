@@ -250,7 +250,7 @@ def test_round_robin_spreads_requests_over_servers(servers: Any) -> None:
     engine = make_engine(first, second)
     for i in range(8):
         engine.generate(page(), f"ECHO r{i}")
-    assert first.served == 4 and second.served == 4
+    assert len(first.requests) == 4 and len(second.requests) == 4
 
 
 def test_batch_of_20_survives_a_server_killed_mid_run(servers: Any) -> None:
@@ -279,7 +279,8 @@ def test_batch_of_20_survives_a_server_killed_mid_run(servers: Any) -> None:
     assert shared.max <= 4
     assert shared.max >= 3  # it really ran concurrently
     assert engine.max_in_flight_seen <= 4
-    assert first.served + second.served == 20  # every document answered exactly once
+    # Every document answered; at most the requests caught in flight by the crash were redone.
+    assert 20 <= first.served + second.served <= 24
     assert second.served < 20 and first.served > 10
     status = engine.status(refresh=True)
     assert [s["reachable"] for s in status["servers"]] == [True, False]
@@ -357,6 +358,8 @@ def test_ask_fields_runs_questions_concurrently(servers: Any) -> None:
     assert {k: v.text for k, v in answers.items()} == {k: f"answer to {q}" for k, q in questions.items()}
     assert server.in_flight.max == 4
     assert elapsed < 0.6  # four 0.2 s answers at once, not 0.8 s one after another
+    urls = {r["messages"][0]["content"][0]["image_url"]["url"] for r in server.requests}
+    assert len(urls) == 1  # the same page, encoded once
 
 
 # -- fix-it messages --------------------------------------------------------------------------

@@ -94,13 +94,15 @@ def encode_image(image: Image) -> str:
     return f"data:{mime};base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}"
 
 
-def build_messages(image: Image, prompt: str) -> list[dict[str, Any]]:
-    """One user turn: the image first, then the prompt (Llama 3.2 Vision's order; no system role)."""
+def build_messages(image: Image | str, prompt: str) -> list[dict[str, Any]]:
+    """One user turn: the image (a PIL image or an already encoded data URL) first, then the
+    prompt (Llama 3.2 Vision's order; no system role)."""
+    url = image if isinstance(image, str) else encode_image(image)
     return [
         {
             "role": "user",
             "content": [
-                {"type": "image_url", "image_url": {"url": encode_image(image)}},
+                {"type": "image_url", "image_url": {"url": url}},
                 {"type": "text", "text": prompt},
             ],
         }
@@ -471,7 +473,7 @@ class OpenAIEngine(Engine):
         )
 
     # -- generation -----------------------------------------------------------------------
-    def _request_args(self, image: Image, prompt: str, max_new_tokens: int) -> dict[str, Any]:
+    def _request_args(self, image: Image | str, prompt: str, max_new_tokens: int) -> dict[str, Any]:
         return {
             "model": self.model,
             "messages": build_messages(image, prompt),
@@ -479,7 +481,7 @@ class OpenAIEngine(Engine):
             "max_tokens": max_new_tokens,
         }
 
-    def _generate(self, image: Image, prompt: str, max_new_tokens: int) -> Generation:
+    def _generate(self, image: Image | str, prompt: str, max_new_tokens: int) -> Generation:
         args = self._request_args(image, prompt, max_new_tokens)
         started = time.perf_counter()
 
@@ -515,13 +517,27 @@ class OpenAIEngine(Engine):
         cancelled and the first failure in input order is raised."""
         if len(images) != len(prompts):
             raise ValueError("generate_batch needs one prompt per image")
+        return self._run_concurrently(list(zip(images, prompts, strict=True)), max_new_tokens)
+
+    def ask_fields(
+        self, image: Image, questions: dict[str, str], *, max_new_tokens: int | None = None
+    ) -> dict[str, Generation]:
+        """Field-specific mode: every question about the same page, concurrently; the page is
+        encoded once, not once per question."""
         self.initialize()
-        cap = self._cap(max_new_tokens)
-        if not images:
+        url = encode_image(image)
+        names = list(questions)
+        answers = self._run_concurrently([(url, questions[n]) for n in names], max_new_tokens)
+        return dict(zip(names, answers, strict=True))
+
+    def _run_concurrently(self, jobs: list[tuple[Image | str, str]], max_new_tokens: int | None) -> list[Generation]:
+        self.initialize()
+        if not jobs:
             return []
-        workers = min(self.settings.api_concurrency, len(images))
+        cap = self._cap(max_new_tokens)
+        workers = min(self.settings.api_concurrency, len(jobs))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="openai-batch") as pool:
-            futures = [pool.submit(self._generate, img, p, cap) for img, p in zip(images, prompts, strict=True)]
+            futures = [pool.submit(self._generate, image, prompt, cap) for image, prompt in jobs]
             done, pending = wait(futures, return_when=FIRST_EXCEPTION)
             if any(f.exception() is not None for f in done):
                 for future in pending:
