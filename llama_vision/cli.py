@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("files", nargs="+", metavar="FILE", help="image or PDF files")
     _engine_options(extract)
     extract.add_argument("--json", action="store_true", help="print one JSON object per document per line")
+    extract.add_argument("--page", type=int, metavar="N", help="read only page N (1-based) of a PDF")
     extract.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
                          help="show the model's tokens on stderr as they come (default: when stderr is a terminal)")
     extract.set_defaults(handler=_cmd_extract)
@@ -192,6 +193,8 @@ def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     from llama_vision.pipeline import extract
     from llama_vision.result import Result
 
+    if args.page is not None and args.page < 1:
+        raise DocumentError(f"--page {args.page} does not exist.", hint="Pages are numbered from 1.")
     engine = _engine(settings)
     prompt_name = _prompt_note(engine, args)
     stream = args.stream if args.stream is not None else (sys.stderr.isatty() and not args.json)
@@ -210,8 +213,9 @@ def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
                 result = Result.failed(str(file), engine.name, prompt_name,
                                        f"'{file}' {why}. Check the path (use the batch command for folders).")
             else:
+                page = {"page": args.page - 1} if args.page else {}
                 result = extract(path, engine=engine, prompt_style=args.prompt,
-                                 on_token=on_token if stream else None, file_name=str(file))
+                                 on_token=on_token if stream else None, file_name=str(file), **page)
                 if stream:
                     sys.stderr.write("\n")
             if result.status == "error":

@@ -386,9 +386,12 @@ def evaluate(
     ordered: dict[int, tuple[Result, Truth]] = {}
     bar = None
     if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(paths), file=sys.stderr, unit="doc", desc="evaluate", disable=None, leave=False)
+        try:
+            from tqdm import tqdm
+        except ImportError:  # the bar is a nicety, never a reason to fail
+            tqdm = None
+        if tqdm is not None:
+            bar = tqdm(total=len(paths), file=sys.stderr, unit="doc", desc="evaluate", disable=None, leave=False)
     try:
         for index, result in _results(paths, engine=engine, prompt_style=prompt_style, concurrency=concurrency):
             ordered[index] = (result.model_copy(update={"file": keys[index]}), truths[index])

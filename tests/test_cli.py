@@ -78,7 +78,7 @@ def fake_extract(monkeypatch, fake_engine):
     calls = []
 
     def extract(source, *, engine, prompt_style, on_token=None, file_name=None, **kwargs):
-        calls.append((Path(source), prompt_style, file_name))
+        calls.append((Path(source), prompt_style, file_name, kwargs.get("page")))
         if on_token:
             on_token("SUPPLIER_NAME: ")
             on_token("Acme")
@@ -195,6 +195,14 @@ def test_extract_streams_tokens_to_stderr_when_asked(in_tmp, fake_extract, capsy
     assert "SUPPLIER_NAME: Acme" in capsys.readouterr().err
     assert cli.main(["extract", "a.png", "--no-stream"]) == 0
     assert "SUPPLIER_NAME" not in capsys.readouterr().err
+
+
+def test_extract_page_is_one_based(in_tmp, fake_extract, capsys):
+    png(in_tmp / "a.png")
+    assert cli.main(["extract", "a.png", "--page", "2", "--json"]) == 0
+    assert fake_extract[-1][3] == 1
+    assert cli.main(["extract", "a.png", "--page", "0"]) == 2
+    assert "Pages are numbered from 1" in capsys.readouterr().err
 
 
 # -- batch and evaluate ----------------------------------------------------------------------
