@@ -357,3 +357,11 @@ def test_normalise_item_shapes(raw: object, expected: dict) -> None:
     item, warnings = F.normalise_item(raw)
     assert item == expected
     assert warnings == []
+
+
+def test_abn_checksum_follows_the_ato_rule_where_stdnum_is_stricter() -> None:
+    # 10 183 910 430: weighted sum 267 = 3 x 89, so the ATO rule accepts it; stdnum wants "99".
+    assert abn_is_valid("10183910430")
+    assert abn_is_valid("99183910430")
+    assert not abn_is_valid("01183910430")  # an ABN never starts with 0
+    assert not abn_is_valid("11183910430")
