@@ -1,0 +1,141 @@
+"""Field-specific mode with vision-state reuse: many short questions about one page.
+
+The naive way (one generate per question, or a batch with the image repeated) runs the vision
+tower (32 + 8 layers over up to 4 x 1601 patches on the 11B model) once per question. Here it
+runs once: the projected vision states feed each cross-attention layer's key/value projections
+once, the result is put into the generation cache as those layers' cached keys/values for every
+row of the batch, and one batched `generate` answers all questions. Mllama's cross-attention
+layers read cached vision keys/values when no `cross_attention_states` are passed (which is what
+`generate` does after its first step anyway), so the text path is unchanged and the tokens equal
+those of separate generates (tests/test_llama_engine.py checks this on the tiny model).
+
+Passing `cross_attention_states` to `generate` directly does not work: it is forwarded at every
+step and each step appends the vision keys to the cache again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from llama_vision.engines.base import Generation
+    from llama_vision.engines.llama import LlamaEngine
+
+
+def _parts(model: Any) -> tuple[Any, Any, Any]:
+    """(vision_model, multi_modal_projector, text decoder layers) across transformers layouts."""
+    core = getattr(model, "model", model)  # transformers >= 4.52: MllamaForConditionalGeneration.model
+    vision = getattr(core, "vision_model", None) or getattr(model, "vision_model")
+    projector = getattr(core, "multi_modal_projector", None) or getattr(model, "multi_modal_projector")
+    language = getattr(core, "language_model", None) or getattr(model, "language_model")
+    layers = getattr(language, "layers", None)
+    if layers is None:  # older layout: language_model is MllamaForCausalLM
+        layers = language.model.layers
+    return vision, projector, layers
+
+
+def _execution_device(module: Any, fallback: Any) -> Any:
+    for parameter in module.parameters():
+        if parameter.device.type != "meta":  # meta = offloaded; accelerate's hook moves it in
+            return parameter.device
+    return fallback
+
+
+def vision_states(engine: LlamaEngine, image_inputs: Any) -> Any:
+    """Vision tower + projector once: (1, tiles x patches, text hidden) states for one image."""
+    vision, projector, _ = _parts(engine.model)
+    hidden = engine.model.config.text_config.hidden_size
+    output = vision(
+        pixel_values=image_inputs["pixel_values"],
+        aspect_ratio_ids=image_inputs["aspect_ratio_ids"],
+        aspect_ratio_mask=image_inputs["aspect_ratio_mask"],
+    )
+    states = output.last_hidden_state if hasattr(output, "last_hidden_state") else output[0]
+    states = projector(states.to(_execution_device(projector, states.device)))
+    return states.reshape(1, -1, hidden)
+
+
+def prefilled_cross_cache(engine: LlamaEngine, states: Any, batch: int) -> Any:
+    """A DynamicCache whose cross-attention layers already hold the image's keys/values."""
+    from transformers import DynamicCache
+
+    text_config = engine.model.config.get_text_config(decoder=True)
+    _, _, layers = _parts(engine.model)
+    cache = DynamicCache(config=text_config)
+    expanded = states.expand(batch, -1, -1)
+    for index in text_config.cross_attention_layers:
+        attention = layers[index].cross_attn
+        device = _execution_device(attention, expanded.device)
+        source = expanded.to(device)
+        # Same projections as MllamaTextCrossAttention.forward when it is given vision states.
+        keys = attention.k_proj(source).view(batch, -1, attention.num_key_value_heads, attention.head_dim)
+        values = attention.v_proj(source).view(batch, -1, attention.num_key_value_heads, attention.head_dim)
+        keys = attention.k_norm(keys.transpose(1, 2))
+        cache.update(keys, values.transpose(1, 2), index)
+    return cache
+
+
+def cross_attention_mask(input_ids: Any, image_token_id: int, num_tiles: int, max_tiles: int) -> Any:
+    """(batch, seq, 1 image, max_tiles): tokens from `<|image|>` on attend to the real tiles.
+
+    Matches MllamaProcessor's mask for one image per sample (left padding included).
+    """
+    import torch
+
+    batch, length = input_ids.shape
+    mask = torch.zeros((batch, length, 1, max_tiles), dtype=torch.long, device=input_ids.device)
+    for row in range(batch):
+        positions = (input_ids[row] == image_token_id).nonzero()
+        if len(positions):
+            mask[row, int(positions[0]) :, 0, :num_tiles] = 1
+    return mask
+
+
+def ask_fields_reusing_vision(
+    engine: LlamaEngine, image: Image, questions: Sequence[str], max_new_tokens: int
+) -> list[Generation]:
+    """Answers to `questions` about `image`, in order; on OOM retried once in two halves."""
+    from llama_vision.engines.llama import prepare_image
+
+    torch = engine._torch
+    prepared = prepare_image(image, engine.settings.max_image_side)
+    state: dict[str, Any] = {}
+
+    def encode_image() -> None:
+        processor = engine.processor
+        inputs = processor.image_processor(images=[[prepared]], return_tensors="pt")
+        inputs = engine._to_device(inputs)
+        with torch.inference_mode():
+            state["states"] = vision_states(engine, inputs)
+        state["tiles"] = int(inputs["aspect_ratio_mask"][0, 0].sum())
+
+    started = time.perf_counter()
+    engine._guard(encode_image)
+
+    def run(chunk: list[str]) -> list[Generation]:
+        texts = [engine.chat_text(q) for q in chunk]
+        tokens = engine.processor.tokenizer(
+            texts, add_special_tokens=engine.interface != "chat_template", padding=True, return_tensors="pt"
+        ).to(engine.model.device)
+        max_tiles = engine.model.config.vision_config.max_num_tiles
+        mask = cross_attention_mask(tokens["input_ids"], engine.model.config.image_token_index, state["tiles"], max_tiles)
+        with torch.inference_mode():
+            cache = prefilled_cross_cache(engine, state["states"], len(chunk))
+            output = engine.model.generate(
+                input_ids=tokens["input_ids"],
+                attention_mask=tokens["attention_mask"],
+                cross_attention_mask=mask,
+                cache=cache,
+                generation_config=engine.generation_config(max_new_tokens),
+            )
+        # The vision pass is shared by all answers: each answer's seconds include it.
+        seconds = time.perf_counter() - started
+        width = tokens["input_ids"].shape[1]
+        lengths = tokens["attention_mask"].sum(dim=1).tolist()
+        return [engine._finish(row[width:].tolist(), int(lengths[i]), max_new_tokens, seconds) for i, row in enumerate(output)]
+
+    return engine._with_half_batch_retry(list(questions), lambda chunk: engine._guard(lambda: run(chunk)))
