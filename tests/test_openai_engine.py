@@ -437,13 +437,35 @@ def test_non_vision_model_is_explained(servers: Any, flavor: str) -> None:
 
 def test_timeout_is_explained(servers: Any) -> None:
     (server,) = servers(1, delay=2.0)
-    engine = make_engine(server, api_timeout=0.4, api_retries=0)
+    engine = make_engine(server, api_timeout=0.4, api_retries=3)
+    engine.initialize()
     started = time.perf_counter()
     with pytest.raises(RemoteEngineError) as caught:
         engine.generate(page(), "Read.")
-    assert time.perf_counter() - started < 1.9
+    assert time.perf_counter() - started < 1.2
+    assert len(server.requests) == 1  # a timeout is not retried on the same server: it would cost as much again
     message = str(caught.value)
     assert "did not answer within 0.4 s" in message and "LLAMA_VISION_API_TIMEOUT" in message
+
+
+def test_a_timeout_fails_over_to_another_server(servers: Any) -> None:
+    (slow,) = servers(1, delay=2.0)
+    (fast,) = servers(1)
+    engine = make_engine(slow, fast, api_timeout=0.4, api_retries=0)
+    engine.initialize()
+    results = [engine.generate(page(), f"ECHO t{i}") for i in range(2)]
+    assert [r.text.split()[1] for r in results] == ["t0", "t1"]
+    assert len(slow.requests) == 1 and fast.served == 2  # the slow one is then cooled down
+
+
+def test_a_server_echoing_the_key_does_not_leak_it(servers: Any) -> None:
+    (server,) = servers(1)
+    engine = make_engine(server, api_key=SECRET)
+    engine.initialize()
+    server.fail_next(1, 400, f"bad request from key {SECRET}")
+    with pytest.raises(RemoteEngineError) as caught:
+        engine.generate(page(), "Read.")
+    assert SECRET not in str(caught.value) and "***" in str(caught.value)
 
 
 def test_wrong_api_key_is_explained_without_showing_it(servers: Any) -> None:

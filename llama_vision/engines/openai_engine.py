@@ -14,7 +14,8 @@ Design, and why:
   or an unknown-model 404 is marked down for a short, growing cool-down, and the request moves on
   to the next server at once. Only when every server has failed in a round do we sleep (exponential
   backoff with jitter, or the server's Retry-After) and start another round, at most
-  LLAMA_VISION_API_RETRIES extra rounds.
+  LLAMA_VISION_API_RETRIES extra rounds, and only for connection errors, 429 and 5xx: a timeout
+  or a missing model would just cost the same again.
 - Request-level problems (one-image limit, a model without vision, auth, context length) are not
   retried: each becomes a RemoteEngineError whose message says how to fix it.
 - The API key lives only inside the clients; `status()`, `repr()`, log lines and error messages
@@ -378,7 +379,7 @@ class OpenAIEngine(Engine):
                     hint="Raise LLAMA_VISION_API_TIMEOUT, lower LLAMA_VISION_API_CONCURRENCY or "
                     "LLAMA_VISION_MAX_NEW_TOKENS, or add servers to LLAMA_VISION_API_BASE.",
                 ),
-                transient=True,
+                transient=False,  # fail over to an untried server, but no retry rounds: each costs a full timeout
             )
         if isinstance(error, openai.APIConnectionError):
             cause = error.__cause__ or error.__context__
@@ -393,6 +394,9 @@ class OpenAIEngine(Engine):
         if isinstance(error, openai.APIStatusError):
             status = error.status_code
             text = _error_text(error)
+            key = self.settings.api_key.get_secret_value()
+            if key:
+                text = text.replace(key, "***")  # a server may echo what it was sent
             if _NO_VISION.search(text):
                 return _Failure(
                     RemoteEngineError(
