@@ -1,0 +1,968 @@
+"""A seeded generator of synthetic Australian documents with exact ground truth.
+
+Kinds: café, supermarket and hardware receipts, fuel receipts, tax invoices under and over
+$1,000, and (simple) bank statements. Each document varies the things that matter for the ATO
+rules: ABN present, absent or with a bad checksum; "TAX INVOICE" title or not; GST shown as an
+amount, as a "total includes GST" statement, both or neither; buyer identity on invoices of
+$1,000 or more (sometimes deliberately missing); now and then bad GST arithmetic. Pages vary in
+font, layout, paper and background, small rotation, mild blur, JPEG artefacts and size (some as
+large as a phone photo), and stay legible for OCR.
+
+For each document the generator writes IMAGE (.jpg or .png) and a same-named .json:
+
+    {"document_type": ..., "fields": {every field of fields.ALL_FIELDS, normalised, null when
+     not printed}, "compliance": {abn_valid, gst_consistent, totals_consistent, date_valid,
+     tax_invoice_required, missing_elements, verdict}, "generator": {kind, seed, index, notes}}
+
+The expected compliance is computed here from what was *printed*, by code independent of
+`llama_vision.compliance` (on purpose: the evaluation must be able to catch that module being
+wrong). It follows ARCHITECTURE.md §5:
+
+- abn_valid: null when no ABN is printed, else the ATO checksum (weights 10,1,3,...,19, mod 89).
+- gst_consistent: null without a GST amount; with subtotal (ex GST), GST and total: subtotal +
+  GST = total and GST = 10% of subtotal, each within 2 cents; with GST and total only: GST <=
+  total/11 + 2 cents. (Subtotals ex GST are printed only when every item is taxable.)
+- totals_consistent: null without items; line amounts sum to the subtotal or to the total.
+- date_valid: null without a date, else true (printed dates are always real dates).
+- tax_invoice_required: total > $82.50.
+- missing_elements (ATO order): tax_invoice_label, supplier_identity, supplier_abn (absent;
+  an invalid ABN is not "missing", it makes abn_valid false), issue_date, item_description,
+  gst_amount (neither an amount nor a "total includes GST" statement; the statement alone is
+  printed only when GST is exactly 1/11 of the total), buyer_identity (total >= $1,000 and
+  neither buyer name nor buyer ABN).
+- verdict: `not_required` when total <= $82.50; else `non_compliant` when an element is missing
+  or the ABN fails its checksum; else `review` when the GST arithmetic is inconsistent; else
+  `compliant`. Bank statements are not tax invoices: `not_required`, nothing missing.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+__all__ = [
+    "KINDS",
+    "generate_documents",
+    "make_document",
+    "render_document",
+    "save_as_pdf",
+    "write_bundled_samples",
+    "abn_checksum_ok",
+]
+
+KINDS: tuple[str, ...] = ("cafe", "supermarket", "hardware", "fuel", "invoice", "invoice_large", "bank_statement")
+#: The kinds a mixed corpus draws from when `kinds` is None (bank statements are opt-in).
+DEFAULT_KINDS: tuple[str, ...] = ("cafe", "supermarket", "hardware", "fuel", "invoice", "invoice_large")
+DOCUMENT_TYPES = {
+    "cafe": "receipt", "supermarket": "receipt", "hardware": "receipt", "fuel": "fuel_receipt",
+    "invoice": "tax_invoice", "invoice_large": "tax_invoice", "bank_statement": "bank_statement",
+}
+ALL_FIELDS: tuple[str, ...] = (  # fields.ALL_FIELDS, repeated so the truth does not depend on it
+    "supplier_name", "supplier_abn", "supplier_address", "date", "invoice_number",
+    "buyer_name", "buyer_abn", "subtotal", "gst", "total", "payment_method",
+    "tax_invoice_label", "gst_included_statement", "items",
+    "fuel_type", "litres", "price_per_litre",
+    "bsb", "account_number", "account_holder", "statement_period", "opening_balance", "closing_balance",
+)
+MISSING_ORDER = (
+    "tax_invoice_label", "supplier_identity", "supplier_abn", "issue_date", "item_description",
+    "gst_amount", "buyer_identity",
+)
+TAX_INVOICE_THRESHOLD = Decimal("82.50")
+BUYER_THRESHOLD = Decimal("1000.00")
+CENT = Decimal("0.01")
+TOLERANCE = Decimal("0.02")
+ABN_WEIGHTS = (10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19)
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+
+
+# =============================================================================================
+# money, ABN
+# =============================================================================================
+def _money(value: Decimal | int | float | str) -> Decimal:
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _quantity(value: Decimal) -> str:
+    return str(int(value)) if value == value.to_integral_value() else f"{value.normalize():f}"
+
+
+def _fmt(value: Decimal, *, dollar: bool = False, thousands: bool = True) -> str:
+    text = f"{value:,.2f}" if thousands else f"{value:.2f}"
+    return f"${text}" if dollar else text
+
+
+def abn_checksum_ok(abn: str) -> bool:
+    """The ATO rule, written out (independent of python-stdnum and fields.py).
+
+    When the weighted sum of the last nine digits is a multiple of 89, both check digits "10"
+    and "99" satisfy the mod-89 rule; ABNs (and python-stdnum) use "99", so "10..." is refused.
+    """
+    if len(abn) != 11 or not abn.isdigit() or abn[0] == "0" or abn.startswith("10"):
+        return False
+    digits = [int(c) for c in abn]
+    digits[0] -= 1
+    return sum(w * d for w, d in zip(ABN_WEIGHTS, digits)) % 89 == 0
+
+
+def _valid_abn(rng: random.Random) -> str:
+    while True:
+        candidate = str(rng.randint(1, 9)) + "".join(str(rng.randint(0, 9)) for _ in range(10))
+        if abn_checksum_ok(candidate):
+            return candidate
+
+
+def _invalid_abn(rng: random.Random) -> str:
+    """A valid ABN with one digit changed: weights x deltas never reach 89, so it always fails."""
+    abn = list(_valid_abn(rng))
+    position = rng.randint(1, 10)
+    abn[position] = str((int(abn[position]) + rng.randint(1, 9)) % 10)
+    result = "".join(abn)
+    assert not abn_checksum_ok(result)
+    return result
+
+
+def _print_abn(abn: str, rng: random.Random) -> str:
+    spaced = f"{abn[:2]} {abn[2:5]} {abn[5:8]} {abn[8:]}"
+    return rng.choice([f"ABN {spaced}", f"ABN: {spaced}", f"A.B.N. {spaced}", f"ABN {abn}", f"ABN: {spaced}"])
+
+
+# =============================================================================================
+# vocabulary
+# =============================================================================================
+STREETS = ["George St", "Collins St", "King William St", "Hay St", "Queen St", "Elizabeth St", "Main Rd",
+           "Pacific Hwy", "High St", "Church St", "Station Rd", "Beach Rd", "Smith St", "Victoria Pde"]
+TOWNS = [("Sydney", "NSW", 2000), ("Parramatta", "NSW", 2150), ("Newcastle", "NSW", 2300),
+         ("Melbourne", "VIC", 3000), ("Geelong", "VIC", 3220), ("Brisbane", "QLD", 4000),
+         ("Cairns", "QLD", 4870), ("Adelaide", "SA", 5000), ("Perth", "WA", 6000),
+         ("Fremantle", "WA", 6160), ("Hobart", "TAS", 7000), ("Darwin", "NT", 800), ("Canberra", "ACT", 2601)]
+CAFES = ["Bean There Cafe", "The Daily Grind", "Little Magpie Espresso", "Wattle & Co Cafe", "Bondi Brew House",
+         "Flat White Society", "Kookaburra Kitchen", "Laneway Coffee Roasters"]
+CAFE_MENU = [("Flat White", "5.00"), ("Long Black", "4.50"), ("Cappuccino", "5.00"), ("Latte", "5.20"),
+             ("Chai Latte", "5.50"), ("Hot Chocolate", "5.00"), ("Smashed Avo", "19.50"),
+             ("Bacon & Egg Roll", "12.00"), ("Banana Bread", "6.50"), ("Big Breakfast", "24.00"),
+             ("Croissant", "5.50"), ("Iced Coffee", "7.50"), ("Orange Juice", "6.00"), ("Muffin", "5.00")]
+SUPERMARKETS = ["FreshMart Supermarket", "Southern Grocer", "Harvest Foods", "Corner IGA Market", "ValueFresh"]
+# (description, unit price, gst free, sold by weight)
+GROCERIES = [("Bananas Cavendish", "3.90", True, True), ("Full Cream Milk 2L", "3.10", True, False),
+             ("Wholemeal Bread 700g", "4.50", True, False), ("Free Range Eggs 12pk", "6.80", True, False),
+             ("Chicken Breast", "13.00", True, True), ("Apples Pink Lady", "5.90", True, True),
+             ("Dishwashing Liquid", "4.20", False, False), ("Chocolate Block 180g", "5.50", False, False),
+             ("Soft Drink 1.25L", "3.40", False, False), ("Paper Towel 2pk", "4.80", False, False),
+             ("Potato Chips 175g", "4.00", False, False), ("Laundry Powder 2kg", "12.50", False, False),
+             ("Cheddar Cheese 500g", "7.50", True, False), ("Tomatoes", "6.90", True, True)]
+HARDWARE_STORES = ["Harbour Hardware", "Tradies Depot", "Bluegum Building Supplies", "Outback Hardware & Timber"]
+HARDWARE = [("Pine Stud 90x45 2.4m", "8.50"), ("Decking Screws 50mm 200pk", "24.90"),
+            ("Exterior Paint 4L", "79.00"), ("Paint Roller Kit", "18.50"), ("Cordless Drill 18V", "129.00"),
+            ("Garden Hose 20m", "39.90"), ("Cement 20kg", "9.80"), ("Wheelbarrow", "119.00"),
+            ("Sandpaper Assorted 10pk", "8.90"), ("PVC Pipe 90mm 3m", "27.50"), ("Silicone Sealant", "11.40"),
+            ("Safety Glasses", "6.90"), ("Extension Lead 10m", "24.00")]
+SERVOS = ["Southern Cross Fuel", "Outback Petroleum", "Coastal Fuels", "Bush Track Servo", "Metro Fuel Stop"]
+FUELS = [("Unleaded 91", 165.9, 199.9), ("E10", 162.9, 195.9), ("Diesel", 179.9, 219.9),
+         ("Premium 95", 179.9, 214.9), ("Premium 98", 189.9, 229.9)]
+SERVO_SHOP = [("Chocolate Bar", "3.50"), ("Coffee Regular", "4.50"), ("Bottled Water 600ml", "3.80"),
+              ("Windscreen Wash 1L", "6.50")]
+SUPPLIERS = [("Coastal Plumbing Services Pty Ltd", ["Call-out fee", "Labour (per hour)", "Hot water valve",
+                                                     "Copper fittings", "Blocked drain clearance"]),
+             ("Brightline Electrical Pty Ltd", ["Labour (per hour)", "Power point installation",
+                                                "LED downlight", "Switchboard upgrade", "Safety inspection"]),
+             ("Summit IT Consulting", ["Consulting (per hour)", "Network setup", "Laptop", "Software licence",
+                                       "Monthly support plan"]),
+             ("Greenleaf Landscaping", ["Garden maintenance", "Mulch (m3)", "Turf (m2)", "Hedge trimming",
+                                        "Green waste removal"]),
+             ("Inkwell Printing Co", ["Business cards (500)", "A4 flyers (1000)", "Banner 2m x 1m",
+                                      "Design work (per hour)", "Brochures (250)"]),
+             ("Gumtree Catering", ["Morning tea (per head)", "Lunch platter", "Staff hire (per hour)",
+                                   "Delivery", "Drinks package"])]
+BUYERS = ["Acacia Holdings Pty Ltd", "Riverbend Dental Clinic", "Harbourside Accounting", "J & M Nguyen Family Trust",
+          "Koala Creek Primary School", "Redgum Motors Pty Ltd", "Sarah Mitchell", "Blue Wren Architects"]
+PAYMENTS = ["EFTPOS", "VISA CREDIT", "MASTERCARD", "CASH", "AMEX", "Visa Debit"]
+BANKS = ["Southern Cross Bank", "Wattle Credit Union", "Harbour Savings Bank"]
+PEOPLE = ["Emily Chen", "Jack Wilson", "Olivia Brown", "Liam O'Connor", "Priya Sharma", "Noah Williams"]
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _print_date(day: date, rng: random.Random) -> str:
+    style = rng.randint(0, 4)
+    if style == 0:
+        return day.strftime("%d/%m/%Y")
+    if style == 1:
+        return day.strftime("%d-%m-%y")
+    if style == 2:
+        return f"{day.day:02d} {MONTHS[day.month - 1]} {day.year}"
+    if style == 3:
+        return day.strftime("%Y-%m-%d")
+    return day.strftime("%d.%m.%Y")
+
+
+def _address(rng: random.Random) -> str:
+    town, state, postcode = rng.choice(TOWNS)
+    return f"{rng.randint(1, 480)} {rng.choice(STREETS)}, {town} {state} {postcode:04d}"
+
+
+# =============================================================================================
+# the document model: what is printed, and therefore what is true
+# =============================================================================================
+@dataclass
+class Item:
+    description: str
+    quantity: str          # as printed and normalised ("2", "1.235")
+    unit_price: str        # "5.00", "1.899"
+    amount: Decimal
+    gst_free: bool = False
+
+    def truth(self) -> dict[str, Any]:
+        return {"description": self.description, "quantity": self.quantity,
+                "unit_price": self.unit_price, "amount": _fmt(self.amount, thousands=False)}
+
+
+@dataclass
+class Document:
+    """Everything the generator decided to print. `lines` is the page content, top to bottom."""
+
+    kind: str
+    fields: dict[str, Any]
+    items: list[Item]
+    lines: list[tuple] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    style: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def document_type(self) -> str:
+        return DOCUMENT_TYPES[self.kind]
+
+    def truth(self, *, seed: int | None = None, index: int | None = None) -> dict[str, Any]:
+        fields = {name: self.fields.get(name) for name in ALL_FIELDS}
+        fields["items"] = [item.truth() for item in self.items]
+        return {
+            "document_type": self.document_type,
+            "fields": fields,
+            "compliance": expected_compliance(fields, self.document_type),
+            "generator": {"kind": self.kind, "seed": seed, "index": index, "notes": list(self.notes)},
+        }
+
+
+def _d(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def expected_compliance(fields: dict[str, Any], document_type: str) -> dict[str, Any]:
+    """The compliance object §5 implies for these printed fields (see the module docstring)."""
+    total, gst, subtotal = _d(fields.get("total")), _d(fields.get("gst")), _d(fields.get("subtotal"))
+    abn = fields.get("supplier_abn")
+    abn_valid = None if abn is None else abn_checksum_ok(abn)
+
+    if gst is None or total is None:
+        gst_consistent = None
+    elif subtotal is not None:
+        gst_consistent = (abs(subtotal + gst - total) <= TOLERANCE
+                          and abs(gst - subtotal * Decimal("0.1")) <= TOLERANCE)
+    else:
+        gst_consistent = gst <= total / 11 + TOLERANCE
+
+    items = fields.get("items") or []
+    if not items:
+        totals_consistent = None
+    else:
+        line_sum = sum((Decimal(item["amount"]) for item in items), Decimal(0))
+        targets = [t for t in (subtotal, total) if t is not None]
+        totals_consistent = any(abs(line_sum - t) <= TOLERANCE for t in targets) if targets else None
+
+    date_valid = None if fields.get("date") is None else True
+    if document_type == "bank_statement":
+        return {"abn_valid": abn_valid, "gst_consistent": gst_consistent, "totals_consistent": totals_consistent,
+                "date_valid": date_valid, "tax_invoice_required": False, "missing_elements": [],
+                "verdict": "not_required"}
+
+    required = total is not None and total > TAX_INVOICE_THRESHOLD
+    missing = []
+    if not fields.get("tax_invoice_label"):
+        missing.append("tax_invoice_label")
+    if not fields.get("supplier_name"):
+        missing.append("supplier_identity")
+    if abn is None:
+        missing.append("supplier_abn")
+    if fields.get("date") is None:
+        missing.append("issue_date")
+    if not items:
+        missing.append("item_description")
+    if gst is None and not fields.get("gst_included_statement"):
+        missing.append("gst_amount")
+    if total is not None and total >= BUYER_THRESHOLD and not (fields.get("buyer_name") or fields.get("buyer_abn")):
+        missing.append("buyer_identity")
+
+    if not required:
+        verdict = "not_required"
+    elif missing or abn_valid is False:
+        verdict = "non_compliant"
+    elif gst_consistent is False:
+        verdict = "review"
+    else:
+        verdict = "compliant"
+    return {"abn_valid": abn_valid, "gst_consistent": gst_consistent, "totals_consistent": totals_consistent,
+            "date_valid": date_valid, "tax_invoice_required": required, "missing_elements": missing,
+            "verdict": verdict}
+
+
+# ---------------------------------------------------------------------------------------------
+# choices shared by all tax-invoice-like kinds
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Choices:
+    """The compliance-relevant decisions; `make_document(..., **overrides)` can force any."""
+
+    abn: str = "valid"            # valid | invalid | none
+    title: bool = True            # the words "TAX INVOICE" printed
+    gst_style: str = "amount"     # amount | statement | both | none
+    subtotal: bool = False        # print a subtotal ex GST (only when every item is taxable)
+    bad_arithmetic: bool = False
+    date: bool = True
+    buyer: str = "both"           # both | name | abn | none  (invoices)
+    boundary: bool = False        # push the total onto $82.50 / $1,000.00 exactly
+
+
+def _choose(rng: random.Random, kind: str, overrides: dict[str, Any]) -> Choices:
+    title_p = {"cafe": 0.5, "supermarket": 0.6, "hardware": 0.7, "fuel": 0.7, "invoice": 0.85, "invoice_large": 0.85}
+    choices = Choices(
+        abn=rng.choices(["valid", "invalid", "none"], weights=[80, 8, 12])[0],
+        title=rng.random() < title_p.get(kind, 0.7),
+        gst_style=rng.choices(["amount", "statement", "both", "none"], weights=[45, 15, 32, 8])[0],
+        subtotal=rng.random() < (0.8 if kind.startswith("invoice") else 0.3),
+        bad_arithmetic=rng.random() < 0.08,
+        date=rng.random() < 0.96,
+        buyer=rng.choices(["both", "name", "abn", "none"], weights=[65, 12, 8, 15])[0],
+        boundary=rng.random() < 0.05,
+    )
+    for key, value in overrides.items():
+        if not hasattr(choices, key):
+            raise TypeError(f"unknown override {key!r}; allowed: {', '.join(Choices.__dataclass_fields__)}")
+        setattr(choices, key, value)
+    return choices
+
+
+def _supplier_block(doc: Document, rng: random.Random, choices: Choices, name: str) -> None:
+    """Name, address, ABN (per choices) at the top of the page, recorded in the truth."""
+    address = _address(rng)
+    doc.fields["supplier_name"] = name
+    doc.fields["supplier_address"] = address
+    doc.lines.append(("center", name, "title"))
+    if rng.random() < 0.5:
+        street, rest = address.split(", ", 1)
+        doc.lines += [("center", street, "small"), ("center", rest, "small")]
+    else:
+        doc.lines.append(("center", address, "small"))
+    if choices.abn != "none":
+        abn = _valid_abn(rng) if choices.abn == "valid" else _invalid_abn(rng)
+        doc.fields["supplier_abn"] = abn
+        doc.lines.append(("center", _print_abn(abn, rng), "small"))
+        if choices.abn == "invalid":
+            doc.notes.append("ABN printed with a bad checksum")
+    else:
+        doc.notes.append("no ABN printed")
+
+
+def _title(doc: Document, rng: random.Random, choices: Choices, fallback: str) -> None:
+    doc.fields["tax_invoice_label"] = choices.title
+    if choices.title:
+        titles = ["TAX INVOICE", "Tax Invoice"] + ([] if doc.kind.startswith("invoice") else ["TAX INVOICE / RECEIPT"])
+        doc.lines += [("gap", 8), ("center", rng.choice(titles), "heading")]
+    else:
+        doc.lines += [("gap", 8), ("center", fallback, "heading")]
+        doc.notes.append("no 'tax invoice' wording")
+
+
+def _date_line(doc: Document, rng: random.Random, choices: Choices, day: date, label: str = "Date") -> None:
+    if choices.date:
+        doc.fields["date"] = day.strftime("%d/%m/%Y")
+        printed = _print_date(day, rng)
+        if rng.random() < 0.5 and not label.startswith("Invoice"):
+            printed += f" {rng.randint(7, 20):02d}:{rng.randint(0, 59):02d}"
+        doc.lines.append(("lr", f"{label}:", printed))
+    else:
+        doc.notes.append("no date printed")
+
+
+def _inclusive_totals(doc: Document, rng: random.Random, choices: Choices) -> None:
+    """GST-inclusive shelf prices (receipts): total = sum of lines, GST = taxable/11."""
+    total = sum((item.amount for item in doc.items), Decimal(0))
+    taxable = sum((item.amount for item in doc.items if not item.gst_free), Decimal(0))
+    all_taxable = all(not item.gst_free for item in doc.items)
+    gst = _money(taxable / 11)
+    style = choices.gst_style
+    if style == "statement" and not all_taxable:
+        style = "both"  # a bare statement is only right when GST is exactly 1/11 of the total
+    if choices.bad_arithmetic and style in ("statement", "none"):
+        style = "amount"
+    show_subtotal = choices.subtotal and all_taxable and style in ("amount", "both")
+
+    printed_total, printed_gst = total, gst
+    if choices.bad_arithmetic:
+        if show_subtotal and rng.random() < 0.5:
+            printed_total = total + _money(rng.uniform(1, 9))
+            doc.notes.append("subtotal + GST does not equal the total")
+        else:
+            printed_gst = _money(total / 10) if not show_subtotal else gst + _money(rng.uniform(0.6, 4))
+            if printed_gst <= total / 11 + TOLERANCE + CENT and not show_subtotal:
+                printed_gst = _money(total / 11) + _money(rng.uniform(0.6, 3))
+            doc.notes.append("GST amount does not match the prices")
+    subtotal = total - gst
+
+    doc.lines.append(("rule",))
+    if show_subtotal:
+        doc.lines.append(("lr", "Subtotal (ex GST)", _fmt(subtotal, dollar=True)))
+        doc.fields["subtotal"] = _fmt(subtotal, thousands=False)
+        if style == "amount":
+            doc.lines.append(("lr", "GST", _fmt(printed_gst, dollar=True)))
+    elif style == "amount":
+        doc.lines.append(("lr", rng.choice(["GST", "GST included", "GST Amount"]), _fmt(printed_gst, dollar=True)))
+    doc.lines.append(("lr", "TOTAL", _fmt(printed_total, dollar=True), "bold"))
+    if style == "both":
+        doc.lines.append(("left", rng.choice(["Total includes GST of", "Total includes GST"])
+                          + " " + _fmt(printed_gst, dollar=True), "small"))
+    elif style == "statement":
+        doc.lines.append(("left", rng.choice(["Total includes GST", "Price includes GST", "All prices include GST"]),
+                          "small"))
+    if style == "none":
+        doc.notes.append("no GST shown")
+    if any(item.gst_free for item in doc.items):
+        doc.lines.append(("left", "* denotes GST-free item", "small"))
+
+    doc.fields["total"] = _fmt(printed_total, thousands=False)
+    doc.fields["gst"] = _fmt(printed_gst, thousands=False) if style in ("amount", "both") else None
+    doc.fields["gst_included_statement"] = style in ("both", "statement")
+
+
+def _payment(doc: Document, rng: random.Random) -> None:
+    printed = rng.choice(PAYMENTS)
+    doc.fields["payment_method"] = printed
+    doc.lines.append(("lr", rng.choice(["Paid by", "Payment", "Tender"]), printed))
+
+
+def _receipt_number(doc: Document, rng: random.Random) -> None:
+    if rng.random() < 0.6:
+        number = f"{rng.randint(1000, 999999):06d}"
+        doc.fields["invoice_number"] = number
+        doc.lines.append(("lr", rng.choice(["Receipt No:", "Invoice No:", "Receipt #"]), number))
+
+
+def _random_day(rng: random.Random) -> date:
+    return date(2023, 1, 1) + timedelta(days=rng.randint(0, 3 * 365 - 1))
+
+
+def _item_lines(doc: Document, rng: random.Random, layout: str) -> None:
+    for item in doc.items:
+        mark = " *" if item.gst_free else ""
+        if layout == "two_line":
+            doc.lines.append(("lr", item.description, _fmt(item.amount) + mark))
+            unit = item.unit_price
+            if "." in item.quantity and item.unit_price:  # weighed goods
+                doc.lines.append(("left", f"   {item.quantity} kg @ ${unit}/kg", "small"))
+            else:
+                doc.lines.append(("left", f"   {item.quantity} x ${unit}", "small"))
+        else:
+            doc.lines.append(("lr", f"{item.quantity} x {item.description} @ {item.unit_price}",
+                              _fmt(item.amount) + mark))
+
+
+# ---------------------------------------------------------------------------------------------
+# kinds
+# ---------------------------------------------------------------------------------------------
+def _retail(rng: random.Random, kind: str, choices: Choices) -> Document:
+    doc = Document(kind=kind, fields={name: None for name in ALL_FIELDS}, items=[])
+    if kind == "cafe":
+        name = rng.choice(CAFES)
+        count = rng.randint(1, 5)
+        for desc, price in rng.sample(CAFE_MENU, count):
+            qty = rng.choices([1, 2, 3, 4], weights=[70, 20, 6, 4])[0]
+            doc.items.append(Item(desc, str(qty), price, _money(Decimal(price) * qty)))
+        if rng.random() < 0.08:  # a catering order pushes it over the threshold
+            doc.items.append(Item("Catering Platter", "1", "85.00", Decimal("85.00")))
+    elif kind == "supermarket":
+        name = rng.choice(SUPERMARKETS)
+        for desc, price, gst_free, weighed in rng.sample(GROCERIES, rng.randint(3, 9)):
+            if weighed:
+                qty = Decimal(rng.randint(250, 2400)) / 1000
+                doc.items.append(Item(desc, _quantity(qty), price, _money(qty * Decimal(price)), gst_free))
+            else:
+                qty = rng.choices([1, 2, 3], weights=[75, 20, 5])[0]
+                doc.items.append(Item(desc, str(qty), price, _money(Decimal(price) * qty), gst_free))
+    else:
+        name = rng.choice(HARDWARE_STORES)
+        for desc, price in rng.sample(HARDWARE, rng.randint(1, 5)):
+            qty = rng.choices([1, 2, 4, 6, 10], weights=[55, 20, 10, 10, 5])[0]
+            if sum((i.amount for i in doc.items), Decimal(0)) + Decimal(price) * qty >= BUYER_THRESHOLD:
+                break  # retail receipts stay under $1,000
+            doc.items.append(Item(desc, str(qty), price, _money(Decimal(price) * qty)))
+        if not doc.items:
+            desc, price = HARDWARE[0]
+            doc.items.append(Item(desc, "1", price, Decimal(price)))
+    if choices.boundary and kind == "cafe":
+        _force_total(doc, Decimal("82.50"))
+
+    _supplier_block(doc, rng, choices, name.upper() if rng.random() < 0.4 else name)
+    _title(doc, rng, choices, rng.choice(["RECEIPT", "CUSTOMER RECEIPT", "SALE"]))
+    day = _random_day(rng)
+    _date_line(doc, rng, choices, day)
+    _receipt_number(doc, rng)
+    doc.lines.append(("rule",))
+    _item_lines(doc, rng, rng.choice(["two_line", "one_line"]))
+    _inclusive_totals(doc, rng, choices)
+    _payment(doc, rng)
+    doc.lines += [("gap", 10), ("center", rng.choice(["Thank you!", "Thanks for shopping with us",
+                                                      "See you again soon", "Have a great day"]), "small")]
+    return doc
+
+
+def _force_total(doc: Document, target: Decimal) -> None:
+    """Add one line that makes the total exactly `target` (a boundary case for the $82.50 rule)."""
+    current = sum((i.amount for i in doc.items), Decimal(0))
+    while current >= target and len(doc.items) > 1:
+        current -= doc.items.pop().amount
+    if current >= target:
+        doc.items.clear()
+        current = Decimal(0)
+    rest = target - current
+    doc.items.append(Item("Catering Platter", "1", _fmt(rest, thousands=False), rest))
+    doc.notes.append(f"total exactly {target}")
+
+
+def _fuel(rng: random.Random, choices: Choices) -> Document:
+    doc = Document(kind="fuel", fields={name: None for name in ALL_FIELDS}, items=[])
+    fuel_type, low, high = rng.choice(FUELS)
+    cents = Decimal(str(round(rng.uniform(low, high), 1)))
+    litres = Decimal(rng.randint(1500, 8000)) / 100
+    amount = _money(litres * cents / 100)
+    per_litre = f"{cents / 100:.3f}"
+    # Item quantities are written without trailing zeros ("36.4"), the litres field as printed ("36.40").
+    doc.items.append(Item(fuel_type, _quantity(litres), per_litre, amount))
+    if rng.random() < 0.3:
+        desc, price = rng.choice(SERVO_SHOP)
+        doc.items.append(Item(desc, "1", price, Decimal(price)))
+    doc.fields.update(fuel_type=fuel_type, litres=f"{litres:.2f}", price_per_litre=per_litre)
+
+    _supplier_block(doc, rng, choices, rng.choice(SERVOS))
+    _title(doc, rng, choices, "RECEIPT")
+    _date_line(doc, rng, choices, _random_day(rng))
+    _receipt_number(doc, rng)
+    doc.lines.append(("rule",))
+    doc.lines.append(("left", f"Pump {rng.randint(1, 12)}", "small"))
+    doc.lines.append(("lr", fuel_type, _fmt(amount)))
+    doc.lines.append(("left", f"   {litres:.2f} L @ {cents} c/L", "small"))
+    for item in doc.items[1:]:
+        doc.lines.append(("lr", f"{item.quantity} x {item.description} @ {item.unit_price}", _fmt(item.amount)))
+    _inclusive_totals(doc, rng, choices)
+    _payment(doc, rng)
+    doc.lines += [("gap", 10), ("center", "Drive safely", "small")]
+    return doc
+
+
+def _invoice(rng: random.Random, kind: str, choices: Choices) -> Document:
+    doc = Document(kind=kind, fields={name: None for name in ALL_FIELDS}, items=[])
+    supplier, services = rng.choice(SUPPLIERS)
+    large = kind == "invoice_large"
+    for desc in rng.sample(services, rng.randint(1, 4)):
+        qty = rng.choice([1, 1, 1, 2, 3, 4, 5, 8, 10])
+        unit = _money(rng.uniform(20, 180) if not large else rng.uniform(120, 900))
+        doc.items.append(Item(desc, str(qty), _fmt(unit, thousands=False), _money(unit * qty)))
+    subtotal = sum((i.amount for i in doc.items), Decimal(0))
+    if large:
+        while subtotal * Decimal("1.1") < BUYER_THRESHOLD:  # lift it over $1,000
+            item = doc.items[0]
+            qty = int(item.quantity) + 1
+            item.quantity, item.amount = str(qty), _money(Decimal(item.unit_price) * qty)
+            subtotal = sum((i.amount for i in doc.items), Decimal(0))
+        if choices.boundary:  # exactly $1,000.00 including GST
+            doc.items = [Item("Project work (fixed price)", "1", "909.09", Decimal("909.09"))]
+            subtotal = Decimal("909.09")
+            doc.notes.append("total exactly 1000.00")
+    else:
+        while subtotal * Decimal("1.1") >= BUYER_THRESHOLD and len(doc.items) > 1:
+            doc.items.pop()
+            subtotal = sum((i.amount for i in doc.items), Decimal(0))
+        if subtotal * Decimal("1.1") >= BUYER_THRESHOLD:
+            doc.items[0] = Item(doc.items[0].description, "1", "450.00", Decimal("450.00"))
+            subtotal = Decimal("450.00")
+
+    _supplier_block(doc, rng, choices, supplier)
+    _title(doc, rng, choices, "INVOICE")
+    number = f"INV-{rng.randint(100, 99999):05d}"
+    doc.fields["invoice_number"] = number
+    doc.lines.append(("lr", "Invoice No:", number))
+    _date_line(doc, rng, choices, _random_day(rng), label=rng.choice(["Date", "Invoice Date", "Issue Date"]))
+
+    buyer = choices.buyer if (large or rng.random() < 0.5) else "none"
+    if buyer != "none":
+        doc.lines += [("gap", 6), ("left", "Bill To:", "bold")]
+        if buyer in ("both", "name"):
+            name = rng.choice(BUYERS)
+            doc.fields["buyer_name"] = name
+            doc.lines.append(("left", name))
+            doc.lines.append(("left", _address(rng), "small"))
+        if buyer in ("both", "abn"):
+            abn = _valid_abn(rng)
+            doc.fields["buyer_abn"] = abn
+            doc.lines.append(("left", "Customer " + _print_abn(abn, rng)))
+    elif large:
+        doc.notes.append("no buyer identity on an invoice of $1,000 or more")
+
+    style = "amount" if choices.gst_style in ("amount", "both") or choices.bad_arithmetic else choices.gst_style
+    if style != "amount":
+        # Priced GST-inclusive: the lines are shown inclusive and add up to the total.
+        for item in doc.items:
+            inclusive_unit = _money(Decimal(item.unit_price) * Decimal("1.1"))
+            item.unit_price = _fmt(inclusive_unit, thousands=False)
+            item.amount = _money(inclusive_unit * Decimal(item.quantity))
+        doc.notes.append("priced GST-inclusive")
+
+    doc.lines += [("gap", 8), ("cols", ["Description", "Qty", "Unit Price", "Amount"], "bold"), ("rule",)]
+    for item in doc.items:
+        doc.lines.append(("cols", [item.description, item.quantity, _fmt(Decimal(item.unit_price)), _fmt(item.amount)]))
+    doc.lines.append(("rule",))
+
+    if style == "amount":
+        gst = _money(subtotal / 10)
+        printed_gst, printed_total = gst, subtotal + gst
+        if choices.bad_arithmetic:
+            if rng.random() < 0.5:
+                printed_gst = gst + _money(rng.uniform(2, 40))
+                printed_total = subtotal + printed_gst
+                doc.notes.append("GST is not 10% of the subtotal")
+            else:
+                printed_total = printed_total + _money(rng.uniform(5, 60))
+                doc.notes.append("subtotal + GST does not equal the total")
+        doc.lines.append(("lr", "Subtotal (ex GST)", _fmt(subtotal, dollar=True)))
+        doc.lines.append(("lr", "GST (10%)", _fmt(printed_gst, dollar=True)))
+        doc.lines.append(("lr", "Total (inc GST)", _fmt(printed_total, dollar=True), "bold"))
+        doc.fields.update(subtotal=_fmt(subtotal, thousands=False), gst=_fmt(printed_gst, thousands=False),
+                          gst_included_statement=False)
+        # A "total includes GST" line under an itemised GST is common on some templates.
+        if choices.gst_style == "both" and rng.random() < 0.5:
+            doc.lines.append(("left", "Total includes GST of " + _fmt(printed_gst, dollar=True), "small"))
+            doc.fields["gst_included_statement"] = True
+    else:
+        printed_total = sum((i.amount for i in doc.items), Decimal(0))
+        doc.lines.append(("lr", "Total (inc GST)", _fmt(printed_total, dollar=True), "bold"))
+        doc.fields.update(gst=None, subtotal=None, gst_included_statement=style == "statement")
+        if style == "statement":
+            doc.lines.append(("left", "All amounts include GST", "small"))
+        else:
+            doc.notes.append("no GST shown")
+    doc.fields["total"] = _fmt(printed_total, thousands=False)
+    doc.lines += [("gap", 10), ("left", "Payment due within 14 days. Thank you for your business.", "small")]
+    return doc
+
+
+def _bank_statement(rng: random.Random) -> Document:
+    doc = Document(kind="bank_statement", fields={name: None for name in ALL_FIELDS}, items=[])
+    bank, holder = rng.choice(BANKS), rng.choice(PEOPLE)
+    bsb = f"{rng.randint(10, 999):03d}-{rng.randint(0, 999):03d}"
+    account = f"{rng.randint(10_000_000, 99_999_999)}"
+    start = _random_day(rng).replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    opening = _money(rng.uniform(200, 9000))
+    balance = opening
+    doc.lines += [("center", bank, "title"), ("center", "Account Statement", "heading"), ("gap", 6),
+                  ("lr", "Account holder:", holder), ("lr", "BSB:", bsb), ("lr", "Account number:", account),
+                  ("lr", "Statement period:", f"{start:%d/%m/%Y} to {end:%d/%m/%Y}"), ("rule",),
+                  ("lr", "Opening balance", _fmt(opening, dollar=True)),
+                  ("cols", ["Date", "Description", "Amount", "Balance"], "bold")]
+    for _ in range(rng.randint(4, 10)):
+        day = start + timedelta(days=rng.randint(0, (end - start).days))
+        desc, sign = rng.choice([("EFTPOS Purchase", -1), ("Direct Credit Salary", 1), ("Transfer", -1),
+                                 ("BPAY Electricity", -1), ("Interest", 1), ("ATM Withdrawal", -1)])
+        amount = _money(rng.uniform(5, 900)) * sign
+        balance += amount
+        doc.lines.append(("cols", [f"{day:%d/%m}", desc, _fmt(amount), _fmt(balance)]))
+    doc.lines += [("rule",), ("lr", "Closing balance", _fmt(balance, dollar=True), "bold")]
+    doc.fields.update(bsb=bsb, account_number=account, account_holder=holder,
+                      statement_period=f"{start:%d/%m/%Y} to {end:%d/%m/%Y}",
+                      opening_balance=_fmt(opening, thousands=False), closing_balance=_fmt(balance, thousands=False),
+                      supplier_name=bank, tax_invoice_label=False, gst_included_statement=False)
+    return doc
+
+
+def make_document(rng: random.Random, kind: str, **overrides: Any) -> Document:
+    """One document of `kind`; keyword overrides force any field of `Choices`."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    if kind == "bank_statement":
+        doc = _bank_statement(rng)
+    else:
+        choices = _choose(rng, kind, overrides)
+        if kind == "fuel":
+            doc = _fuel(rng, choices)
+        elif kind.startswith("invoice"):
+            doc = _invoice(rng, kind, choices)
+        else:
+            doc = _retail(rng, kind, choices)
+    doc.style = _choose_style(rng, kind)
+    return doc
+
+
+# =============================================================================================
+# rendering
+# =============================================================================================
+FONT_FAMILIES = {
+    "mono": ("DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf"),
+    "sans": ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
+    "condensed": ("DejaVuSansCondensed.ttf", "DejaVuSansCondensed-Bold.ttf"),
+    "serif": ("DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf"),
+}
+
+
+@lru_cache(maxsize=64)
+def _font(family: str, bold: bool, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    regular, heavy = FONT_FAMILIES[family]
+    path = FONT_DIR / (heavy if bold else regular)
+    try:
+        return ImageFont.truetype(str(path), size)
+    except OSError:  # no DejaVu (fonts-dejavu-core) on this machine: Pillow's bundled font
+        return ImageFont.load_default(size=size)
+
+
+def _choose_style(rng: random.Random, kind: str) -> dict[str, Any]:
+    receipt = kind in ("cafe", "supermarket", "hardware", "fuel")
+    family = rng.choices(["mono", "sans", "condensed", "serif"], weights=[55, 20, 15, 10] if receipt
+                         else [10, 45, 25, 20])[0]
+    photo = rng.random() < (0.7 if receipt else 0.4)
+    large = rng.random() < 0.2
+    return {
+        "family": family,
+        "size": rng.randint(22, 27) if receipt else rng.randint(21, 25),
+        "width": rng.randint(540, 640) if receipt else rng.randint(1150, 1280),
+        "paper": rng.choice([(255, 255, 255), (250, 248, 240), (246, 244, 236)]) if receipt else (255, 255, 255),
+        "ink": rng.choice([(20, 20, 20), (45, 45, 50), (60, 55, 70)]),
+        "photo": photo,
+        "background": rng.choice([(128, 94, 62), (92, 92, 98), (205, 205, 200), (52, 54, 60), (160, 140, 120)]),
+        "angle": rng.uniform(-3.0, 3.0) if photo else rng.uniform(-0.8, 0.8),
+        "blur": rng.choice([0.0, 0.0, 0.4, 0.7, 1.0]),
+        "long_side": rng.randint(3000, 4032) if large else rng.randint(1300, 2000),
+        "format": "png" if rng.random() < 0.2 else "jpg",
+        "quality": rng.randint(55, 92),
+        "specks": rng.randint(0, 120),
+        "shade": rng.uniform(0.0, 0.12) if photo else 0.0,
+    }
+
+
+def _font_key(line: tuple) -> str | None:
+    """Lines are (kind, text..., style?): center/left/cols carry the style third, lr fourth."""
+    if line[0] in ("center", "left", "cols"):
+        return line[2] if len(line) > 2 else None
+    if line[0] == "lr":
+        return line[3] if len(line) > 3 else None
+    return None
+
+
+def _line_height(font) -> int:  # noqa: ANN001
+    ascent, descent = font.getmetrics() if hasattr(font, "getmetrics") else (font.size, 0)
+    return int((ascent + descent) * 1.3)
+
+
+def render_document(doc: Document, rng: random.Random, *, long_side: int | None = None) -> Image.Image:
+    """The page (and, for photos, the table around it) as an RGB image."""
+    style = doc.style
+    size = style["size"]
+    fonts = {
+        None: _font(style["family"], False, size),
+        "small": _font(style["family"], False, max(16, size - 3)),
+        "bold": _font(style["family"], True, size),
+        "heading": _font(style["family"], True, size + 4),
+        "title": _font(style["family"], True, size + 8),
+    }
+    margin = max(24, size)
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+
+    def width_of(text: str, font) -> float:  # noqa: ANN001
+        return measure.textlength(text, font=font)
+
+    # Fit the paper to the widest line so nothing is clipped.
+    needed = style["width"]
+    for line in doc.lines:
+        font = fonts[_font_key(line)]
+        if line[0] in ("center", "left"):
+            needed = max(needed, width_of(line[1], font) + 2 * margin)
+        elif line[0] == "lr":
+            needed = max(needed, width_of(line[1], font) + width_of(line[2], font) + 2 * margin + 3 * size)
+        elif line[0] == "cols":
+            needed = max(needed, width_of(line[1][0], fonts["bold"]) / 0.5 + 2 * margin)
+    width = int(needed)
+
+    heights = []
+    for line in doc.lines:
+        if line[0] == "gap":
+            heights.append(line[1])
+        elif line[0] == "rule":
+            heights.append(size)
+        else:
+            heights.append(_line_height(fonts[_font_key(line)]))
+    height = int(sum(heights) + 2 * margin)
+    if doc.kind.startswith("invoice") or doc.kind == "bank_statement":
+        height = max(height, int(width * style.get("aspect", 1.3)))  # a sheet of paper, not a strip
+
+    page = Image.new("RGB", (width, height), style["paper"])
+    draw = ImageDraw.Draw(page)
+    ink = style["ink"]
+    y = margin
+    columns = (margin, 0.62, 0.79, None)  # description left; qty, unit, amount right-aligned
+    for line, line_height in zip(doc.lines, heights):
+        kind = line[0]
+        font = fonts[_font_key(line)]
+        if kind == "center":
+            draw.text(((width - width_of(line[1], font)) / 2, y), line[1], font=font, fill=ink)
+        elif kind == "left":
+            draw.text((margin, y), line[1], font=font, fill=ink)
+        elif kind == "lr":
+            draw.text((margin, y), line[1], font=font, fill=ink)
+            draw.text((width - margin - width_of(line[2], font), y), line[2], font=font, fill=ink)
+        elif kind == "cols":
+            cells = line[1]
+            draw.text((margin, y), cells[0], font=font, fill=ink)
+            for cell, right in zip(cells[1:], (columns[1] * width, columns[2] * width, width - margin)):
+                draw.text((right - width_of(cell, font), y), cell, font=font, fill=ink)
+        elif kind == "rule":
+            mid = y + line_height // 2
+            if style["family"] == "mono":
+                dash = "-" * int((width - 2 * margin) / max(1, width_of("-", fonts[None])))
+                draw.text((margin, y), dash, font=fonts[None], fill=ink)
+            else:
+                draw.line([(margin, mid), (width - margin, mid)], fill=ink, width=2)
+        y += line_height
+
+    for _ in range(style["specks"]):  # faint dust, from the seeded generator (not Pillow's noise)
+        x0, y0 = rng.randrange(width), rng.randrange(height)
+        shade = rng.randint(150, 215)
+        draw.point((x0, y0), fill=(shade, shade, shade))
+
+    return _photograph(page, rng, style, long_side or style["long_side"])
+
+
+def _photograph(page: Image.Image, rng: random.Random, style: dict[str, Any], long_side: int) -> Image.Image:
+    if style["photo"]:
+        pad_x = int(page.width * rng.uniform(0.06, 0.25))
+        pad_y = int(page.height * rng.uniform(0.03, 0.10))
+        canvas = Image.new("RGB", (page.width + 2 * pad_x, page.height + 2 * pad_y), style["background"])
+        canvas.paste(page, (pad_x + rng.randint(-pad_x // 3, pad_x // 3), pad_y))
+        page = canvas
+    if abs(style["angle"]) > 0.05:
+        fill = style["background"] if style["photo"] else (255, 255, 255)
+        page = page.rotate(style["angle"], resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
+    if style["shade"] > 0:  # uneven light across a phone photo
+        gradient = Image.linear_gradient("L").rotate(rng.choice([0, 90, 180, 270])).resize(page.size)
+        dark = Image.new("RGB", page.size, (0, 0, 0))
+        mask = gradient.point(lambda v: int(v * style["shade"]))
+        page = Image.composite(dark, page, mask)
+    scale = long_side / max(page.size)
+    new_size = (max(1, round(page.width * scale)), max(1, round(page.height * scale)))
+    page = page.resize(new_size, Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC)
+    if style["blur"] > 0:
+        page = page.filter(ImageFilter.GaussianBlur(style["blur"] * max(1.0, scale)))
+    return page
+
+
+# =============================================================================================
+# writing corpora
+# =============================================================================================
+def _kind_sequence(rng: random.Random, count: int, kinds: tuple[str, ...]) -> list[str]:
+    """Round-robin over shuffled kinds, so even a small corpus is varied."""
+    sequence: list[str] = []
+    while len(sequence) < count:
+        block = list(kinds)
+        rng.shuffle(block)
+        sequence.extend(block)
+    return sequence[:count]
+
+
+def _write(doc: Document, image: Image.Image, folder: Path, stem: str, *, seed: int | None, index: int | None,
+           fmt: str | None = None, quality: int | None = None) -> Path:
+    fmt = fmt or doc.style["format"]
+    path = folder / f"{stem}.{fmt}"
+    if fmt == "png":
+        image.save(path, "PNG", optimize=False)
+    else:
+        image.save(path, "JPEG", quality=quality or doc.style["quality"], optimize=True)
+    truth = doc.truth(seed=seed, index=index)
+    path.with_suffix(".json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def generate_documents(out_dir: str | Path, count: int, seed: int = 0, *,
+                       kinds: list[str] | tuple[str, ...] | None = None, max_side: int | None = None) -> list[Path]:
+    """Write `count` documents (image + same-named .json truth) into `out_dir`; return the images.
+
+    Deterministic for a seed: the same seed gives the same files. `kinds` picks from KINDS
+    (default: every kind but bank statements). `max_side` caps the image size (tests, quick runs).
+    """
+    if count < 0:
+        raise ValueError("count must be zero or more")
+    chosen = tuple(kinds) if kinds else DEFAULT_KINDS
+    unknown = [k for k in chosen if k not in KINDS]
+    if unknown:
+        raise ValueError(f"unknown kind(s) {', '.join(unknown)}; use {', '.join(KINDS)}")
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    plan = _kind_sequence(random.Random(f"llama-vision-kinds-{seed}"), count, chosen)
+    paths = []
+    for index, kind in enumerate(plan):
+        rng = random.Random(f"llama-vision-{seed}-{index}")
+        doc = make_document(rng, kind)
+        long_side = min(doc.style["long_side"], max_side) if max_side else None
+        image = render_document(doc, rng, long_side=long_side)
+        paths.append(_write(doc, image, folder, f"{kind}_{seed}_{index:04d}", seed=seed, index=index))
+    return paths
+
+
+BUNDLED = {
+    # name: (kind, seed, forced choices, (lowest total, highest total))
+    "cafe_receipt": ("cafe", 11, {"abn": "valid", "title": True, "gst_style": "both", "bad_arithmetic": False,
+                                  "date": True, "boundary": False}, ("5.00", "40.00")),
+    "tax_invoice_over_1000": ("invoice_large", 12, {"abn": "valid", "title": True, "gst_style": "amount",
+                                                    "bad_arithmetic": False, "date": True, "buyer": "both",
+                                                    "boundary": False}, ("1000.00", "6000.00")),
+    "fuel_receipt": ("fuel", 13, {"abn": "valid", "title": True, "gst_style": "both", "bad_arithmetic": False,
+                                  "date": True}, ("82.51", "150.00")),
+    "no_abn_hardware_receipt": ("hardware", 14, {"abn": "none", "title": True, "gst_style": "both",
+                                                 "bad_arithmetic": False, "date": True}, ("82.51", "400.00")),
+}
+
+
+def write_bundled_samples(folder: str | Path) -> list[Path]:
+    """The four small samples shipped in llama_vision/samples/bundled (each image < 200 KB):
+    a small café receipt (not_required), a compliant tax invoice over $1,000, a compliant fuel
+    receipt and a hardware receipt over $82.50 with no ABN (non_compliant)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, (kind, seed, overrides, (low, high)) in BUNDLED.items():
+        for attempt in range(200):  # the first seed whose total lands in the wanted range
+            rng = random.Random(f"llama-vision-bundled-{seed}-{attempt}")
+            doc = make_document(rng, kind, **overrides)
+            if Decimal(low) <= Decimal(doc.fields["total"]) <= Decimal(high):
+                break
+        else:  # pragma: no cover - the ranges are wide
+            raise RuntimeError(f"no {kind} with a total in {low}..{high}")
+        sheet = kind.startswith("invoice")
+        doc.style.update(blur=0.0, photo=not sheet, shade=0.0 if sheet else 0.05, specks=20,
+                         angle=0.3 if sheet else max(-1.5, min(1.5, doc.style["angle"])))
+        image = render_document(doc, rng, long_side=1500 if sheet else 1400)
+        paths.append(_write(doc, image, folder, name, seed=seed, index=attempt, fmt="jpg", quality=80))
+    return paths
+
+
+def save_as_pdf(images: list[Image.Image] | Image.Image, path: str | Path, *, resolution: float = 200.0) -> Path:
+    """Write one or more pages to a PDF (Pillow), e.g. to test the PDF path with a generated document."""
+    pages = [images] if isinstance(images, Image.Image) else list(images)
+    if not pages:
+        raise ValueError("no pages to write")
+    rgb = [page.convert("RGB") for page in pages]
+    path = Path(path)
+    rgb[0].save(path, "PDF", save_all=True, append_images=rgb[1:], resolution=resolution)
+    return path
