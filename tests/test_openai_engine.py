@@ -136,22 +136,57 @@ def test_no_server_configured_is_a_config_error() -> None:
         engine.initialize()
 
 
-def test_pipeline_extract_through_the_openai_engine(servers: Any, tmp_path: Any) -> None:
+def _pipeline() -> Any:
     pipeline = pytest.importorskip("llama_vision.pipeline")
-    try:
-        from llama_vision.prompts import load_prompt_library  # noqa: F401
-        import llama_vision.parsing  # noqa: F401
-    except ImportError:
-        pytest.skip("prompts/parsing not in the tree yet")
+    pytest.importorskip("llama_vision.prompts", reason="the prompt library is not in the tree yet")
+    return pipeline
+
+
+def test_pipeline_extract_through_the_openai_engine(servers: Any, tmp_path: Any) -> None:
+    """Text in -> Result: the same prompts and parsers as the llama engine, over HTTP."""
+    pipeline = _pipeline()
     (server,) = servers(1)
     engine = make_engine(server)
     path = tmp_path / "receipt.png"
     page((600, 800)).save(path)
-    result = pipeline.extract(path, engine=engine, prompt_style="key_value")
+    tokens: list[str] = []
+    result = pipeline.extract(path, engine=engine, prompt_style="key_value", on_token=tokens.append)
     assert result.status == "ok", result.error
     assert result.engine == "openai"
+    assert result.fields["supplier_abn"] == "51824753556"
+    assert result.fields["total"] == "44.00"
+    assert result.fields["date"] == "15/03/2024"
     assert "Bunnings" in (result.raw_output or "")
-    assert len(server.requests) >= 1
+    assert any(body.get("stream") for body in server.requests)  # on_token streamed
+    assert "".join(tokens).strip()
+
+
+def test_pipeline_extract_many_survives_a_server_killed_mid_run(servers: Any, tmp_path: Any) -> None:
+    pipeline = _pipeline()
+    shared = InFlight()
+    first, second = servers(2, delay=0.1, in_flight=shared)
+    engine = make_engine(first, second, api_concurrency=3)
+    paths = []
+    for i in range(12):
+        path = tmp_path / f"doc{i:02d}.png"
+        page((500, 700)).save(path)
+        paths.append(path)
+
+    def killer() -> None:
+        while second.served < 4:
+            time.sleep(0.01)
+        second.kill()
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    results = dict(pipeline.extract_many(paths, engine=engine, prompt_style="key_value"))
+    thread.join(timeout=10)
+    assert not second.alive
+    assert sorted(results) == list(range(12))
+    assert all(r.status == "ok" and r.fields["total"] == "44.00" for r in results.values()), [
+        r.error for r in results.values() if r.status != "ok"
+    ]
+    assert shared.max <= 3
 
 
 # -- streaming --------------------------------------------------------------------------------
