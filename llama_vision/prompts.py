@@ -1,0 +1,450 @@
+"""The prompt library: YAML files in `prompts/`, validated at load, rendered per document type.
+
+Layout of the folder (each file is data a person can edit without touching code):
+
+- `fields.yaml`: for every field, the KEY the model writes, what to write, and the field-specific
+  question; and which fields each document type asks for.
+- one file per prompt style (`key_value.yaml`, `json.yaml`, `field_specific.yaml`,
+  `classification.yaml`, `fallback.yaml`, and any others you add): `output_style` (key_value |
+  json | field | classification), `text`, optional `description` and `variants` (a full text per
+  document type: receipt, tax_invoice, fuel_receipt, bank_statement, other).
+
+Placeholders are filled by plain replacement, so literal braces (a JSON example) need no
+escaping: {keys} ("KEY: <what to write>" lines), {json_keys} (a JSON skeleton), {document}
+("receipt", "tax invoice"...), {question} (field style) and {labels} (classification). Each
+output style requires its own ({keys}, {json_keys}, {question}, {labels}); an unknown key, a
+missing required key, an unknown or missing placeholder is a PromptError naming the file and the
+key. The folder is `prompts/` at the repository root, found next to the package; pass `folder`
+to use another.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import yaml
+
+from llama_vision.errors import PromptError
+from llama_vision.fields import ALL_FIELDS, BOOL_FIELDS, ITEM_KEYS
+from llama_vision.result import DOCUMENT_TYPES
+
+__all__ = [
+    "OUTPUT_STYLES",
+    "REQUIRED_STYLES",
+    "FieldSpec",
+    "Prompt",
+    "PromptEntry",
+    "PromptLibrary",
+    "default_prompts_folder",
+    "load_prompt_library",
+]
+
+OUTPUT_STYLES: tuple[str, ...] = ("key_value", "json", "field", "classification")
+REQUIRED_STYLES: tuple[str, ...] = ("key_value", "json", "field_specific", "classification", "fallback")
+FIELDS_FILE = "fields.yaml"
+
+_ENTRY_KEYS = frozenset({"output_style", "text", "description", "variants"})
+_ENTRY_REQUIRED = ("output_style", "text")
+_FIELD_KEYS = frozenset({"key", "describe", "question", "describe_for", "question_for"})
+_FIELD_REQUIRED = ("key", "describe", "question")
+_FIELDS_FILE_KEYS = frozenset({"fields", "document_types"})
+# Placeholders each output style may use, and the one it must use.
+_ALLOWED: dict[str, frozenset[str]] = {
+    "key_value": frozenset({"keys", "document"}),
+    "json": frozenset({"json_keys", "document"}),
+    "field": frozenset({"question", "document"}),
+    "classification": frozenset({"labels", "document"}),
+}
+_REQUIRED_PLACEHOLDER = {"key_value": "keys", "json": "json_keys", "field": "question", "classification": "labels"}
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DOCUMENT_WORDS = {
+    "receipt": "receipt", "tax_invoice": "tax invoice", "fuel_receipt": "fuel receipt",
+    "bank_statement": "bank statement", "other": "document",
+}
+_FALLBACK_TYPE = "other"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A rendered prompt: `key` says where it came from ("key_value/receipt")."""
+
+    key: str
+    text: str
+    output_style: str
+
+
+@dataclass(frozen=True)
+class PromptEntry:
+    """One prompt style as loaded from its YAML file (texts not yet rendered)."""
+
+    name: str
+    output_style: str
+    text: str
+    description: str = ""
+    variants: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
+    literal: bool = False  # an override from the UI: placeholders optional, unknown ones left as text
+    questions: Mapping[str, str] = field(default_factory=dict)  # field style: full question texts from the UI
+
+    def text_for(self, document_type: str) -> str:
+        return self.variants.get(document_type, self.text)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    key: str
+    describe: str
+    question: str
+    describe_for: Mapping[str, str] = field(default_factory=dict)
+    question_for: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PromptLibrary:
+    """All prompts, validated. Immutable: `with_override` returns an edited copy."""
+
+    entries: Mapping[str, PromptEntry]
+    fields: Mapping[str, FieldSpec]
+    document_fields: Mapping[str, tuple[str, ...]]
+    folder: Path | None = None
+
+    # -- public API ----------------------------------------------------------------------------
+    @property
+    def styles(self) -> tuple[str, ...]:
+        return tuple(self.entries)
+
+    def prompt(self, style: str, document_type: str | None = None) -> Prompt:
+        """The rendered prompt of `style` for `document_type` (default: a generic document).
+
+        For the field style the text keeps its {question} placeholder: use `field_questions`.
+        """
+        entry = self._entry(style)
+        document_type = self._document_type(document_type)
+        text = self._render(entry, entry.text_for(document_type), document_type)
+        return Prompt(key=f"{style}/{document_type}", text=text, output_style=entry.output_style)
+
+    def field_questions(self, document_type: str | None = None, style: str = "field_specific") -> dict[str, str]:
+        """{field: the full question sent to the model} for the fields of `document_type`."""
+        entry = self._entry(style)
+        document_type = self._document_type(document_type)
+        template = entry.text_for(document_type)
+        questions: dict[str, str] = {}
+        for name in self.document_fields[document_type]:
+            if name in entry.questions:  # edited in the UI: sent exactly as typed
+                questions[name] = entry.questions[name]
+                continue
+            spec = self.fields[name]
+            question = spec.question_for.get(document_type, spec.question)
+            # One line per question, so "field: question" lines can show and edit them all.
+            questions[name] = " ".join(self._render(entry, template, document_type, question=question).split())
+        return questions
+
+    @property
+    def classification(self) -> Prompt:
+        return self.prompt("classification")
+
+    @property
+    def fallback(self) -> Prompt:
+        return self.prompt("fallback", _FALLBACK_TYPE)
+
+    def fallback_for(self, document_type: str | None) -> Prompt:
+        return self.prompt("fallback", document_type)
+
+    def keys_for(self, document_type: str | None) -> dict[str, str]:
+        """{field: KEY} in the order a KEY-VALUE answer lists them."""
+        document_type = self._document_type(document_type)
+        return {name: self.fields[name].key for name in self.document_fields[document_type]}
+
+    def with_override(self, style: str, text: str, document_type: str | None = None) -> PromptLibrary:
+        """A copy whose `style` uses `text` (for UI experiments; no file is written).
+
+        The text is used as given, for every document type (or only `document_type`); known
+        placeholders in it are still filled. For the field style, the text is either a template
+        with {question} or "field: question" lines, one per field, as the UI shows them.
+        """
+        entry = self._entry(style)
+        if not isinstance(text, str) or not text.strip():
+            raise PromptError(f"The edited {style!r} prompt is empty.", hint="Type a prompt or reset it.")
+        questions: dict[str, str] = dict(entry.questions)
+        new_text = text
+        if entry.output_style == "field" and "{question}" not in text:
+            parsed = _question_lines(text, style)
+            if parsed is not None:
+                questions.update(parsed)  # the template stays for the fields not listed
+                new_text = entry.text
+                document_type = None
+            else:
+                raise PromptError(
+                    f"The edited {style!r} prompt has neither a {{question}} placeholder nor 'field: question' lines.",
+                    hint="Keep {question} where each field's question goes, or write one 'field: question' per line.",
+                )
+        if new_text is entry.text and questions != dict(entry.questions):
+            edited = replace(entry, questions=MappingProxyType(questions), source=f"{entry.source} (edited)")
+        elif document_type:
+            variants = dict(entry.variants)
+            variants[self._document_type(document_type)] = new_text
+            edited = replace(entry, variants=MappingProxyType(variants), literal=True,
+                             questions=MappingProxyType(questions), source=f"{entry.source} (edited)")
+        else:
+            edited = replace(entry, text=new_text, variants=MappingProxyType({}), literal=True,
+                             questions=MappingProxyType(questions), source=f"{entry.source} (edited)")
+        entries = dict(self.entries)
+        entries[style] = edited
+        return replace(self, entries=MappingProxyType(entries))
+
+    # -- rendering -----------------------------------------------------------------------------
+    def _entry(self, style: str) -> PromptEntry:
+        try:
+            return self.entries[style]
+        except (KeyError, TypeError):
+            raise PromptError(
+                f"There is no prompt style {style!r}.", hint=f"Use one of {', '.join(self.entries)}."
+            ) from None
+
+    def _document_type(self, document_type: str | None) -> str:
+        if not document_type:
+            return _FALLBACK_TYPE
+        if document_type not in self.document_fields:
+            raise PromptError(f"Unknown document type {document_type!r}.", hint=f"Use one of {', '.join(DOCUMENT_TYPES)}.")
+        return document_type
+
+    def _render(self, entry: PromptEntry, text: str, document_type: str, question: str = "{question}") -> str:
+        values = {
+            "document": _DOCUMENT_WORDS.get(document_type, "document"),
+            "keys": self._key_lines(document_type),
+            "json_keys": self._json_skeleton(document_type),
+            "labels": ", ".join(DOCUMENT_TYPES),
+            "question": question,
+        }
+        allowed = _ALLOWED[entry.output_style]
+        return _PLACEHOLDER.sub(lambda m: values[m.group(1)] if m.group(1) in allowed else m.group(0), text).strip()
+
+    def _describe(self, name: str, document_type: str) -> str:
+        spec = self.fields[name]
+        return spec.describe_for.get(document_type, spec.describe)
+
+    def _key_lines(self, document_type: str) -> str:
+        lines = []
+        for name in self.document_fields[document_type]:
+            describe = self._describe(name, document_type)
+            if name in BOOL_FIELDS:  # flags are described as the condition; yes/no wording is added here
+                describe = f"yes if {describe}, otherwise no"
+            lines.append(f"{self.fields[name].key}: <{describe}>")
+        return "\n".join(lines)
+
+    def _json_skeleton(self, document_type: str) -> str:
+        skeleton: dict[str, Any] = {}
+        for name in self.document_fields[document_type]:
+            if name == "items":
+                skeleton[name] = [{key: f"<{key.replace('_', ' ')}>" for key in ITEM_KEYS}]
+            elif name in BOOL_FIELDS:
+                skeleton[name] = f"<true if {self._describe(name, document_type)}, otherwise false>"
+            else:
+                skeleton[name] = f"<{self._describe(name, document_type)}>"
+        return json.dumps(skeleton, indent=2, ensure_ascii=False)
+
+
+def _question_lines(text: str, style: str) -> dict[str, str] | None:
+    """Parse "field: question" lines (the UI's view of the field questions)."""
+    questions: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        name, sep, question = line.partition(":")
+        name = name.strip()
+        if not sep or name not in ALL_FIELDS:
+            if questions:
+                raise PromptError(f"The edited {style!r} questions have a line that is not 'field: question': {line.strip()[:60]!r}.",
+                                  hint=f"Start each line with a field name ({', '.join(ALL_FIELDS[:4])}, ...) and a colon.")
+            return None
+        if not question.strip():
+            raise PromptError(f"The edited {style!r} question for {name!r} is empty.", hint="Write a question or delete the line.")
+        questions[name] = question.strip()
+    return questions or None
+
+
+# -- loading -------------------------------------------------------------------------------------
+
+
+def default_prompts_folder() -> Path:
+    """`prompts/` at the repository root (next to the package); raises PromptError if absent."""
+    here = Path(__file__).resolve().parent
+    candidates = [here.parent / "prompts", here / "prompts"]
+    try:  # an installed package may carry the library as package data
+        from importlib.resources import files
+
+        packaged = files("llama_vision") / "prompts"
+        if isinstance(packaged, Path):
+            candidates.append(packaged)
+    except Exception:  # noqa: BLE001 - importlib.resources variants differ; the paths above suffice
+        pass
+    for candidate in candidates:
+        if (candidate / FIELDS_FILE).is_file():
+            return candidate
+    raise PromptError(
+        f"The prompt library was not found (looked in {', '.join(str(c) for c in candidates)}).",
+        hint="Run from a checkout that has prompts/, or pass the folder to load_prompt_library(folder).",
+    )
+
+
+def load_prompt_library(folder: str | Path | None = None) -> PromptLibrary:
+    """Load and validate every YAML file in `folder` (default: the repository's prompts/)."""
+    root = Path(folder) if folder is not None else default_prompts_folder()
+    if not root.is_dir():
+        raise PromptError(f"The prompt folder {root} does not exist.", hint="Pass an existing folder of YAML prompts.")
+    files = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    signature = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    return _load_cached(str(root.resolve()), signature)
+
+
+@lru_cache(maxsize=16)
+def _load_cached(root: str, signature: tuple[tuple[str, int, int], ...]) -> PromptLibrary:
+    # Keyed on every file's mtime and size, so an edited YAML is picked up on the next call.
+    return _load(Path(root), [Path(root) / name for name, _, _ in signature])
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        problem = getattr(error, "problem", None)
+        raise PromptError(f"{path.name}: not valid YAML{line}{f' ({problem})' if problem else ''}.",
+                          hint="Fix the YAML syntax (indentation; quote text that contains ': ').") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise PromptError(f"{path.name}: cannot be read ({error}).", hint="Check the file's permissions and encoding.") from None
+
+
+def _load(root: Path, files: list[Path]) -> PromptLibrary:
+    by_name = {p.stem: p for p in files}
+    if "fields" not in by_name:
+        raise PromptError(f"{root}: {FIELDS_FILE} is missing.", hint="Restore prompts/fields.yaml from the repository.")
+    specs, document_fields = _load_fields(by_name.pop("fields"))
+    missing = [name for name in REQUIRED_STYLES if name not in by_name]
+    if missing:
+        raise PromptError(f"{root}: prompt file(s) missing: {', '.join(n + '.yaml' for n in missing)}.",
+                          hint="Restore them from the repository; every required style needs its file.")
+    entries = {name: _load_entry(name, path) for name, path in by_name.items()}
+    if entries["fallback"].output_style not in ("key_value", "json"):
+        raise PromptError("fallback.yaml: key 'output_style' must be key_value or json.",
+                          hint="The fallback answer is parsed like a KEY-VALUE or JSON answer.")
+    return PromptLibrary(entries=MappingProxyType(entries), fields=MappingProxyType(specs),
+                         document_fields=MappingProxyType(document_fields), folder=root)
+
+
+def _load_fields(path: Path) -> tuple[dict[str, FieldSpec], dict[str, tuple[str, ...]]]:
+    from llama_vision.parsing import canonical_field
+
+    data = _read_yaml(path)
+    name = path.name
+    if not isinstance(data, dict):
+        raise PromptError(f"{name}: expected a mapping with 'fields' and 'document_types'.", hint="See the comments at the top of the file.")
+    _check_keys(name, "the file", data, _FIELDS_FILE_KEYS, tuple(_FIELDS_FILE_KEYS))
+    raw_fields = data["fields"]
+    if not isinstance(raw_fields, dict):
+        raise PromptError(f"{name}: key 'fields' must map field names to their key, describe and question.",
+                          hint="See the comments at the top of the file.")
+    specs: dict[str, FieldSpec] = {}
+    for field_name, spec in raw_fields.items():
+        where = f"fields.{field_name}"
+        if field_name not in ALL_FIELDS:
+            raise PromptError(f"{name}: unknown field {where!r}.", hint=f"Fields are: {', '.join(ALL_FIELDS)}.")
+        if not isinstance(spec, dict):
+            raise PromptError(f"{name}: {where!r} must be a mapping.", hint="Give it key, describe and question.")
+        _check_keys(name, where, spec, _FIELD_KEYS, _FIELD_REQUIRED)
+        for key in _FIELD_REQUIRED:
+            if not isinstance(spec[key], str) or not spec[key].strip():
+                raise PromptError(f"{name}: {where}.{key} must be a non-empty string.", hint="Write the text.")
+        if canonical_field(spec["key"]) != field_name:
+            raise PromptError(f"{name}: {where}.key {spec['key']!r} would be read back as "
+                              f"{canonical_field(spec['key'])!r}, not {field_name!r}.",
+                              hint="Use the field's own name in capitals or a synonym the parser knows.")
+        per_type = {}
+        for extra in ("describe_for", "question_for"):
+            value = spec.get(extra) or {}
+            if not isinstance(value, dict) or any(k not in DOCUMENT_TYPES or not isinstance(v, str) for k, v in value.items()):
+                raise PromptError(f"{name}: {where}.{extra} must map document types to text.",
+                                  hint=f"Document types are: {', '.join(DOCUMENT_TYPES)}.")
+            per_type[extra] = MappingProxyType(dict(value))
+        specs[field_name] = FieldSpec(field_name, spec["key"].strip(), spec["describe"].strip(), spec["question"].strip(),
+                                      per_type["describe_for"], per_type["question_for"])
+    raw_types = data["document_types"]
+    if not isinstance(raw_types, dict):
+        raise PromptError(f"{name}: key 'document_types' must map document types to lists of fields.",
+                          hint="See the comments at the top of the file.")
+    document_fields: dict[str, tuple[str, ...]] = {}
+    for document_type, listed in raw_types.items():
+        where = f"document_types.{document_type}"
+        if document_type not in DOCUMENT_TYPES:
+            raise PromptError(f"{name}: unknown document type {where!r}.", hint=f"Use {', '.join(DOCUMENT_TYPES)}.")
+        if not isinstance(listed, list) or not listed:
+            raise PromptError(f"{name}: {where!r} must be a non-empty list of fields.", hint="List the fields to ask for.")
+        for field_name in listed:
+            if field_name not in specs:
+                raise PromptError(f"{name}: {where!r} lists {field_name!r}, which is not defined under 'fields'.",
+                                  hint="Define it under 'fields' or remove it from the list.")
+        document_fields[document_type] = tuple(listed)
+    absent = [t for t in DOCUMENT_TYPES if t not in document_fields]
+    if absent:
+        raise PromptError(f"{name}: key 'document_types' is missing {', '.join(absent)}.",
+                          hint="Every document type needs its list of fields.")
+    return specs, document_fields
+
+
+def _check_keys(file: str, where: str, data: dict, allowed: frozenset[str], required: tuple[str, ...]) -> None:
+    for key in data:
+        if key not in allowed:
+            raise PromptError(f"{file}: unknown key {key!r} in {where}.", hint=f"Allowed keys: {', '.join(sorted(allowed))}.")
+    for key in required:
+        if key not in data:
+            raise PromptError(f"{file}: required key {key!r} is missing in {where}.", hint=f"Add {key!r}.")
+
+
+def _check_placeholders(file: str, where: str, text: str, output_style: str) -> None:
+    used = set(_PLACEHOLDER.findall(text))
+    unknown = sorted(used - _ALLOWED[output_style])
+    if unknown:
+        raise PromptError(f"{file}: unknown placeholder {{{unknown[0]}}} in {where}.",
+                          hint=f"A {output_style} prompt may use {', '.join('{' + p + '}' for p in sorted(_ALLOWED[output_style]))}.")
+    required = _REQUIRED_PLACEHOLDER[output_style]
+    if required not in used:
+        raise PromptError(f"{file}: placeholder {{{required}}} is missing in {where}.",
+                          hint=f"A {output_style} prompt must contain {{{required}}} where it goes.")
+
+
+def _load_entry(name: str, path: Path) -> PromptEntry:
+    file = path.name
+    data = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise PromptError(f"{file}: expected a mapping with output_style and text.", hint="See key_value.yaml for an example.")
+    _check_keys(file, "the file", data, _ENTRY_KEYS, _ENTRY_REQUIRED)
+    output_style = data["output_style"]
+    if output_style not in OUTPUT_STYLES:
+        raise PromptError(f"{file}: key 'output_style' is {output_style!r}.", hint=f"Use one of {', '.join(OUTPUT_STYLES)}.")
+    text = data["text"]
+    if not isinstance(text, str) or not text.strip():
+        raise PromptError(f"{file}: key 'text' must be a non-empty string.", hint="Write the prompt under text: |")
+    _check_placeholders(file, "text", text, output_style)
+    variants = data.get("variants") or {}
+    if not isinstance(variants, dict):
+        raise PromptError(f"{file}: key 'variants' must map document types to texts.", hint=f"Use {', '.join(DOCUMENT_TYPES)}.")
+    for document_type, variant in variants.items():
+        where = f"variants.{document_type}"
+        if document_type not in DOCUMENT_TYPES:
+            raise PromptError(f"{file}: unknown document type {where!r}.", hint=f"Use {', '.join(DOCUMENT_TYPES)}.")
+        if not isinstance(variant, str) or not variant.strip():
+            raise PromptError(f"{file}: {where} must be a non-empty string.", hint="Write the variant's full text.")
+        _check_placeholders(file, where, variant, output_style)
+    description = data.get("description") or ""
+    if not isinstance(description, str):
+        raise PromptError(f"{file}: key 'description' must be a string.", hint="Describe the prompt in one line.")
+    return PromptEntry(name=name, output_style=output_style, text=text, description=description.strip(),
+                       variants=MappingProxyType(dict(variants)), source=file)
