@@ -113,13 +113,12 @@ def test_sigkilled_batch_resumes_with_every_file_exactly_once(tmp_path):
 
 @pytest.mark.slow
 def test_sigkilled_real_ocr_batch_resumes(tmp_path):
-    for module in ("llama_vision.samples.generator", "llama_vision.engines.ocr", "llama_vision.compliance",
-                   "llama_vision.prompts", "llama_vision.parsing", "rapidocr"):
+    for module in ("llama_vision.samples.generator", "llama_vision.engines.ocr", "llama_vision.compliance", "rapidocr"):
         pytest.importorskip(module)
     from llama_vision.samples.generator import generate_documents
 
     folder = tmp_path / "samples"
-    documents = [Path(p) for p in generate_documents(folder, 8, 7)]
+    documents = [Path(p) for p in generate_documents(folder, 8, 7, max_side=1000)]  # smaller: faster OCR
     assert len(documents) == 8
     out = tmp_path / "results.csv"
     command = [sys.executable, "-m", "llama_vision", "batch", str(folder), "--out", str(out), "--engine", "ocr"]
@@ -137,3 +136,4 @@ def test_sigkilled_real_ocr_batch_resumes(tmp_path):
     assert [r["file"] for r in final][: len(survivors)] == survivors
     assert sorted(r["file"] for r in final) == sorted(p.relative_to(folder).as_posix() for p in documents)
     assert all(r["engine"] == "ocr" for r in final)
+    assert sum(r["status"] == "ok" for r in final) >= 6, [r["error"] for r in final]
