@@ -25,6 +25,7 @@ from llama_vision.engines.llama_loading import (
     apply_tf32,
     device_map_summary,
     is_out_of_memory,
+    placement,
     plan_load,
     release_memory,
 )
@@ -337,7 +338,12 @@ class LlamaEngine(Engine):
             status.update(device=self.plan.device, dtype=str(self.plan.dtype).removeprefix("torch."), tf32=self.plan.tf32)
         model = self.model
         if model is not None:
-            status["device_map"] = device_map_summary(model)
+            summary = device_map_summary(model)
+            # device_map: module -> device (as accelerate placed it); memory: parameter bytes per
+            # device; device_summary: both per device, with parameter counts.
+            status["device_map"] = placement(model)
+            status["memory"] = {device: entry["bytes"] for device, entry in summary.items()}
+            status["device_summary"] = summary
             try:
                 status["footprint_bytes"] = int(model.get_memory_footprint())
             except Exception:  # noqa: BLE001 - reporting must never fail

@@ -209,12 +209,17 @@ def release_memory(torch: Any) -> None:
         mps.empty_cache()
 
 
+def placement(model: Any) -> dict[str, str]:
+    """Module -> device as accelerate placed it; a model on one device is one entry."""
+    device_map = getattr(model, "hf_device_map", None) or {"": str(getattr(model, "device", "cpu"))}
+    return {name or "(whole model)": _device_name(placed) for name, placed in device_map.items()}
+
+
 def device_map_summary(model: Any) -> dict[str, dict[str, int]]:
     """Per device: top-level modules placed there and parameter bytes (meta = offloaded to disk)."""
     summary: dict[str, dict[str, int]] = defaultdict(lambda: {"modules": 0, "parameters": 0, "bytes": 0})
-    device_map = getattr(model, "hf_device_map", None) or {}
-    for placed in device_map.values():
-        summary[_device_name(placed)]["modules"] += 1
+    for placed in placement(model).values():
+        summary[placed]["modules"] += 1
     for parameter in model.parameters():
         entry = summary[str(parameter.device)]
         entry["parameters"] += parameter.numel()
