@@ -462,3 +462,36 @@ def start_servers(count: int, **options: Any) -> list[FakeOpenAIServer]:
     """Start `count` servers sharing one InFlight counter (the client's total concurrency)."""
     shared = options.pop("in_flight", None) or InFlight()
     return [FakeOpenAIServer(in_flight=shared, **options).start() for _ in range(count)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve from the command line, for demos of the app without a GPU:
+
+        python -m tests.openai_fake_server --port 11500 --delay 0.5 --token-delay 0.02
+        LLAMA_VISION_ENGINE=openai LLAMA_VISION_API_BASE=http://127.0.0.1:11500/v1 ./run.sh
+    """
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description=main.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--flavor", choices=["ollama", "vllm"], default="ollama")
+    parser.add_argument("--model", default="llama3.2-vision")
+    parser.add_argument("--delay", type=float, default=0.2, help="seconds per request")
+    parser.add_argument("--token-delay", type=float, default=0.0, help="seconds between streamed pieces")
+    args = parser.parse_args(argv)
+    server = FakeOpenAIServer(port=args.port, flavor=args.flavor, model=args.model,
+                              delay=args.delay, token_delay=args.token_delay).start()
+    print(server.url, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    server.kill()
+    print(f"served {server.served} answers; max in flight {server.in_flight.max}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -383,10 +383,13 @@ class OpenAIEngine(Engine):
             )
         if isinstance(error, openai.APIConnectionError):
             cause = error.__cause__ or error.__context__
-            reason = "connection refused" if "refused" in str(cause).lower() else f"connection failed: {cause or error}"
+            if "refused" in str(cause).lower():
+                message = f"Cannot reach the OpenAI-compatible server at {url} (connection refused)."
+            else:
+                message = f"The connection to the OpenAI-compatible server at {url} failed ({_short(str(cause or error))})."
             return _Failure(
                 RemoteEngineError(
-                    f"Cannot reach the OpenAI-compatible server at {url} ({reason}).",
+                    message,
                     hint="Start it (`ollama serve`, `vllm serve ...`), check host and port, or fix LLAMA_VISION_API_BASE.",
                 ),
                 transient=True,
