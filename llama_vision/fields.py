@@ -205,8 +205,10 @@ def normalise_date(value: Any) -> str | None:
 
 # ---------------------------------------------------------------------------------------- money
 
+# Currency words and symbols, also glued to the number ("RM12.30", "12.30AUD", "A$5").
 _CURRENCY = re.compile(
-    r"(?i)\b(?:aud|au\$|a\$|usd|us\$|nzd|myr|rm|sgd|eur|gbp|dollars?|incl\.?\s*gst|inc\.?\s*gst|ex\.?\s*gst)\b|[$€£¥]"
+    r"(?i)(?<![a-z])(?:aud|au\$|a\$|usd|us\$|nzd|myr|rm|sgd|eur|gbp)(?![a-z])"
+    r"|\b(?:dollars?|incl\.?\s*gst|inc\.?\s*gst|ex\.?\s*gst)\b|[$€£¥]"
 )
 # One number as printed: 1,234.50  1234.5  .50  12,30 (the last is ambiguous and refused later)
 _NUMBER = re.compile(r"(?<![\w.])(?<!\d,)(\(?)([-+−]?)\s*(\d[\d,]*(?:\.\d+)?|\.\d+)(\)?)(-?)(?!\d|[.,]\d|[eE][-+]?\d)")

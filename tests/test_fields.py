@@ -40,6 +40,10 @@ from llama_vision.fields import (
         ("25/12/2018", "25/12/2018"),
         ("2018-12-25", "25/12/2018"),
         ("25 DEC 2018", "25/12/2018"),
+        ("25-12-2018 10:30:11 AM", "25/12/2018"),
+        ("Dec 25, 2018", "25/12/2018"),
+        ("2018/12/25", "25/12/2018"),
+        ("25.12.18", "25/12/2018"),
         ("2024-03-05", "05/03/2024"),  # dateutil's dayfirst would swap this to 3 May
         ("5/3/2024", "05/03/2024"),
         ("01/02/2024", "01/02/2024"),  # day first, never month first
@@ -98,6 +102,9 @@ def test_normalise_date_is_idempotent() -> None:
     [
         ("$1,234.50", "1234.50"),
         ("RM 12.3", "12.30"),
+        ("RM12.30", "12.30"),  # SROIE prints the currency glued to the amount
+        ("12.30AUD", "12.30"),
+        ("Total RM 1,234.50", "1234.50"),
         ("1,234", "1234.00"),  # ',' separates thousands in Australia
         ("12,300.5", "12300.50"),
         ("12.30", "12.30"),
@@ -365,3 +372,16 @@ def test_abn_checksum_follows_the_ato_rule_where_stdnum_is_stricter() -> None:
     assert abn_is_valid("99183910430")
     assert not abn_is_valid("01183910430")  # an ABN never starts with 0
     assert not abn_is_valid("11183910430")
+
+
+def test_every_sroie_label_normalises(sroie_dir) -> None:
+    """Real printed forms (Malaysian SROIE labels: 14/JUN/2017, 05-AUG-2017, 2016/05/01, RM totals)."""
+    import json
+
+    labels = [json.loads(p.read_text()) for p in sorted(sroie_dir.glob("*.json"))]
+    assert labels
+    for label in labels:
+        assert normalise_date(label["date"]) is not None, label["date"]
+        assert normalise_money(label["total"]) is not None, label["total"]
+    assert normalise_date("14/JUN/2017") == "14/06/2017"
+    assert normalise_date("05-AUG-2017") == "05/08/2017"
