@@ -48,7 +48,7 @@ def truths() -> list[dict]:
 def test_same_seed_same_files_other_seed_other_files(tmp_path):
     first = gen.generate_documents(tmp_path / "a", 6, seed=3, max_side=700)
     second = gen.generate_documents(tmp_path / "b", 6, seed=3, max_side=700)
-    other = gen.generate_documents(tmp_path / "c", 6, seed=4, max_side=700)
+    gen.generate_documents(tmp_path / "c", 6, seed=4, max_side=700)
     assert [p.name for p in first] == [p.name for p in second]
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
     assert digest(tmp_path / "a") != digest(tmp_path / "c")
@@ -82,7 +82,7 @@ def test_unknown_kind_is_refused(tmp_path):
 
 
 def test_some_documents_are_phone_photo_sized(tmp_path):
-    sizes = [gen._choose_style(random.Random(i), "cafe")["long_side"] for i in range(200)]
+    sizes = [gen.choose_style(random.Random(i), "cafe")["long_side"] for i in range(200)]
     assert max(sizes) >= 3000 and min(sizes) < 2100
     assert 0.1 < sum(s >= 3000 for s in sizes) / len(sizes) < 0.35
 
@@ -131,7 +131,7 @@ def test_abns_follow_the_checksum(truths):
 def test_our_checksum_agrees_with_stdnum():
     rng = random.Random(1)
     candidates = [str(rng.randint(10**10, 10**11 - 1)) for _ in range(3000)]
-    candidates += [gen._valid_abn(rng) for _ in range(200)] + [gen._invalid_abn(rng) for _ in range(200)]
+    candidates += [gen.valid_abn(rng) for _ in range(200)] + [gen.invalid_abn(rng) for _ in range(200)]
     candidates += ["10429576889", "99429576889", "51824753556", "53004085616"]  # "10" vs "99" check digits
     for number in candidates:
         assert gen.abn_checksum_ok(number) == stdnum_abn.is_valid(number), number

@@ -14,25 +14,8 @@ For each document the generator writes IMAGE (.jpg or .png) and a same-named .js
      not printed}, "compliance": {abn_valid, gst_consistent, totals_consistent, date_valid,
      tax_invoice_required, missing_elements, verdict}, "generator": {kind, seed, index, notes}}
 
-The expected compliance is computed here from what was *printed*, by code independent of
-`llama_vision.compliance` (on purpose: the evaluation must be able to catch that module being
-wrong). It follows ARCHITECTURE.md §5:
-
-- abn_valid: null when no ABN is printed, else the ATO checksum (weights 10,1,3,...,19, mod 89).
-- gst_consistent: null without a GST amount; with subtotal (ex GST), GST and total: subtotal +
-  GST = total and GST = 10% of subtotal, each within 2 cents; with GST and total only: GST <=
-  total/11 + 2 cents. (Subtotals ex GST are printed only when every item is taxable.)
-- totals_consistent: null without items; line amounts sum to the subtotal or to the total.
-- date_valid: null without a date, else true (printed dates are always real dates).
-- tax_invoice_required: total > $82.50.
-- missing_elements (ATO order): tax_invoice_label, supplier_identity, supplier_abn (absent;
-  an invalid ABN is not "missing", it makes abn_valid false), issue_date, item_description,
-  gst_amount (neither an amount nor a "total includes GST" statement; the statement alone is
-  printed only when GST is exactly 1/11 of the total), buyer_identity (total >= $1,000 and
-  neither buyer name nor buyer ABN).
-- verdict: `not_required` when total <= $82.50; else `non_compliant` when an element is missing
-  or the ABN fails its checksum; else `review` when the GST arithmetic is inconsistent; else
-  `compliant`. Bank statements are not tax invoices: `not_required`, nothing missing.
+The expected compliance is computed from what was *printed*, by code independent of
+`llama_vision.compliance` (see `truth.py` for the rules it follows).
 """
 
 from __future__ import annotations
@@ -42,20 +25,36 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image
+
+from llama_vision.samples.render import choose_style, render_document, save_as_pdf
+from llama_vision.samples.truth import (
+    ALL_FIELDS,
+    BUYER_THRESHOLD,
+    TOLERANCE,
+    abn_checksum_ok,
+    expected_compliance,
+    invalid_abn,
+    valid_abn,
+)
+from llama_vision.samples.vocabulary import (
+    BANKS, BUYERS, CAFE_MENU, CAFES, FUELS, GROCERIES, HARDWARE, HARDWARE_STORES, MONTHS, PAYMENTS, PEOPLE,
+    SERVO_SHOP, SERVOS, STREETS, SUPERMARKETS, SUPPLIERS, TOWNS,
+)
 
 __all__ = [
+    "DEFAULT_KINDS",
     "KINDS",
+    "abn_checksum_ok",
+    "expected_compliance",
     "generate_documents",
     "make_document",
     "render_document",
     "save_as_pdf",
     "write_bundled_samples",
-    "abn_checksum_ok",
 ]
 
 KINDS: tuple[str, ...] = ("cafe", "supermarket", "hardware", "fuel", "invoice", "invoice_large", "bank_statement")
@@ -65,27 +64,11 @@ DOCUMENT_TYPES = {
     "cafe": "receipt", "supermarket": "receipt", "hardware": "receipt", "fuel": "fuel_receipt",
     "invoice": "tax_invoice", "invoice_large": "tax_invoice", "bank_statement": "bank_statement",
 }
-ALL_FIELDS: tuple[str, ...] = (  # fields.ALL_FIELDS, repeated so the truth does not depend on it
-    "supplier_name", "supplier_abn", "supplier_address", "date", "invoice_number",
-    "buyer_name", "buyer_abn", "subtotal", "gst", "total", "payment_method",
-    "tax_invoice_label", "gst_included_statement", "items",
-    "fuel_type", "litres", "price_per_litre",
-    "bsb", "account_number", "account_holder", "statement_period", "opening_balance", "closing_balance",
-)
-MISSING_ORDER = (
-    "tax_invoice_label", "supplier_identity", "supplier_abn", "issue_date", "item_description",
-    "gst_amount", "buyer_identity",
-)
-TAX_INVOICE_THRESHOLD = Decimal("82.50")
-BUYER_THRESHOLD = Decimal("1000.00")
 CENT = Decimal("0.01")
-TOLERANCE = Decimal("0.02")
-ABN_WEIGHTS = (10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19)
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
 
 # =============================================================================================
-# money, ABN
+# printing helpers
 # =============================================================================================
 def _money(value: Decimal | int | float | str) -> Decimal:
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -100,95 +83,9 @@ def _fmt(value: Decimal, *, dollar: bool = False, thousands: bool = True) -> str
     return f"${text}" if dollar else text
 
 
-def abn_checksum_ok(abn: str) -> bool:
-    """The ATO rule, written out (independent of python-stdnum and fields.py).
-
-    When the weighted sum of the last nine digits is a multiple of 89, both check digits "10"
-    and "99" satisfy the mod-89 rule; ABNs (and python-stdnum) use "99", so "10..." is refused.
-    """
-    if len(abn) != 11 or not abn.isdigit() or abn[0] == "0" or abn.startswith("10"):
-        return False
-    digits = [int(c) for c in abn]
-    digits[0] -= 1
-    return sum(w * d for w, d in zip(ABN_WEIGHTS, digits)) % 89 == 0
-
-
-def _valid_abn(rng: random.Random) -> str:
-    while True:
-        candidate = str(rng.randint(1, 9)) + "".join(str(rng.randint(0, 9)) for _ in range(10))
-        if abn_checksum_ok(candidate):
-            return candidate
-
-
-def _invalid_abn(rng: random.Random) -> str:
-    """A valid ABN with one digit changed: weights x deltas never reach 89, so it always fails."""
-    abn = list(_valid_abn(rng))
-    position = rng.randint(1, 10)
-    abn[position] = str((int(abn[position]) + rng.randint(1, 9)) % 10)
-    result = "".join(abn)
-    assert not abn_checksum_ok(result)
-    return result
-
-
 def _print_abn(abn: str, rng: random.Random) -> str:
     spaced = f"{abn[:2]} {abn[2:5]} {abn[5:8]} {abn[8:]}"
     return rng.choice([f"ABN {spaced}", f"ABN: {spaced}", f"A.B.N. {spaced}", f"ABN {abn}", f"ABN: {spaced}"])
-
-
-# =============================================================================================
-# vocabulary
-# =============================================================================================
-STREETS = ["George St", "Collins St", "King William St", "Hay St", "Queen St", "Elizabeth St", "Main Rd",
-           "Pacific Hwy", "High St", "Church St", "Station Rd", "Beach Rd", "Smith St", "Victoria Pde"]
-TOWNS = [("Sydney", "NSW", 2000), ("Parramatta", "NSW", 2150), ("Newcastle", "NSW", 2300),
-         ("Melbourne", "VIC", 3000), ("Geelong", "VIC", 3220), ("Brisbane", "QLD", 4000),
-         ("Cairns", "QLD", 4870), ("Adelaide", "SA", 5000), ("Perth", "WA", 6000),
-         ("Fremantle", "WA", 6160), ("Hobart", "TAS", 7000), ("Darwin", "NT", 800), ("Canberra", "ACT", 2601)]
-CAFES = ["Bean There Cafe", "The Daily Grind", "Little Magpie Espresso", "Wattle & Co Cafe", "Bondi Brew House",
-         "Flat White Society", "Kookaburra Kitchen", "Laneway Coffee Roasters"]
-CAFE_MENU = [("Flat White", "5.00"), ("Long Black", "4.50"), ("Cappuccino", "5.00"), ("Latte", "5.20"),
-             ("Chai Latte", "5.50"), ("Hot Chocolate", "5.00"), ("Smashed Avo", "19.50"),
-             ("Bacon & Egg Roll", "12.00"), ("Banana Bread", "6.50"), ("Big Breakfast", "24.00"),
-             ("Croissant", "5.50"), ("Iced Coffee", "7.50"), ("Orange Juice", "6.00"), ("Muffin", "5.00")]
-SUPERMARKETS = ["FreshMart Supermarket", "Southern Grocer", "Harvest Foods", "Corner IGA Market", "ValueFresh"]
-# (description, unit price, gst free, sold by weight)
-GROCERIES = [("Bananas Cavendish", "3.90", True, True), ("Full Cream Milk 2L", "3.10", True, False),
-             ("Wholemeal Bread 700g", "4.50", True, False), ("Free Range Eggs 12pk", "6.80", True, False),
-             ("Chicken Breast", "13.00", True, True), ("Apples Pink Lady", "5.90", True, True),
-             ("Dishwashing Liquid", "4.20", False, False), ("Chocolate Block 180g", "5.50", False, False),
-             ("Soft Drink 1.25L", "3.40", False, False), ("Paper Towel 2pk", "4.80", False, False),
-             ("Potato Chips 175g", "4.00", False, False), ("Laundry Powder 2kg", "12.50", False, False),
-             ("Cheddar Cheese 500g", "7.50", True, False), ("Tomatoes", "6.90", True, True)]
-HARDWARE_STORES = ["Harbour Hardware", "Tradies Depot", "Bluegum Building Supplies", "Outback Hardware & Timber"]
-HARDWARE = [("Pine Stud 90x45 2.4m", "8.50"), ("Decking Screws 50mm 200pk", "24.90"),
-            ("Exterior Paint 4L", "79.00"), ("Paint Roller Kit", "18.50"), ("Cordless Drill 18V", "129.00"),
-            ("Garden Hose 20m", "39.90"), ("Cement 20kg", "9.80"), ("Wheelbarrow", "119.00"),
-            ("Sandpaper Assorted 10pk", "8.90"), ("PVC Pipe 90mm 3m", "27.50"), ("Silicone Sealant", "11.40"),
-            ("Safety Glasses", "6.90"), ("Extension Lead 10m", "24.00")]
-SERVOS = ["Southern Cross Fuel", "Outback Petroleum", "Coastal Fuels", "Bush Track Servo", "Metro Fuel Stop"]
-FUELS = [("Unleaded 91", 165.9, 199.9), ("E10", 162.9, 195.9), ("Diesel", 179.9, 219.9),
-         ("Premium 95", 179.9, 214.9), ("Premium 98", 189.9, 229.9)]
-SERVO_SHOP = [("Chocolate Bar", "3.50"), ("Coffee Regular", "4.50"), ("Bottled Water 600ml", "3.80"),
-              ("Windscreen Wash 1L", "6.50")]
-SUPPLIERS = [("Coastal Plumbing Services Pty Ltd", ["Call-out fee", "Labour (per hour)", "Hot water valve",
-                                                     "Copper fittings", "Blocked drain clearance"]),
-             ("Brightline Electrical Pty Ltd", ["Labour (per hour)", "Power point installation",
-                                                "LED downlight", "Switchboard upgrade", "Safety inspection"]),
-             ("Summit IT Consulting", ["Consulting (per hour)", "Network setup", "Laptop", "Software licence",
-                                       "Monthly support plan"]),
-             ("Greenleaf Landscaping", ["Garden maintenance", "Mulch (m3)", "Turf (m2)", "Hedge trimming",
-                                        "Green waste removal"]),
-             ("Inkwell Printing Co", ["Business cards (500)", "A4 flyers (1000)", "Banner 2m x 1m",
-                                      "Design work (per hour)", "Brochures (250)"]),
-             ("Gumtree Catering", ["Morning tea (per head)", "Lunch platter", "Staff hire (per hour)",
-                                   "Delivery", "Drinks package"])]
-BUYERS = ["Acacia Holdings Pty Ltd", "Riverbend Dental Clinic", "Harbourside Accounting", "J & M Nguyen Family Trust",
-          "Koala Creek Primary School", "Redgum Motors Pty Ltd", "Sarah Mitchell", "Blue Wren Architects"]
-PAYMENTS = ["EFTPOS", "VISA CREDIT", "MASTERCARD", "CASH", "AMEX", "Visa Debit"]
-BANKS = ["Southern Cross Bank", "Wattle Credit Union", "Harbour Savings Bank"]
-PEOPLE = ["Emily Chen", "Jack Wilson", "Olivia Brown", "Liam O'Connor", "Priya Sharma", "Noah Williams"]
-
-MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def _print_date(day: date, rng: random.Random) -> str:
@@ -251,68 +148,6 @@ class Document:
         }
 
 
-def _d(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
-
-
-def expected_compliance(fields: dict[str, Any], document_type: str) -> dict[str, Any]:
-    """The compliance object §5 implies for these printed fields (see the module docstring)."""
-    total, gst, subtotal = _d(fields.get("total")), _d(fields.get("gst")), _d(fields.get("subtotal"))
-    abn = fields.get("supplier_abn")
-    abn_valid = None if abn is None else abn_checksum_ok(abn)
-
-    if gst is None or total is None:
-        gst_consistent = None
-    elif subtotal is not None:
-        gst_consistent = (abs(subtotal + gst - total) <= TOLERANCE
-                          and abs(gst - subtotal * Decimal("0.1")) <= TOLERANCE)
-    else:
-        gst_consistent = gst <= total / 11 + TOLERANCE
-
-    items = fields.get("items") or []
-    if not items:
-        totals_consistent = None
-    else:
-        line_sum = sum((Decimal(item["amount"]) for item in items), Decimal(0))
-        targets = [t for t in (subtotal, total) if t is not None]
-        totals_consistent = any(abs(line_sum - t) <= TOLERANCE for t in targets) if targets else None
-
-    date_valid = None if fields.get("date") is None else True
-    if document_type == "bank_statement":
-        return {"abn_valid": abn_valid, "gst_consistent": gst_consistent, "totals_consistent": totals_consistent,
-                "date_valid": date_valid, "tax_invoice_required": False, "missing_elements": [],
-                "verdict": "not_required"}
-
-    required = total is not None and total > TAX_INVOICE_THRESHOLD
-    missing = []
-    if not fields.get("tax_invoice_label"):
-        missing.append("tax_invoice_label")
-    if not fields.get("supplier_name"):
-        missing.append("supplier_identity")
-    if abn is None:
-        missing.append("supplier_abn")
-    if fields.get("date") is None:
-        missing.append("issue_date")
-    if not items:
-        missing.append("item_description")
-    if gst is None and not fields.get("gst_included_statement"):
-        missing.append("gst_amount")
-    if total is not None and total >= BUYER_THRESHOLD and not (fields.get("buyer_name") or fields.get("buyer_abn")):
-        missing.append("buyer_identity")
-
-    if not required:
-        verdict = "not_required"
-    elif missing or abn_valid is False:
-        verdict = "non_compliant"
-    elif gst_consistent is False:
-        verdict = "review"
-    else:
-        verdict = "compliant"
-    return {"abn_valid": abn_valid, "gst_consistent": gst_consistent, "totals_consistent": totals_consistent,
-            "date_valid": date_valid, "tax_invoice_required": required, "missing_elements": missing,
-            "verdict": verdict}
-
-
 # ---------------------------------------------------------------------------------------------
 # choices shared by all tax-invoice-like kinds
 # ---------------------------------------------------------------------------------------------
@@ -361,7 +196,7 @@ def _supplier_block(doc: Document, rng: random.Random, choices: Choices, name: s
     else:
         doc.lines.append(("center", address, "small"))
     if choices.abn != "none":
-        abn = _valid_abn(rng) if choices.abn == "valid" else _invalid_abn(rng)
+        abn = valid_abn(rng) if choices.abn == "valid" else invalid_abn(rng)
         doc.fields["supplier_abn"] = abn
         doc.lines.append(("center", _print_abn(abn, rng), "small"))
         if choices.abn == "invalid":
@@ -423,8 +258,9 @@ def _inclusive_totals(doc: Document, rng: random.Random, choices: Choices) -> No
         if style == "amount":
             doc.lines.append(("lr", "GST", _fmt(printed_gst, dollar=True)))
     elif style == "amount":
-        doc.lines.append(("lr", rng.choice(["GST", "GST included", "GST Amount"]), _fmt(printed_gst, dollar=True)))
-    doc.lines.append(("lr", "TOTAL", _fmt(printed_total, dollar=True), "bold"))
+        # Labels that do not themselves say "total includes GST" (that is the statement flag).
+        doc.lines.append(("lr", rng.choice(["GST", "GST Amount", "GST 10%"]), _fmt(printed_gst, dollar=True)))
+    doc.lines.append(("lr", rng.choice(["TOTAL", "Total", "TOTAL AUD"]), _fmt(printed_total, dollar=True), "bold"))
     if style == "both":
         doc.lines.append(("left", rng.choice(["Total includes GST of", "Total includes GST"])
                           + " " + _fmt(printed_gst, dollar=True), "small"))
@@ -608,7 +444,7 @@ def _invoice(rng: random.Random, kind: str, choices: Choices) -> Document:
             doc.lines.append(("left", name))
             doc.lines.append(("left", _address(rng), "small"))
         if buyer in ("both", "abn"):
-            abn = _valid_abn(rng)
+            abn = valid_abn(rng)
             doc.fields["buyer_abn"] = abn
             doc.lines.append(("left", "Customer " + _print_abn(abn, rng)))
     elif large:
@@ -641,16 +477,18 @@ def _invoice(rng: random.Random, kind: str, choices: Choices) -> Document:
                 doc.notes.append("subtotal + GST does not equal the total")
         doc.lines.append(("lr", "Subtotal (ex GST)", _fmt(subtotal, dollar=True)))
         doc.lines.append(("lr", "GST (10%)", _fmt(printed_gst, dollar=True)))
-        doc.lines.append(("lr", "Total (inc GST)", _fmt(printed_total, dollar=True), "bold"))
+        label = rng.choice(["Total", "Total Due", "Amount Due", "Total (inc GST)"])
+        doc.lines.append(("lr", label, _fmt(printed_total, dollar=True), "bold"))
         doc.fields.update(subtotal=_fmt(subtotal, thousands=False), gst=_fmt(printed_gst, thousands=False),
-                          gst_included_statement=False)
+                          gst_included_statement="inc GST" in label)  # "Total (inc GST)" says so too
         # A "total includes GST" line under an itemised GST is common on some templates.
         if choices.gst_style == "both" and rng.random() < 0.5:
             doc.lines.append(("left", "Total includes GST of " + _fmt(printed_gst, dollar=True), "small"))
             doc.fields["gst_included_statement"] = True
     else:
         printed_total = sum((i.amount for i in doc.items), Decimal(0))
-        doc.lines.append(("lr", "Total (inc GST)", _fmt(printed_total, dollar=True), "bold"))
+        label = "Total (inc GST)" if style == "statement" else "Total"  # "none" mentions GST nowhere
+        doc.lines.append(("lr", label, _fmt(printed_total, dollar=True), "bold"))
         doc.fields.update(gst=None, subtotal=None, gst_included_statement=style == "statement")
         if style == "statement":
             doc.lines.append(("left", "All amounts include GST", "small"))
@@ -704,168 +542,8 @@ def make_document(rng: random.Random, kind: str, **overrides: Any) -> Document:
             doc = _invoice(rng, kind, choices)
         else:
             doc = _retail(rng, kind, choices)
-    doc.style = _choose_style(rng, kind)
+    doc.style = choose_style(rng, kind)
     return doc
-
-
-# =============================================================================================
-# rendering
-# =============================================================================================
-FONT_FAMILIES = {
-    "mono": ("DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf"),
-    "sans": ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
-    "condensed": ("DejaVuSansCondensed.ttf", "DejaVuSansCondensed-Bold.ttf"),
-    "serif": ("DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf"),
-}
-
-
-@lru_cache(maxsize=64)
-def _font(family: str, bold: bool, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    regular, heavy = FONT_FAMILIES[family]
-    path = FONT_DIR / (heavy if bold else regular)
-    try:
-        return ImageFont.truetype(str(path), size)
-    except OSError:  # no DejaVu (fonts-dejavu-core) on this machine: Pillow's bundled font
-        return ImageFont.load_default(size=size)
-
-
-def _choose_style(rng: random.Random, kind: str) -> dict[str, Any]:
-    receipt = kind in ("cafe", "supermarket", "hardware", "fuel")
-    family = rng.choices(["mono", "sans", "condensed", "serif"], weights=[55, 20, 15, 10] if receipt
-                         else [10, 45, 25, 20])[0]
-    photo = rng.random() < (0.7 if receipt else 0.4)
-    large = rng.random() < 0.2
-    return {
-        "family": family,
-        "size": rng.randint(22, 27) if receipt else rng.randint(21, 25),
-        "width": rng.randint(540, 640) if receipt else rng.randint(1150, 1280),
-        "paper": rng.choice([(255, 255, 255), (250, 248, 240), (246, 244, 236)]) if receipt else (255, 255, 255),
-        "ink": rng.choice([(20, 20, 20), (45, 45, 50), (60, 55, 70)]),
-        "photo": photo,
-        "background": rng.choice([(128, 94, 62), (92, 92, 98), (205, 205, 200), (52, 54, 60), (160, 140, 120)]),
-        "angle": rng.uniform(-3.0, 3.0) if photo else rng.uniform(-0.8, 0.8),
-        "blur": rng.choice([0.0, 0.0, 0.4, 0.7, 1.0]),
-        "long_side": rng.randint(3000, 4032) if large else rng.randint(1300, 2000),
-        "format": "png" if rng.random() < 0.2 else "jpg",
-        "quality": rng.randint(55, 92),
-        "specks": rng.randint(0, 120),
-        "shade": rng.uniform(0.0, 0.12) if photo else 0.0,
-    }
-
-
-def _font_key(line: tuple) -> str | None:
-    """Lines are (kind, text..., style?): center/left/cols carry the style third, lr fourth."""
-    if line[0] in ("center", "left", "cols"):
-        return line[2] if len(line) > 2 else None
-    if line[0] == "lr":
-        return line[3] if len(line) > 3 else None
-    return None
-
-
-def _line_height(font) -> int:  # noqa: ANN001
-    ascent, descent = font.getmetrics() if hasattr(font, "getmetrics") else (font.size, 0)
-    return int((ascent + descent) * 1.3)
-
-
-def render_document(doc: Document, rng: random.Random, *, long_side: int | None = None) -> Image.Image:
-    """The page (and, for photos, the table around it) as an RGB image."""
-    style = doc.style
-    size = style["size"]
-    fonts = {
-        None: _font(style["family"], False, size),
-        "small": _font(style["family"], False, max(16, size - 3)),
-        "bold": _font(style["family"], True, size),
-        "heading": _font(style["family"], True, size + 4),
-        "title": _font(style["family"], True, size + 8),
-    }
-    margin = max(24, size)
-    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-
-    def width_of(text: str, font) -> float:  # noqa: ANN001
-        return measure.textlength(text, font=font)
-
-    # Fit the paper to the widest line so nothing is clipped.
-    needed = style["width"]
-    for line in doc.lines:
-        font = fonts[_font_key(line)]
-        if line[0] in ("center", "left"):
-            needed = max(needed, width_of(line[1], font) + 2 * margin)
-        elif line[0] == "lr":
-            needed = max(needed, width_of(line[1], font) + width_of(line[2], font) + 2 * margin + 3 * size)
-        elif line[0] == "cols":
-            needed = max(needed, width_of(line[1][0], fonts["bold"]) / 0.5 + 2 * margin)
-    width = int(needed)
-
-    heights = []
-    for line in doc.lines:
-        if line[0] == "gap":
-            heights.append(line[1])
-        elif line[0] == "rule":
-            heights.append(size)
-        else:
-            heights.append(_line_height(fonts[_font_key(line)]))
-    height = int(sum(heights) + 2 * margin)
-    if doc.kind.startswith("invoice") or doc.kind == "bank_statement":
-        height = max(height, int(width * style.get("aspect", 1.3)))  # a sheet of paper, not a strip
-
-    page = Image.new("RGB", (width, height), style["paper"])
-    draw = ImageDraw.Draw(page)
-    ink = style["ink"]
-    y = margin
-    columns = (margin, 0.62, 0.79, None)  # description left; qty, unit, amount right-aligned
-    for line, line_height in zip(doc.lines, heights):
-        kind = line[0]
-        font = fonts[_font_key(line)]
-        if kind == "center":
-            draw.text(((width - width_of(line[1], font)) / 2, y), line[1], font=font, fill=ink)
-        elif kind == "left":
-            draw.text((margin, y), line[1], font=font, fill=ink)
-        elif kind == "lr":
-            draw.text((margin, y), line[1], font=font, fill=ink)
-            draw.text((width - margin - width_of(line[2], font), y), line[2], font=font, fill=ink)
-        elif kind == "cols":
-            cells = line[1]
-            draw.text((margin, y), cells[0], font=font, fill=ink)
-            for cell, right in zip(cells[1:], (columns[1] * width, columns[2] * width, width - margin)):
-                draw.text((right - width_of(cell, font), y), cell, font=font, fill=ink)
-        elif kind == "rule":
-            mid = y + line_height // 2
-            if style["family"] == "mono":
-                dash = "-" * int((width - 2 * margin) / max(1, width_of("-", fonts[None])))
-                draw.text((margin, y), dash, font=fonts[None], fill=ink)
-            else:
-                draw.line([(margin, mid), (width - margin, mid)], fill=ink, width=2)
-        y += line_height
-
-    for _ in range(style["specks"]):  # faint dust, from the seeded generator (not Pillow's noise)
-        x0, y0 = rng.randrange(width), rng.randrange(height)
-        shade = rng.randint(150, 215)
-        draw.point((x0, y0), fill=(shade, shade, shade))
-
-    return _photograph(page, rng, style, long_side or style["long_side"])
-
-
-def _photograph(page: Image.Image, rng: random.Random, style: dict[str, Any], long_side: int) -> Image.Image:
-    if style["photo"]:
-        pad_x = int(page.width * rng.uniform(0.06, 0.25))
-        pad_y = int(page.height * rng.uniform(0.03, 0.10))
-        canvas = Image.new("RGB", (page.width + 2 * pad_x, page.height + 2 * pad_y), style["background"])
-        canvas.paste(page, (pad_x + rng.randint(-pad_x // 3, pad_x // 3), pad_y))
-        page = canvas
-    if abs(style["angle"]) > 0.05:
-        fill = style["background"] if style["photo"] else (255, 255, 255)
-        page = page.rotate(style["angle"], resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
-    if style["shade"] > 0:  # uneven light across a phone photo
-        gradient = Image.linear_gradient("L").rotate(rng.choice([0, 90, 180, 270])).resize(page.size)
-        dark = Image.new("RGB", page.size, (0, 0, 0))
-        mask = gradient.point(lambda v: int(v * style["shade"]))
-        page = Image.composite(dark, page, mask)
-    scale = long_side / max(page.size)
-    new_size = (max(1, round(page.width * scale)), max(1, round(page.height * scale)))
-    page = page.resize(new_size, Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC)
-    if style["blur"] > 0:
-        page = page.filter(ImageFilter.GaussianBlur(style["blur"] * max(1.0, scale)))
-    return page
 
 
 # =============================================================================================
@@ -957,12 +635,3 @@ def write_bundled_samples(folder: str | Path) -> list[Path]:
     return paths
 
 
-def save_as_pdf(images: list[Image.Image] | Image.Image, path: str | Path, *, resolution: float = 200.0) -> Path:
-    """Write one or more pages to a PDF (Pillow), e.g. to test the PDF path with a generated document."""
-    pages = [images] if isinstance(images, Image.Image) else list(images)
-    if not pages:
-        raise ValueError("no pages to write")
-    rgb = [page.convert("RGB") for page in pages]
-    path = Path(path)
-    rgb[0].save(path, "PDF", save_all=True, append_images=rgb[1:], resolution=resolution)
-    return path
