@@ -157,7 +157,9 @@ class _Failure(Exception):
     """Internal: one attempt failed. `transient` failures may be retried on any server; the others
     (`final`) stop the request at once."""
 
-    def __init__(self, error: RemoteEngineError, *, transient: bool, final: bool = False, retry_after: float | None = None):
+    def __init__(
+        self, error: RemoteEngineError, *, transient: bool, final: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(str(error))
         self.error = error
         self.transient = transient
@@ -217,7 +219,8 @@ class OpenAIEngine(Engine):
         if any(h["reachable"] and h["model_present"] for h in health):
             for h in health:
                 if not (h["reachable"] and h["model_present"]):
-                    log.warning("openai engine: server %s is not usable yet (%s); using the others", h["url"], h["error"])
+                    log.warning("openai engine: server %s is not usable yet (%s); using the others",
+                                h["url"], h["error"])
             return
         # Nothing usable: explain the most useful problem.
         reachable = [h for h in health if h["reachable"]]
@@ -386,11 +389,13 @@ class OpenAIEngine(Engine):
             if "refused" in str(cause).lower():
                 message = f"Cannot reach the OpenAI-compatible server at {url} (connection refused)."
             else:
-                message = f"The connection to the OpenAI-compatible server at {url} failed ({_short(str(cause or error))})."
+                reason = _short(str(cause or error))
+                message = f"The connection to the OpenAI-compatible server at {url} failed ({reason})."
             return _Failure(
                 RemoteEngineError(
                     message,
-                    hint="Start it (`ollama serve`, `vllm serve ...`), check host and port, or fix LLAMA_VISION_API_BASE.",
+                    hint="Start it (`ollama serve`, `vllm serve ...`), check host and port, "
+                    "or fix LLAMA_VISION_API_BASE.",
                 ),
                 transient=True,
             )
@@ -427,7 +432,8 @@ class OpenAIEngine(Engine):
                 return _Failure(
                     RemoteEngineError(
                         f"The server at {url} refused the API key (HTTP {status}).",
-                        hint="Set LLAMA_VISION_API_KEY to the key the server expects (vLLM --api-key), or unset it for Ollama.",
+                        hint="Set LLAMA_VISION_API_KEY to the key the server expects (vLLM --api-key), "
+                        "or unset it for Ollama.",
                     ),
                     transient=False,
                     final=True,
@@ -499,7 +505,8 @@ class OpenAIEngine(Engine):
                 raise self._classify(error, server) from None
             if not response.choices:
                 raise _Failure(
-                    RemoteEngineError(f"The server at {server.shown_url} returned no choices.", hint="Check the server's log."),
+                    RemoteEngineError(f"The server at {server.shown_url} returned no choices.",
+                                      hint="Check the server's log."),
                     transient=True,
                 )
             choice = response.choices[0]
