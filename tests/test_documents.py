@@ -409,6 +409,13 @@ def test_encrypted_pdf(tmp_path, settings):
     expect_error(write(tmp_path, "locked.pdf", data), settings, "password", "remove")
 
 
+def test_pdf_with_only_an_owner_password_opens(tmp_path, settings):
+    # Bank statements are often "protected" against editing only: the empty user password opens them.
+    path = write(tmp_path, "statement.pdf", encrypted_pdf(user_password=b""))
+    pages = load_pages(path, settings=settings)
+    assert len(pages) == 1 and pages[0].mode == "RGB"
+
+
 def test_pdf_with_no_pages(tmp_path, settings):
     data = build_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"])
     expect_error(write(tmp_path, "blank.pdf", data), settings, "no pages")
