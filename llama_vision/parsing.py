@@ -241,7 +241,6 @@ def _table_header(cells: list[str]) -> list[str] | None:
 
 
 def _item_from_cells(cells: list[str], header: list[str] | None) -> Any:
-    cells = [c for c in cells]
     if header and len(header) == len(cells):
         return dict(zip(header, cells))
     return cells

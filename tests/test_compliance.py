@@ -308,3 +308,18 @@ def test_agrees_with_the_generators_independent_ground_truth() -> None:
                 assert actual == expected, (key, kind, index, truth["fields"], got)
         checked += 1
     assert checked == 300
+
+
+_junk = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=30),
+                  st.lists(st.one_of(st.text(max_size=10), st.dictionaries(st.text(max_size=8), st.text(max_size=8))),
+                           max_size=3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(["total", "subtotal", "gst", "supplier_abn", "date", "items", "supplier_name",
+                                        "tax_invoice_label", "gst_included_statement", "buyer_abn"]), _junk),
+       st.one_of(st.none(), st.text(max_size=15)))
+def test_never_raises_on_junk(fields: dict, document_type: str | None) -> None:
+    result = check_compliance(fields, document_type)  # type: ignore[arg-type]
+    assert result["verdict"] in VERDICTS
+    assert 0 <= result["score"] <= 100
