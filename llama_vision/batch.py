@@ -31,7 +31,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llama_vision.errors import DocumentError
+from llama_vision.errors import DocumentError, LlamaVisionError
 from llama_vision.fields import ALL_FIELDS, BOOL_FIELDS, MONEY_FIELDS
 from llama_vision.result import Result
 
@@ -363,13 +363,16 @@ class _CsvAppender:
 
     def __init__(self, path: Path, *, resume: bool) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if resume and path.is_file() and path.stat().st_size:
-            _drop_torn_line(path)
-        fresh = not (resume and path.is_file() and path.stat().st_size)
-        self.handle = open(path, "w" if fresh else "a", encoding="utf-8", newline="")
-        if fresh:
-            self._write(_header_line())
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if resume and path.is_file() and path.stat().st_size:
+                _drop_torn_line(path)
+            fresh = not (resume and path.is_file() and path.stat().st_size)
+            self.handle = open(path, "w" if fresh else "a", encoding="utf-8", newline="")
+            if fresh:
+                self._write(_header_line())
+        except OSError as error:
+            raise _unwritable(path, error) from None
 
     def _write(self, line: str) -> None:
         self.handle.write(line)
@@ -381,6 +384,11 @@ class _CsvAppender:
 
     def close(self) -> None:
         self.handle.close()
+
+
+def _unwritable(path: Path, error: OSError) -> LlamaVisionError:
+    return LlamaVisionError(f"Cannot write '{path}' ({error.strerror or error}).",
+                            hint="Pick another output path, or check the folder's permissions and free space.")
 
 
 def _drop_torn_line(path: Path) -> None:
@@ -617,7 +625,10 @@ def write_xlsx(rows: Sequence[dict[str, Any]], path: str | Path, *, summary: dic
     from openpyxl.utils import get_column_letter
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _unwritable(path, error) from None
     book = Workbook()
     sheet = book.active
     sheet.title = "Results"
@@ -655,6 +666,9 @@ def write_xlsx(rows: Sequence[dict[str, Any]], path: str | Path, *, summary: dic
     summary_sheet.column_dimensions["A"].width = 32
     summary_sheet.column_dimensions["B"].width = 16
     temporary = path.with_name(path.name + ".tmp")
-    book.save(temporary)
-    os.replace(temporary, path)  # a crash while saving never leaves a half workbook
+    try:
+        book.save(temporary)
+        os.replace(temporary, path)  # a crash while saving never leaves a half workbook
+    except OSError as error:
+        raise _unwritable(path, error) from None
     return path

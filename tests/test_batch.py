@@ -408,6 +408,18 @@ def test_xlsx_has_results_and_summary_sheets(tmp_path, settings, engine, scripte
     assert summary["documents"] == 2 and summary["errors"] == 1 and summary["GST claimable (compliant)"] == "10.00"
 
 
+def test_unwritable_output_is_a_one_line_error(tmp_path, settings, engine, scripted):
+    from llama_vision.errors import LlamaVisionError
+
+    png(tmp_path / "in" / "a.png")
+    (tmp_path / "taken").mkdir()
+    found = collect_inputs(tmp_path / "in", settings=settings, work_dir=tmp_path / "w")
+    with pytest.raises(LlamaVisionError, match="Cannot write"):
+        run_batch(found, engine=engine, out_csv=tmp_path / "taken")
+    with pytest.raises(LlamaVisionError, match="Cannot write"):
+        run_batch(found, engine=engine, out_csv=tmp_path / "out.csv", xlsx=tmp_path / "taken")
+
+
 # -- summary and frames --------------------------------------------------------------------
 
 
@@ -460,9 +472,10 @@ def test_real_pipeline_good_and_bad_files(tmp_path, settings):
     found = collect_inputs(folder, settings=settings, work_dir=tmp_path / "w")
     summary = run_batch(found, engine=engine, prompt_style="key_value", out_csv=tmp_path / "out.csv",
                         xlsx=tmp_path / "out.xlsx")
-    rows = csv_rows(tmp_path / "out.csv")
+    rows = sorted(csv_rows(tmp_path / "out.csv"), key=lambda r: r["file"])  # written in order of completion
     assert [r["file"] for r in rows] == ["a.png", "b.png", "c.png"]
-    assert [r["status"] for r in rows] == ["ok", "error", "ok"]
+    assert [r["status"] for r in rows] == ["ok", "error", "ok"], rows[0]["error"]
     assert rows[1]["error"] and "\n" not in rows[1]["error"]
     assert rows[0]["engine"] == "fake" and rows[0]["prompt"] == "key_value"
+    assert rows[0]["supplier_name"] == "Acme Hardware Pty Ltd" and rows[0]["total"] == "110.00"
     assert summary.processed == 3 and summary.errors == 1 and (tmp_path / "out.xlsx").is_file()
