@@ -229,6 +229,10 @@ def _parse_decimal(text: str) -> tuple[Decimal | None, str | None]:
     if not found:
         return None, "no number"
     if len(found) > 1:
+        # "$12.30 (including GST of $1.12)": the bracket only qualifies the amount before it.
+        unbracketed = re.sub(r"\([^()]*\)", " ", text)
+        if unbracketed != text and re.search(r"\d", unbracketed):
+            return _parse_decimal(unbracketed)
         return None, "more than one number"
     match = found[0]
     open_paren, sign, digits, close_paren, trailing_minus = match.groups()

@@ -117,6 +117,8 @@ def test_normalise_date_is_idempotent() -> None:
         ("120.00 DR", "-120.00"),
         ("120.00 CR", "120.00"),
         ("GST 10%: 1.12", "1.12"),  # the percentage is not the amount
+        ("$12.30 (including GST of $1.12)", "12.30"),
+        ("(4.50) (refund)", "-4.50"),
         (".50", "0.50"),
         ("1 234.50", "1234.50"),
         ("12.345", "12.35"),  # half up

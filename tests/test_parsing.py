@@ -360,3 +360,34 @@ def test_non_strings_do_not_raise() -> None:
         assert parse_document_type(value) == "other"  # type: ignore[arg-type]
         assert is_refusal(value) is False  # type: ignore[arg-type]
         parse_field_answer("total", value)  # type: ignore[arg-type]
+
+
+def test_a_typical_chatty_llama_answer() -> None:
+    text = """Here is the extracted information:
+
+**Supplier Name:** Cafe Roma
+**ABN:** 51 824 753 556
+**Date:** 15/03/2024 10:32 AM
+**Items:**
+* Latte (Large): $5.00
+* 2 x Muffin: $7.80
+**Subtotal:** Not shown
+**GST:** $1.16 (10%)
+**Total:** $12.80 (including GST of $1.16)
+**Tax Invoice Label:** Yes
+
+Note: the receipt does not show a payment method."""
+    outcome = parse_output(text, "key_value")
+    assert outcome.ok
+    fields, warnings = normalise_fields(outcome.fields)
+    assert warnings == []
+    assert fields["supplier_name"] == "Cafe Roma"
+    assert fields["supplier_abn"] == "51824753556"
+    assert fields["date"] == "15/03/2024"
+    assert fields["subtotal"] is None
+    assert fields["gst"] == "1.16"
+    assert fields["total"] == "12.80"
+    assert fields["tax_invoice_label"] is True
+    assert fields["payment_method"] is None
+    assert [(i["description"], i["quantity"], i["amount"]) for i in fields["items"]] == [
+        ("Latte (Large)", None, "5.00"), ("Muffin", "2", "7.80")]
