@@ -366,55 +366,50 @@ def hardware_report(settings: Settings) -> dict[str, Any]:
     from llama_vision import hardware
 
     devices = hardware.detect_devices()
-    memory = hardware.memory_snapshot()
-    footprint = hardware.estimate_footprint()
-    report: dict[str, Any] = {"devices": devices, "memory": memory, "footprint": footprint}
-    fit_verdict = getattr(hardware, "fit_verdict", None)
-    if callable(fit_verdict):
-        report["fit"] = _call_fit_verdict(fit_verdict, settings, devices, memory, footprint)
+    report: dict[str, Any] = {
+        "devices": devices,
+        "memory": hardware.memory_snapshot(),
+        "footprint": hardware.estimate_footprint(),
+    }
+    fit_summary = getattr(hardware, "fit_summary", None)
+    if callable(fit_summary):
+        report["fit"] = fit_summary(devices)
+    nvml_error = getattr(hardware, "nvml_error", None)
+    if callable(nvml_error):
+        report["nvml_error"] = nvml_error()
     report["settings"] = {"engine": settings.resolved_engine(), "device": settings.device,
                           "quantization": settings.quantization, "dtype": settings.dtype}
     return _jsonable(report)
 
 
-def _call_fit_verdict(fit_verdict: Any, settings: Settings, devices: Any, memory: Any, footprint: Any) -> Any:
-    """Pass fit_verdict whichever of (settings, devices, memory, footprint) it names."""
-    import inspect
-
-    available = {"settings": settings, "devices": devices, "memory": memory, "snapshot": memory,
-                 "footprint": footprint, "footprints": footprint, "quantization": settings.quantization}
-    kwargs = {}
-    for name, parameter in inspect.signature(fit_verdict).parameters.items():
-        if name in available:
-            kwargs[name] = available[name]
-        elif parameter.default is inspect.Parameter.empty and parameter.kind not in (
-            inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD
-        ):
-            return None
-    return fit_verdict(**kwargs)
+def _gib(value: Any) -> str:
+    return f"{value / 1024**3:.1f} GiB" if isinstance(value, (int, float)) else "?"
 
 
 def _format_hardware(report: dict[str, Any]) -> str:
-    lines = ["devices:"]
-    devices = report.get("devices") or []
-    for device in devices if isinstance(devices, list) else [devices]:
-        lines.append(f"  {_flat(device)}")
-    lines.append(f"memory: {_flat(report.get('memory'))}")
-    lines.append("footprint of the 11B model:")
+    lines = ["Devices:"]
+    for device in report.get("devices") or []:
+        if not isinstance(device, dict):
+            lines.append(f"  {device}")
+            continue
+        extra = f", {device['cores']} cores" if device.get("cores") else ""
+        lines.append(f"  {str(device.get('id', '?')):<8} {str(device.get('name', '')):<28} "
+                     f"{_gib(device.get('total_bytes'))} total, {_gib(device.get('free_bytes'))} free{extra}")
+    if report.get("nvml_error"):
+        lines.append(f"  (no NVIDIA GPU information: {report['nvml_error']})")
+    fit = report.get("fit") or {}
+    lines.append("Llama 3.2 11B Vision footprint (weights; with runtime margin) and fit:")
     footprint = report.get("footprint") or {}
-    for key, value in (footprint.items() if isinstance(footprint, dict) else enumerate(footprint)):
-        lines.append(f"  {key}: {_flat(value)}")
-    if report.get("fit") is not None:
-        lines.append(f"fit: {_flat(report['fit'])}")
+    for quantization, entry in (footprint.items() if isinstance(footprint, dict) else []):
+        if isinstance(entry, dict):
+            size = f"{_gib(entry.get('total_bytes'))} ({_gib(entry.get('with_runtime_bytes'))})"
+        else:
+            size = str(entry)
+        lines.append(f"  {quantization:<6} {size:<24} {fit.get(quantization, '')}")
+    settings = report.get("settings") or {}
+    if settings:
+        lines.append("Settings: " + ", ".join(f"{k} {v}" for k, v in settings.items()))
     return "\n".join(lines)
-
-
-def _flat(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_flat(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return "; ".join(_flat(v) for v in value)
-    return str(value)
 
 
 def _cmd_make_tiny_model(args: argparse.Namespace, settings: Settings) -> int:

@@ -271,23 +271,28 @@ def test_hardware_json_with_a_stand_in_module(in_tmp, monkeypatch, capsys):
     from dataclasses import dataclass
 
     @dataclass
-    class Device:
-        name: str
-        total_bytes: int
+    class Snapshot:
+        rss: int
 
+    device = {"id": "cuda:0", "kind": "cuda", "name": "Test GPU", "total_bytes": 16 * 1024**3, "free_bytes": 15 * 1024**3}
     fake = types.ModuleType("llama_vision.hardware")
-    fake.detect_devices = lambda: [Device("cpu", 8 * 1024**3)]
-    fake.memory_snapshot = lambda: {"cpu": {"used": 1, "total": 2}}
-    fake.estimate_footprint = lambda config=None: {"none": 21.3, "8bit": 11.5, "4bit": 6.5}
-    fake.fit_verdict = lambda footprint, devices: {"fits": ["4bit"], "advice": "use 4bit"}
+    fake.detect_devices = lambda: [device]
+    fake.memory_snapshot = lambda: Snapshot(rss=123)
+    fake.estimate_footprint = lambda config=None: {
+        "bf16": {"total_bytes": 21 * 1024**3, "with_runtime_bytes": 23 * 1024**3},
+        "4bit": {"total_bytes": 8 * 1024**3, "with_runtime_bytes": 9 * 1024**3}}
+    fake.fit_summary = lambda devices: {"bf16": "fits with CPU offload", "4bit": "fits"}
     monkeypatch.setitem(sys.modules, "llama_vision.hardware", fake)
     monkeypatch.setattr(llama_vision, "hardware", fake, raising=False)
     assert cli.main(["hardware", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["devices"] == [{"name": "cpu", "total_bytes": 8 * 1024**3}]
-    assert data["footprint"]["4bit"] == 6.5 and data["fit"]["fits"] == ["4bit"]
+    assert data["devices"] == [device] and data["memory"] == {"rss": 123}
+    assert data["fit"] == {"bf16": "fits with CPU offload", "4bit": "fits"}
+    assert data["settings"]["engine"] == "ocr"
     assert cli.main(["hardware"]) == 0
-    assert "footprint" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "cuda:0   Test GPU" in out and "16.0 GiB total, 15.0 GiB free" in out
+    assert "4bit   8.0 GiB (9.0 GiB)" in out and "fits with CPU offload" in out
 
 
 def test_hardware_json_for_real(tmp_path):
@@ -295,7 +300,9 @@ def test_hardware_json_for_real(tmp_path):
     done = run_cli(["hardware", "--json"], tmp_path)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert {"devices", "memory", "footprint"} <= data.keys()
+    assert {"devices", "memory", "footprint", "fit"} <= data.keys()
+    assert set(data["fit"]) == set(data["footprint"])
+    assert any(d["kind"] == "cpu" for d in data["devices"])
 
 
 def test_make_tiny_model_and_make_samples_are_wired(in_tmp, monkeypatch, capsys):
