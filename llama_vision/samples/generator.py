@@ -512,14 +512,14 @@ def _bank_statement(rng: random.Random) -> Document:
                   ("lr", "Account holder:", holder), ("lr", "BSB:", bsb), ("lr", "Account number:", account),
                   ("lr", "Statement period:", f"{start:%d/%m/%Y} to {end:%d/%m/%Y}"), ("rule",),
                   ("lr", "Opening balance", _fmt(opening, dollar=True)),
-                  ("cols", ["Date", "Description", "Amount", "Balance"], "bold")]
-    for _ in range(rng.randint(4, 10)):
-        day = start + timedelta(days=rng.randint(0, (end - start).days))
+                  ("cols", ["Date   Description", "", "Amount", "Balance"], "bold")]
+    days = sorted(start + timedelta(days=rng.randint(0, (end - start).days)) for _ in range(rng.randint(4, 10)))
+    for day in days:
         desc, sign = rng.choice([("EFTPOS Purchase", -1), ("Direct Credit Salary", 1), ("Transfer", -1),
                                  ("BPAY Electricity", -1), ("Interest", 1), ("ATM Withdrawal", -1)])
         amount = _money(rng.uniform(5, 900)) * sign
         balance += amount
-        doc.lines.append(("cols", [f"{day:%d/%m}", desc, _fmt(amount), _fmt(balance)]))
+        doc.lines.append(("cols", [f"{day:%d/%m}  {desc}", "", _fmt(amount), _fmt(balance)]))
     doc.lines += [("rule",), ("lr", "Closing balance", _fmt(balance, dollar=True), "bold")]
     doc.fields.update(bsb=bsb, account_number=account, account_holder=holder,
                       statement_period=f"{start:%d/%m/%Y} to {end:%d/%m/%Y}",
