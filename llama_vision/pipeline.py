@@ -249,7 +249,7 @@ def _parse_or_retry(
     if outcome.ok and not is_refusal(generation.text):
         return outcome.fields
     why = "refused" if is_refusal(generation.text) else f"gave unparseable output ({outcome.problem})"
-    fallback = library.fallback
+    fallback = library.fallback_for(job.document_type)
     retry = engine.generate(image, fallback.text)
     job.add_time("generate", retry.seconds)
     _record_generation(job, retry)

@@ -72,7 +72,7 @@ def test_refusal_retries_once_with_the_fallback_prompt(tmp_path: Path, image, li
     outputs = ["I'm not able to provide information about this image.", GOOD_ANSWER]
     engine = FakeEngine(fake_settings(tmp_path), outputs=outputs)
     result = extract(image, engine=engine, document_type="receipt")
-    assert [call[0] for call in engine.calls][-1] == library.fallback.text
+    assert [call[0] for call in engine.calls][-1] == library.fallback_for("receipt").text
     assert result.fields["total"] == "110.00"
     assert any("refused" in w and "fallback" in w for w in result.warnings)
 
