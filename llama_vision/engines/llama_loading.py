@@ -188,7 +188,7 @@ def plan_load(settings: Settings, torch: Any) -> LoadPlan:
 def apply_tf32(plan: LoadPlan, torch: Any) -> None:
     """TF32 matmuls only on Ampere or newer (older cards do not have it; results would not change)."""
     if plan.tf32:
-        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.set_float32_matmul_precision("high")  # TF32 for fp32 matmuls (bf16/fp16 ones are unaffected)
         torch.backends.cudnn.allow_tf32 = True
 
 
