@@ -1,0 +1,66 @@
+"""Accuracy and speed of the OCR engine on the SROIE development scans; prints JSON.
+
+    python benchmarks/ocr_sroie.py                       # all files, OCR at LLAMA_VISION_OCR_MAX_SIDE
+    python benchmarks/ocr_sroie.py --max-side 1280 --errors
+    python benchmarks/ocr_sroie.py --compare-sides 8192,1600,1280,1024   # downscaling effect
+
+OCR boxes are cached per image under --cache (default /tmp/llama_vision_ocr_cache/<max side>/),
+so re-runs only re-apply the rules; pass --no-cache to time OCR afresh. CPU heavy: run one at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from llama_vision.config import load_settings  # noqa: E402
+from llama_vision.documents import load_pages  # noqa: E402
+from llama_vision.engines.ocr import OcrEngine  # noqa: E402
+from llama_vision.ocr_eval import score_sroie  # noqa: E402
+
+DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "sroie-dev"
+
+
+def run(data: Path, max_side: int, cache: Path | None, limit: int | None) -> dict:
+    settings = load_settings(ocr_max_side=max_side)
+    engine = OcrEngine(settings)
+    files = sorted(p for p in data.glob("*.jpg") if p.with_suffix(".json").is_file())[: limit or None]
+    result = score_sroie(data, files=files, cache_dir=None if cache is None else cache / str(max_side),
+                         run_ocr=lambda path: engine.ocr_boxes(load_pages(path, settings=settings)[0]))
+    result["max_side"] = max_side
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--max-side", type=int, default=None, help="default: settings.ocr_max_side")
+    parser.add_argument("--compare-sides", default=None, help="comma-separated max sides to compare")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/llama_vision_ocr_cache"))
+    parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--errors", action="store_true", help="list every miss")
+    args = parser.parse_args()
+    if not args.data.is_dir():
+        sys.exit(f"No SROIE folder at {args.data}; pass --data.")
+    cache = None if args.no_cache else args.cache
+    sides = [int(s) for s in args.compare_sides.split(",")] if args.compare_sides else [
+        args.max_side or load_settings().ocr_max_side]
+    for side in sides:
+        result = run(args.data, side, cache, args.limit)
+        details = result.pop("details")
+        if args.errors:
+            for row in details:
+                for key, cell in row.items():
+                    if key != "file" and not cell["ok"]:
+                        print(f"{row['file']:<22} {key:<8} got={cell['got']!r} want={cell['want']!r}", file=sys.stderr)
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""The embedded OCR engine: RapidOCR (ONNX models bundled in the wheel) + rules.
+
+The default when no model is configured, so the whole app works offline on a laptop. It does
+not follow prompts: the pipeline calls `read_fields`, which reads the page into text boxes,
+groups them into rows (`ocr_layout`) and fills the canonical fields with rules (`ocr_rules`).
+`_generate` returns the OCR text so prompt-comparison screens still have something to show.
+
+Offline by construction: the detection, direction and recognition models are passed to
+RapidOCR by explicit path from the wheel's own `models/` folder. Given a `model_path`,
+RapidOCR never consults its download table; without it, rapidocr 3.x would fetch any model
+that is not already on disk. The recognition model carries its character dictionary inside the
+ONNX file, so no dictionary is fetched either.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llama_vision.engines.base import Capabilities, Engine, Generation, RuleReading
+from llama_vision.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from llama_vision.config import Settings
+    from llama_vision.ocr_layout import TextBox
+
+# The models shipped in the rapidocr 3.x wheel (PP-OCRv6 small det/rec, PP-OCR mobile cls).
+BUNDLED_MODELS = {
+    "Det": "PP-OCRv6_det_small.onnx",
+    "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+    "Rec": "PP-OCRv6_rec_small.onnx",
+}
+
+
+def bundled_model_paths() -> dict[str, Path]:
+    """The wheel's own model files; raises ModelLoadError naming what is missing."""
+    try:
+        import rapidocr
+    except ImportError as error:
+        raise ModelLoadError(
+            "The OCR engine needs the 'rapidocr' and 'onnxruntime' packages.",
+            hint="Install them with: pip install 'rapidocr>=3.4' onnxruntime",
+        ) from error
+    folder = Path(rapidocr.__file__).parent / "models"
+    paths = {task: folder / name for task, name in BUNDLED_MODELS.items()}
+    missing = [p.name for p in paths.values() if not p.is_file()]
+    if missing:
+        raise ModelLoadError(
+            f"The rapidocr wheel in {folder} lacks its bundled OCR models ({', '.join(missing)}).",
+            hint="Reinstall it: pip install --force-reinstall 'rapidocr>=3.4' (the app never downloads models).",
+        )
+    return paths
+
+
+class OcrEngine(Engine):
+    """RapidOCR + rules. `read_fields` is the real interface; `_generate` shows the OCR text."""
+
+    name = "ocr"
+    capabilities = Capabilities(follows_prompts=False, streams=False, batches=False)
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._ocr: Any = None
+        # one ONNX session set, used by one request at a time: concurrent runs on a laptop's
+        # few cores only slow each other down
+        self._run_lock = threading.Lock()
+        self.last_seconds: float | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def _load(self) -> None:
+        paths = bundled_model_paths()
+        from rapidocr import RapidOCR
+
+        params: dict[str, Any] = {
+            "Global.log_level": "warning",
+            "Det.model_path": str(paths["Det"]),
+            "Cls.model_path": str(paths["Cls"]),
+            "Rec.model_path": str(paths["Rec"]),
+        }
+        try:
+            self._ocr = RapidOCR(params=params)
+        except Exception as error:  # onnxruntime or config problems: say what to do
+            raise ModelLoadError(
+                f"RapidOCR could not start: {error}",
+                hint="Check that onnxruntime is installed for this Python (pip install onnxruntime).",
+            ) from error
+
+    def _unload(self) -> None:
+        self._ocr = None
+
+    # -- reading ---------------------------------------------------------------------------
+    def ocr_boxes(self, image: Image) -> list[TextBox]:
+        """The page's text boxes, in the coordinates of the downscaled image."""
+        from llama_vision.documents import prepare_for_ocr
+        from llama_vision.ocr_layout import boxes_from_rapidocr
+
+        self.initialize()
+        import numpy as np
+
+        prepared = prepare_for_ocr(image, self.settings.ocr_max_side)
+        with self._run_lock:
+            output = self._ocr(np.asarray(prepared))
+        return boxes_from_rapidocr(output.boxes, output.txts, output.scores)
+
+    def read_fields(self, image: Image) -> RuleReading:
+        from llama_vision.ocr_rules import read_boxes
+
+        started = time.perf_counter()
+        boxes = self.ocr_boxes(image)
+        reading = read_boxes(boxes)
+        seconds = time.perf_counter() - started
+        self.last_seconds = seconds
+        warnings = list(reading.warnings)
+        if boxes and sum(b.score for b in boxes) / len(boxes) < 0.75:
+            warnings.append("OCR confidence is low (blurred, skewed or small print); check the fields.")
+        return RuleReading(reading.text, reading.fields, reading.document_type, seconds, warnings)
+
+    def _generate(self, image: Image, prompt: str, max_new_tokens: int) -> Generation:
+        """The OCR text, reading order, whatever the prompt: this engine does not follow prompts."""
+        from llama_vision.ocr_layout import group_lines
+
+        started = time.perf_counter()
+        text = "\n".join(line.text for line in group_lines(self.ocr_boxes(image)))
+        return Generation(text=text, seconds=time.perf_counter() - started)
+
+    # -- reporting -------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        info = super().status()
+        info.update(runtime=_runtime_versions(), ocr_max_side=self.settings.ocr_max_side,
+                    models=list(BUNDLED_MODELS.values()), last_seconds=self.last_seconds)
+        return info
+
+
+def _runtime_versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = []
+    for package in ("rapidocr", "onnxruntime"):
+        try:
+            parts.append(f"{package} {version(package)}")
+        except PackageNotFoundError:
+            parts.append(f"{package} missing")
+    return ", ".join(parts)

@@ -1,0 +1,107 @@
+"""Score the OCR engine against labelled scans (SROIE-style `company/date/address/total` labels).
+
+Used by `benchmarks/ocr_sroie.py` and the SROIE accuracy test. Both sides are normalised before
+comparing: dates to DD/MM/YYYY (day first), money to 2 decimals (an "RM" or "$" prefix dropped),
+text case-, spacing- and punctuation-insensitive (only letters and digits are compared).
+OCR boxes are cached as JSON per image so rules can be re-run without re-running OCR.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from llama_vision.ocr_layout import TextBox
+from llama_vision.ocr_rules import find_dates, fmt_date, money_values
+
+# SROIE label -> our field
+SROIE_FIELDS = {"company": "supplier_name", "date": "date", "address": "supplier_address", "total": "total"}
+
+
+def norm_text(value: Any) -> str:
+    return re.sub(r"[^A-Z0-9]", "", str(value or "").upper())
+
+
+def norm_date(value: Any) -> str | None:
+    found = find_dates(str(value or ""))
+    return fmt_date(found[0][1]) if found else None
+
+
+def norm_money(value: Any) -> str | None:
+    text = str(value or "").strip()
+    values = money_values(text)
+    if values:
+        return f"{abs(values[-1]):.2f}"
+    try:
+        return f"{Decimal(re.sub(r'[^0-9.]', '', text)):.2f}"
+    except InvalidOperation:
+        return None
+
+
+NORMALISERS: dict[str, Callable[[Any], Any]] = {
+    "company": norm_text, "address": norm_text, "date": norm_date, "total": norm_money,
+}
+
+
+def matches(label_key: str, predicted: Any, label: Any) -> bool:
+    norm = NORMALISERS[label_key]
+    expected = norm(label)
+    return expected not in (None, "") and norm(predicted) == expected
+
+
+def boxes_to_json(boxes: Iterable[TextBox]) -> list[dict[str, Any]]:
+    return [{"text": b.text, "x0": b.x0, "y0": b.y0, "x1": b.x1, "y1": b.y1, "score": b.score} for b in boxes]
+
+
+def boxes_from_json(rows: Iterable[dict[str, Any]]) -> list[TextBox]:
+    return [TextBox(r["text"], r["x0"], r["y0"], r["x1"], r["y1"], r.get("score", 1.0)) for r in rows]
+
+
+def cached_boxes(image_path: Path, cache_dir: Path | None, run_ocr: Callable[[Path], list[TextBox]]) -> tuple[list[TextBox], float | None]:
+    """(boxes, OCR seconds or None when cached). The cache key is the file name and size."""
+    if cache_dir is not None:
+        cache_file = cache_dir / f"{image_path.stem}-{image_path.stat().st_size}.json"
+        if cache_file.is_file():
+            data = json.loads(cache_file.read_text())
+            return boxes_from_json(data["boxes"]), None
+    started = time.perf_counter()
+    boxes = run_ocr(image_path)
+    seconds = time.perf_counter() - started
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        cache_file.write_text(json.dumps({"seconds": seconds, "boxes": boxes_to_json(boxes)}))
+    return boxes, seconds
+
+
+def score_sroie(folder: Path, *, files: list[Path] | None = None, cache_dir: Path | None = None,
+                run_ocr: Callable[[Path], list[TextBox]]) -> dict[str, Any]:
+    """Per-field accuracy over `folder`'s ID.jpg + ID.json pairs, and per-file details."""
+    from llama_vision.ocr_rules import read_boxes
+
+    images = files if files is not None else sorted(p for p in folder.glob("*.jpg") if p.with_suffix(".json").is_file())
+    correct = dict.fromkeys(SROIE_FIELDS, 0)
+    details, ocr_seconds = [], []
+    for image in images:
+        label = json.loads(image.with_suffix(".json").read_text())
+        boxes, seconds = cached_boxes(image, cache_dir, run_ocr)
+        if seconds is not None:
+            ocr_seconds.append(seconds)
+        reading = read_boxes(boxes)
+        row: dict[str, Any] = {"file": image.name}
+        for key, field in SROIE_FIELDS.items():
+            ok = matches(key, reading.fields.get(field), label.get(key))
+            correct[key] += ok
+            row[key] = {"ok": ok, "got": reading.fields.get(field), "want": label.get(key)}
+        details.append(row)
+    n = max(len(images), 1)
+    return {
+        "files": len(images),
+        "accuracy": {k: round(v / n, 3) for k, v in correct.items()},
+        "ocr_seconds_mean": round(sum(ocr_seconds) / len(ocr_seconds), 2) if ocr_seconds else None,
+        "details": details,
+    }

@@ -1,0 +1,145 @@
+"""OCR text boxes -> reading-order lines (pure, no OCR runtime needed).
+
+RapidOCR returns one box per text run; a receipt row such as ``Total RM ....... 49.40`` often
+comes back as two boxes far apart. Rules work on rows, so boxes whose vertical extents overlap
+enough are merged into one line, left to right, keeping each piece (a `Segment`) so a rule can
+still ask "what is printed to the right of this label".
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from statistics import median
+from typing import Any
+
+# the multilingual recogniser sometimes puts accents or look-alike symbols on Latin text
+_LOOKALIKES = str.maketrans({"×": "x", "–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "：": ":", "，": ",", "（": "(", "）": ")"})
+
+
+def clean_text(text: str) -> str:
+    """ASCII-fold OCR text: "TÀMAN" -> "TAMAN", "4 × 15.40" -> "4 x 15.40"."""
+    text = text.translate(_LOOKALIKES)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """One OCR detection: the text and its axis-aligned bounds in pixels."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    score: float = 1.0
+
+    @property
+    def height(self) -> float:
+        return max(self.y1 - self.y0, 1.0)
+
+    @property
+    def yc(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+    @classmethod
+    def from_polygon(cls, polygon: Sequence[Sequence[float]], text: str, score: float = 1.0) -> TextBox:
+        xs = [float(p[0]) for p in polygon]
+        ys = [float(p[1]) for p in polygon]
+        return cls(text=text, x0=min(xs), y0=min(ys), x1=max(xs), y1=max(ys), score=float(score))
+
+
+@dataclass
+class Segment:
+    text: str
+    x0: float
+    x1: float
+
+
+@dataclass
+class Line:
+    """One printed row: its pieces left to right and the joined text."""
+
+    segments: list[Segment] = field(default_factory=list)
+    y0: float = 0.0
+    y1: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.segments)
+
+    def __str__(self) -> str:  # handy in rule code and test failures
+        return self.text
+
+
+def boxes_from_rapidocr(boxes: Iterable[Any] | None, texts: Iterable[str] | None,
+                        scores: Iterable[float] | None) -> list[TextBox]:
+    """Adapt RapidOCR's parallel arrays (polygons, texts, scores) to TextBoxes."""
+    if boxes is None or texts is None:
+        return []
+    scores = list(scores) if scores is not None else []
+    out = []
+    for i, (poly, text) in enumerate(zip(boxes, texts, strict=False)):
+        text = str(text).strip()
+        if text:
+            out.append(TextBox.from_polygon(poly, text, scores[i] if i < len(scores) else 1.0))
+    return out
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def group_lines(boxes: Sequence[TextBox], *, min_overlap: float = 0.5) -> list[Line]:
+    """Merge boxes into rows by vertical position; rows top to bottom, pieces left to right.
+
+    A box joins a row when the vertical overlap is at least `min_overlap` of the smaller of
+    the two heights, and it does not collide horizontally with a piece already in the row
+    (two stacked boxes at the same x are different rows even if tall boxes overlap).
+    """
+    if not boxes:
+        return []
+    typical = median(b.height for b in boxes)
+    rows: list[tuple[Line, list[TextBox]]] = []
+    for box in sorted(boxes, key=lambda b: (b.yc, b.x0)):
+        best, best_score = None, 0.0
+        # only rows near the bottom can still take this box: boxes arrive sorted by centre
+        for line, members in rows[-6:]:
+            ref = members[-1] if len(members) == 1 else None
+            y0, y1 = (ref.y0, ref.y1) if ref else (line.y0, line.y1)
+            height = min(box.height, y1 - y0 if y1 > y0 else typical, typical * 1.5)
+            ratio = _overlap(box.y0, box.y1, y0, y1) / max(height, 1.0)
+            if ratio < min_overlap:
+                continue
+            if any(_overlap(box.x0, box.x1, m.x0, m.x1) > 0.3 * min(box.x1 - box.x0, m.x1 - m.x0) for m in members):
+                continue
+            if ratio > best_score:
+                best, best_score = (line, members), ratio
+        if best is None:
+            rows.append((Line(y0=box.y0, y1=box.y1), [box]))
+        else:
+            line, members = best
+            members.append(box)
+            # the row's band follows its first (anchor) boxes, not the union, so a tall or
+            # slanted neighbour does not swallow the next row
+            line.y0 = median(m.y0 for m in members)
+            line.y1 = median(m.y1 for m in members)
+    lines = []
+    for line, members in rows:
+        members.sort(key=lambda b: b.x0)
+        line.segments = [Segment(clean_text(m.text), m.x0, m.x1) for m in members]
+        lines.append(line)
+    lines.sort(key=lambda ln: (ln.y0 + ln.y1) / 2)
+    return lines
+
+
+def lines_from_strings(texts: Iterable[str]) -> list[Line]:
+    """Plain strings as lines (tests, and engines that already give lines)."""
+    out = []
+    for i, text in enumerate(texts):
+        text = text.strip()
+        if text:
+            out.append(Line(segments=[Segment(text, 0.0, float(len(text)))], y0=float(i), y1=float(i) + 1))
+    return out

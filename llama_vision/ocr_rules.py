@@ -1,0 +1,750 @@
+"""Rules that turn OCR lines into the canonical fields (pure functions, no OCR runtime).
+
+The OCR engine reads a page into text lines (see `ocr_layout`); these rules fill the same
+fields a vision model would (names as in `fields.ALL_FIELDS`) and classify the document.
+They are general, label-driven rules tuned on real scanned receipts (SROIE) and on the
+project's Australian synthetic documents. A field the rules cannot find is None, never a
+guess. Values come out normalised where that is cheap (dates DD/MM/YYYY, money "12.30",
+ABN 11 digits); the pipeline normalises again, idempotently.
+
+Entry points: `extract_fields(lines)` (lines as `Line`s or plain strings) and
+`read_boxes(boxes)` (OCR boxes -> lines -> fields).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from llama_vision.fields import empty_fields
+from llama_vision.ocr_layout import Line, TextBox, group_lines, lines_from_strings
+
+# --------------------------------------------------------------------------------------------
+# small text helpers
+# --------------------------------------------------------------------------------------------
+
+MONEY_RE = re.compile(
+    r"(?<![\w.,/])(?P<neg>-{1,2})?\s?(?:RM|AUD|A\$|\$)?\s?(?P<neg2>-)?"
+    r"(?P<int>\d{1,3}(?:,\d{3})+|\d+)\s?[.,]\s?(?P<dec>\d{2})(?![\d%]|[.,/]\d)"
+)
+_MONTHS = {m: i for i, m in enumerate(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
+_MON = r"(?P<mon>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\.?"
+_YEAR = r"(?P<y>(?:19|20)\d{2}(?!\d)|(?:19|20)\d{2}(?=\d{1,2}:\d{2})|\d{2}(?!\d)|\d{2}(?=\d{1,2}:\d{2}))"
+DATE_PATTERNS = (
+    # 2024-03-15, 2024/03/15
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s?[/\-.]\s?(?P<m>\d{1,2})\s?[/\-.]\s?(?P<d>\d{1,2})(?!\d)"),
+    # 15/03/2024, 15-03-24, 15.03.2024
+    re.compile(r"(?<![\d.])(?P<d>\d{1,2})\s?(?P<sep>[/\-.])\s?(?P<m>\d{1,2})\s?(?P=sep)\s?" + _YEAR),
+    # 15 Mar 2024, 15-MAR-24, 15 March, 2024
+    re.compile(r"(?<!\d)(?P<d>\d{1,2})(?:ST|ND|RD|TH)?[\s\-/.]*" + _MON + r"[\s\-/.,]*" + _YEAR),
+    # March 15, 2024
+    re.compile(_MON + r"\s*(?P<d>\d{1,2})(?:ST|ND|RD|TH)?,?\s*(?P<y>(?:19|20)\d{2})(?!\d)"),
+)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _upper(line: Line | str) -> str:
+    return str(line).upper()
+
+
+def money_values(text: str) -> list[Decimal]:
+    """Every amount with two decimals in `text`, left to right ("RM49.40", "$1,234.50", "-1.20")."""
+    out = []
+    for m in MONEY_RE.finditer(text):
+        try:
+            value = Decimal(m.group("int").replace(",", "") + "." + m.group("dec"))
+        except InvalidOperation:
+            continue
+        out.append(-value if (m.group("neg") == "-" or m.group("neg2")) else value)
+    return out
+
+
+def fmt_money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value.quantize(Decimal('0.01'))}"
+
+
+def _valid_date(d: int, m: int, y: int) -> date | None:
+    if y < 100:
+        y += 2000
+    if not 1990 <= y <= 2099:
+        return None
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def find_dates(text: str) -> list[tuple[int, date]]:
+    """(position, date) for every possible date in `text`, day first; impossible dates dropped."""
+    up = text.upper()
+    found: list[tuple[int, date]] = []
+    taken: list[tuple[int, int]] = []
+    for pattern in DATE_PATTERNS:
+        for m in pattern.finditer(up):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            parts = m.groupdict()
+            month = _MONTHS[parts["mon"][:3]] if parts.get("mon") else int(parts["m"])
+            value = _valid_date(int(parts["d"]), month, int(parts["y"]))
+            if value is None and not parts.get("mon") and parts.get("sep"):
+                # a month-first print (03/15/2024) only when day-first is impossible
+                value = _valid_date(month, int(parts["d"]), int(parts["y"]))
+            if value is not None:
+                found.append((m.start(), value))
+                taken.append((m.start(), m.end()))
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def fmt_date(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def _abn_valid(digits: str) -> bool:
+    try:
+        from stdnum.au import abn
+    except ImportError:  # pragma: no cover - stdnum is a runtime dependency
+        weights = (10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19)
+        if len(digits) != 11 or not digits.isdigit():
+            return False
+        nums = [int(c) for c in digits]
+        nums[0] -= 1
+        return sum(w * n for w, n in zip(weights, nums, strict=True)) % 89 == 0
+    return abn.is_valid(digits)
+
+
+ABN_RE = re.compile(r"(?<!\d)(\d[\d ]{9,16}\d)(?!\d)")
+
+
+def find_abns(text: str) -> list[str]:
+    """11-digit sequences in `text` (spaces allowed), checksum-valid ones first."""
+    cands = []
+    for m in ABN_RE.finditer(text):
+        digits = re.sub(r"\D", "", m.group(1))
+        if len(digits) == 11:
+            cands.append(digits)
+        elif len(digits) > 11:
+            # a run such as "ABN 51824753556 12" : try each 11-digit window
+            cands.extend(digits[i:i + 11] for i in range(len(digits) - 10))
+    valid = [c for c in cands if _abn_valid(c)]
+    return valid + [c for c in cands if c not in valid]
+
+
+# --------------------------------------------------------------------------------------------
+# vocabulary
+# --------------------------------------------------------------------------------------------
+
+NOISE_RE = re.compile(
+    r"^(TAX\s*INVOICE|INVOICE|RECEIPT|OFFICIAL\s+RECEIPT|CASH\s+(SALES?|BILL|RECEIPT)|SALES?\s+RECEIPT|"
+    r"SIMPLIFIED\s+TAX\s+INVOICE|WELCOME.*|THANK\s*YOU.*|COPY|CUSTOMER\s+COPY|MERCHANT\s+COPY|"
+    r"DUPLICATE|ORIGINAL|REPRINT|BILL|CASH\s*/?\s*CREDIT|[^A-Z]*)$"
+)
+COMPANY_SUFFIX_RE = re.compile(
+    r"\b(SDN\.?\s*BHD|S/B|BHD|BERHAD|PTY\.?\s*LTD|PTY|LTD|LIMITED|ENTERPRISES?|TRADING|"
+    r"HOLDINGS|CORPORATION|CORP|INC|GROUP|RESTAURANT|RESTORAN|HARDWARE|STATIONERY|MARKET|"
+    r"SUPERMARKET|MART|CAFE|KEDAI|SHOP|STORE|BAKERY|PHARMACY|CO\.)(?![A-Z])"
+)
+LEGAL_SUFFIX_RE = re.compile(r"\b(S[DL]N\.?\s*[BE8]HD|[BE8]HD|BERHAD|PTY\.?\s*LTD|LTD|LIMITED|S/B|SB)(?![A-Z])\.?")
+# words that finish a name broken over two lines ("POPULAR BOOK" / "CO. (M) SDN BHD")
+NAME_TAIL_WORDS = frozenset({"CO", "COMPANY", "M", "KL", "MALAYSIA", "AND", "TRADING", "ENTERPRISE", "ENTERPRISES",
+                             "SDN", "BHD", "PTY", "LTD", "LIMITED", "SB", "S", "B", "BERHAD", "HOLDINGS", "GROUP"})
+# a registration number printed after the name: "(126926-H)", "273500-U", "(CO.REG :860671-D)"
+REG_NUMBER_RE = re.compile(r"\(?\s*(CO\.?\s*(NO|REG)\.?\s*[:.]?\s*)?\b\d{3,}\s?-?\s?[A-Z]\b\s*\)?")
+REGISTRATION_RE = re.compile(
+    r"(CO\.?\s*(NO|REG)|COMPANY\s*(NO|REG)|ROC|REG(ISTRATION)?\.?\s*NO|GST\s*(REG|ID|NO)|"
+    r"\bGST\s*[:#]|SST\s*(REG|ID|NO)|BUSINESS\s*(REG|NO)|\(\s*\d{4,}-?[A-Z]\s*\)|^\(?\d{5,}-[A-Z]\)?$)"
+)
+STOP_ADDRESS_RE = re.compile(
+    r"(\bTEL\b|\bTEL\s*[:.]|TELEPHONE|\bPH(ONE)?\b|\bFAX\b|H/P|E-?MAIL|@|WWW\.|HTTP|\bABN\b|\bACN\b|"
+    r"\bGST\b|\bSST\b|TAX\s*INVOICE|INVOICE|RECEIPT|\bDATE\b|\bCASHIER\b|\bTABLE\b|\bBILL\b|"
+    r"OPERATOR|DOC(UMENT)?\s*NO|\bSLIP\b|\bTIME\b)"
+)
+AU_STATES = r"(NSW|VIC|QLD|WA|SA|TAS|ACT|NT)"
+MY_STATES = (
+    r"(SELANGOR|KUALA\s*LUMPUR|JOHOR|PENANG|PULAU\s*PINANG|PERAK|KEDAH|KELANTAN|TERENGGANU|PAHANG|"
+    r"MELAKA|MALACCA|NEGERI\s*SEMBILAN|SABAH|SARAWAK|PERLIS|PUTRAJAYA|LABUAN|MALAYSIA|DARUL\s*\w+)"
+)
+POSTCODE_END_RE = re.compile(
+    r"((?<!\d)\d{5}(?!\d)|\b" + AU_STATES + r"\s*\d{4}\b|\b" + MY_STATES + r"\b[.,]?\s*$|\bAUSTRALIA\b)"
+)
+ADDRESS_HINT_RE = re.compile(
+    r"(\bNO\.?\s*\d|\bLOT\b|\bJALAN\b|\bJLN\b|\bTAMAN\b|\bLORONG\b|\bBANDAR\b|\bKAMPUNG\b|\bKG\b|"
+    r"\bBLOCK\b|\bBLK\b|\bLEVEL\b|\bSUITE\b|\bUNIT\s*[A-Z]?\d|\bSHOP\s*[A-Z]?\d|\bFLR\b|\bFLOOR\b|"
+    r"\bGND\b|\bGROUND\b|\b\d+(ST|ND|RD|TH)\b|\bPO\s*BOX\b|\bSTREET\b|\bST\b|\bROAD\b|\bRD\b|\bAVE\b|"
+    r"\bAVENUE\b|\bHWY\b|\bHIGHWAY\b|\bDRIVE\b|\bDR\b|\bLANE\b|\bPLACE\b|\bPDE\b|\bPARADE\b|\bBLVD\b|"
+    r"\bCRES\b|\bTCE\b|\bCOURT\b|\bCT\b|\bPERSIARAN\b|\bMEDAN\b|^\d+[A-Z]?[,\s-]|" + AU_STATES + r"\s*\d{4}|"
+    + MY_STATES + r"|(?<!\d)\d{5}(?!\d))"
+)
+
+# label -> rank for the grand total (higher wins); the last matching line breaks ties, so a
+# "Total" after "Rounding Adj" beats the "Total incl GST" before it
+TOTAL_LABELS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"ROUND(ED|ING)?\s*(ED)?\s*TOTAL|TOTAL\s*\(?ROUNDED|AFTER\s*(ADJ|ROUND)"), 9),
+    (re.compile(r"GRAND\s*TOTAL|NETT?\s*TOTAL|TOTAL\s*NETT?|NETT\b"), 8),
+    (re.compile(r"(AMOUNT|AMT|BALANCE|TOTAL)\s*(DUE|PAYABLE)|TO\s*PAY\b|^\W*DUE\b"), 8),
+    (re.compile(r"\bTOTAL|\bJUMLAH\b|\bAMOUNT\s*\(?(RM|\$|AUD)"), 6),
+)
+NOT_TOTAL_RE = re.compile(
+    r"SUB\s*-?\s*TOTAL|TOTAL\s*(QTY|QUANTITY|ITEMS?|ITEM\s*COUNT|PCS|UNITS?|SAVINGS?|SAVED|SAVING|DISCOUNTS?|DISC|"
+    r"GST|TAX\b|SST|VOLUME|LITRES|POINTS?|STAMPS?|TENDERED?|CASH|CHANGE)|"
+    r"\bEX(CL|CLUDING|CLUSIVE|C)?\b\.?\s*(OF\s*)?(GST|TAX|SST)|BEFORE\s*(GST|TAX)|"
+    r"^\W*(GST|TAX|SST|VAT)\b|\d\s*%|\bQTY\b|ROUNDING|\bADJ(USTMENT)?\b|\bCHANGE\b|POINTS|SAVING"
+)
+SUMMARY_RE = re.compile(r"(GST|TAX|SST)\s*(SUMMARY|ANALYSIS)|TAX\s*CODE\s*SUMMARY")
+# labels that own the amount on their row: a bare label above such a row does not
+MONEY_LABEL_RE = re.compile(r"TOTAL|CASH|CHANGE|GST|TAX|ROUND|DISCOUNT|TENDER|PAID|BALANCE|SAVING|DEPOSIT|VISA|CARD|EFTPOS")
+SUBTOTAL_RE = re.compile(
+    r"SUB\s*-?\s*TOTAL|TOTAL\s*\(?\s*EX(CL|CLUDING|CLUSIVE|C)?\b\.?\s*(OF\s*)?(GST|TAX|SST)|"
+    r"(AMOUNT|AMT|PRICE|VALUE)\s*\(?\s*EX(CL|CLUDING|CLUSIVE|C)?\b\.?\s*(OF\s*)?(GST|TAX|SST)|"
+    r"TOTAL\s*BEFORE\s*(GST|TAX)|NET\s*AMOUNT\s*\(?EX"
+)
+GST_AMOUNT_RE = re.compile(r"\b(GST|TAX|SST|VAT)\b")
+GST_NOT_AMOUNT_RE = re.compile(
+    r"(GST|SST|TAX)\s*(REG|ID|NO\b|NUMBER|INVOICE|SUMMARY|ANALYSIS|CODE|EXEMPT\b|FREE)|"
+    r"(INC|INCL|INCLUDING|INCLUSIVE|EX|EXCL|EXCLUDING|EXCLUSIVE)\b\.?\s*(OF\s*)?(GST|TAX|SST)|"
+    r"TAX\s*INVOICE|\bABN\b|AMOUNT\s*\(RM\)"
+)
+GST_INCLUDED_RE = re.compile(
+    r"(INCLUDES?|INCLUDING|INCL?\b\.?|INCLUSIVE\s*OF|INC\.)\s*(OF\s*)?(THE\s*)?(GST|TAX|SST)|"
+    r"(GST|TAX)\s*(IS\s*)?(INCLUDED|INCLUSIVE|INCL\b)|PRICES?\s*INCLUDE\s*GST"
+)
+TAX_INVOICE_RE = re.compile(r"TAX\s*INVOICE")
+INVOICE_NO_RE = re.compile(
+    r"(TAX\s*INVOICE|INVOICE|INV|RECEIPT|RCPT|BILL|DOC(UMENT)?|SLIP|TRANS(ACTION)?|TXN|REF(ERENCE)?|"
+    r"ORDER|CHECK|CHK|CS|CB|TRN)\s*(NO\b|NUMBER|NUM\b|#|ID\b)\.?\s*[:#.]?\s*(?P<num>[A-Z0-9][A-Z0-9\-/]{1,24})"
+)
+INVOICE_NO_LOOSE_RE = re.compile(r"(INVOICE|RECEIPT)\s*[:#]\s*(?P<num>[A-Z0-9][A-Z0-9\-/]{1,24})")
+PAYMENT_WORDS: tuple[tuple[str, str], ...] = (
+    (r"\bEFTPOS\b", "EFTPOS"),
+    (r"\bVISA\b", "Visa"),
+    (r"MASTER\s*CARD|\bMASTER\b|\bMC\b", "Mastercard"),
+    (r"\bAMEX\b|AMERICAN\s*EXPRESS", "Amex"),
+    (r"\bDINERS\b", "Diners"),
+    (r"\bPAYPAL\b", "PayPal"),
+    (r"APPLE\s*PAY|GOOGLE\s*PAY|\bPAYWAVE\b|\bTAP\b|CONTACTLESS", "Card"),
+    (r"\bDEBIT\s*CARD|\bCREDIT\s*CARD|\bCARD\b", "Card"),
+    (r"BANK\s*TRANSFER|DIRECT\s*(DEPOSIT|DEBIT)|\bEFT\b|\bBPAY\b", "Bank transfer"),
+    (r"\bCASH\b", "Cash"),
+)
+PAYMENT_CONTEXT_RE = re.compile(r"\b(PAID|PAYMENT|TENDER(ED)?|METHOD|CHANGE)\b")
+FUEL_TYPES: tuple[tuple[str, str], ...] = (
+    (r"PREMIUM\s*(UNLEADED\s*)?98|\bP98\b|\bPULP\s*98|\bU98\b|ULTIMATE\s*98|V-?POWER", "Premium 98"),
+    (r"PREMIUM\s*(UNLEADED\s*)?95|\bP95\b|\bPULP\b|\bU95\b", "Premium 95"),
+    (r"\bE10\b|UNLEADED\s*E10|ETHANOL", "E10"),
+    (r"PREMIUM\s*DIESEL|DIESEL|\bDSL\b", "Diesel"),
+    (r"\bLPG\b|AUTOGAS", "LPG"),
+    (r"(UNLEADED|\bULP\b|\bUNL\b)\s*91|\bU91\b|\bULP\b|UNLEADED", "Unleaded 91"),
+)
+LITRES_RE = re.compile(r"(?<![\d.])(?P<v>\d{1,3}[.,]\d{1,3})\s*(L|LT|LTR|LTRS|LITRES?|LITERS?)\b")
+LITRES_LABEL_RE = re.compile(r"(LITRES?|LITERS?|VOLUME|QTY|QUANTITY)\b[^0-9]*(?P<v>\d{1,3}[.,]\d{1,3})")
+PPL_RE = re.compile(
+    r"(?P<v>\d{1,3}[.,]\d{1,4})\s*(?P<unit>C|CENTS?|\$)?\s*(/|PER)\s*(L|LT|LTR|LITRE|LITER)\b"
+)
+PPL_LABEL_RE = re.compile(r"(PRICE|RATE|UNIT\s*PRICE)\s*(/|PER)?\s*(L|LTR|LITRE|LITER)?\b[^0-9]*(?P<v>\d{1,3}[.,]\d{1,4})")
+BSB_RE = re.compile(r"\bBSB\b\s*(NO\.?|NUMBER)?\s*[:#]?\s*(?P<v>\d{3})\s*[- ]?\s*(?P<w>\d{3})(?!\d)")
+ACCOUNT_RE = re.compile(r"(ACCOUNT|ACC|A/C)\s*(NO\.?|NUMBER|NUM|#)\s*[:#.]?\s*(?P<v>\d[\d \-]{4,14}\d)")
+HOLDER_RE = re.compile(r"(ACCOUNT\s*(NAME|HOLDER)|NAME\s*OF\s*ACCOUNT|ACCOUNT\s*HOLDER\s*NAME)\s*[:\-]?\s*(?P<v>.+)", re.I)
+PERIOD_RE = re.compile(r"(STATEMENT\s*)?PERIOD\s*[:\-]?\s*(?P<v>.+)", re.I)
+OPENING_RE = re.compile(r"OPENING\s*(BALANCE|BAL)|BALANCE\s*(BROUGHT\s*FORWARD|B/?F)|PREVIOUS\s*BALANCE")
+CLOSING_RE = re.compile(r"CLOSING\s*(BALANCE|BAL)|BALANCE\s*(CARRIED\s*FORWARD|C/?F)|NEW\s*BALANCE")
+BUYER_RE = re.compile(
+    r"^\s*(BILL(ED)?\s*TO|INVOICE\s*TO|SOLD\s*TO|CUSTOMER(\s*NAME)?|CLIENT(\s*NAME)?|BUYER|"
+    r"RECIPIENT|SHIP\s*TO|DELIVER\s*TO|ATTENTION|ATTN)\b\s*[:\-]?\s*(?P<v>.*)$",
+    re.I,
+)
+ITEM_HEADER_RE = re.compile(r"\b(DESCRIPTION|ITEMS?|PRODUCT|PARTICULARS?)\b.*\b(QTY|QUANTITY|AMOUNT|AMT|PRICE|TOTAL|RM)\b|\bQTY\b.*\b(PRICE|AMOUNT|AMT)\b")
+ITEM_SKIP_RE = re.compile(
+    r"TOTAL|GST|\bTAX\b|ROUNDING|CHANGE|CASH\b|TENDER|DISCOUNT|BALANCE|PAID|EFTPOS|VISA|MASTERCARD|"
+    r"\bCARD\b|AMOUNT\s*DUE|SAVINGS|\bDATE\b|INVOICE|RECEIPT|ABN|BSB"
+)
+
+
+# --------------------------------------------------------------------------------------------
+# the reading
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reading:
+    text: str
+    fields: dict[str, Any]
+    document_type: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def _as_lines(lines: Iterable[Line | str]) -> list[Line]:
+    items = list(lines)
+    if items and all(isinstance(x, Line) for x in items):
+        return items  # type: ignore[return-value]
+    return lines_from_strings(str(x) for x in items)
+
+
+def read_boxes(boxes: Sequence[TextBox]) -> Reading:
+    """OCR boxes -> rows -> fields."""
+    return extract_fields(group_lines(boxes))
+
+
+def extract_fields(lines: Iterable[Line | str]) -> Reading:
+    """Fill the canonical fields from reading-order lines (strings or `Line`s)."""
+    rows = _as_lines(lines)
+    texts = [_norm(str(r)) for r in rows]
+    ups = [_fix_words(t.upper()) for t in texts]
+    fields = empty_fields()
+    warnings: list[str] = []
+    if not texts:
+        return Reading("", fields, "other", ["OCR found no text on the page."])
+
+    buyer_start = _buyer_start(ups)
+    name_idx, fields["supplier_name"] = supplier_name(texts)
+    fields["supplier_address"] = supplier_address(texts, name_idx)
+    fields["supplier_abn"], fields["buyer_abn"] = abns(ups, buyer_start)
+    fields["buyer_name"] = buyer_name(texts, buyer_start)
+    fields["date"] = document_date(ups)
+    fields["invoice_number"] = invoice_number(ups)
+    amounts = _amount_lines(rows, ups)
+    fields["total"] = total_amount(ups, amounts)
+    fields["subtotal"] = subtotal_amount(ups, amounts)
+    fields["gst"] = gst_amount(ups, amounts, fields["total"])
+    fields["payment_method"] = payment_method(ups)
+    full = "\n".join(ups)
+    fields["tax_invoice_label"] = bool(TAX_INVOICE_RE.search(full))
+    fields["gst_included_statement"] = bool(GST_INCLUDED_RE.search(full))
+    fields["items"] = line_items(texts, ups)
+    fields["fuel_type"], fields["litres"], fields["price_per_litre"] = fuel(ups)
+    bank = bank_fields(texts, ups)
+    fields.update(bank)
+    doc_type = classify(ups, fields)
+    if doc_type != "fuel_receipt":
+        fields["fuel_type"] = fields["litres"] = fields["price_per_litre"] = None
+    if fields["total"] is None and doc_type != "bank_statement":
+        warnings.append("OCR rules found no total; check the scan or try a model engine.")
+    if fields["date"] is None:
+        warnings.append("OCR rules found no date.")
+    return Reading("\n".join(texts), fields, doc_type, warnings)
+
+
+# -- supplier ---------------------------------------------------------------------------------
+
+
+def _is_noise(up: str) -> bool:
+    letters = re.sub(r"[^A-Z]", "", up)
+    if len(letters) < 3 or NOISE_RE.match(up.strip(" .:*-=#")):
+        return True
+    # a line that is mostly digits and punctuation (phone, date, receipt numbers)
+    return sum(c.isdigit() for c in up) > len(letters)
+
+
+def clean_name(text: str) -> str:
+    """A name line without its registration number, and nothing after a legal suffix."""
+    up = text.upper()
+    m = LEGAL_SUFFIX_RE.search(up)
+    if m:
+        # "Sdn Ehd", "SLN BHD": the recogniser's usual slips on the legal suffix
+        suffix = re.sub(r"S[DL]N(\.?\s*)[BE8]HD", r"SDN\1BHD", text[m.start(): m.end()], flags=re.I)
+        text = text[: m.start()] + suffix
+    else:
+        text = REG_NUMBER_RE.sub(" ", text)
+    return _norm(text.strip(" *-=#:,"))
+
+
+_ADDRESS_START_RE = re.compile(r"\b(JALAN|JLN|LOT|STREET|ROAD|LEVEL|FLOOR|FLR|LORONG|TAMAN|PO\s*BOX)\b")
+
+
+def _name_candidate(text: str) -> bool:
+    up = clean_name(text).upper()
+    if not up or _is_noise(up) or REGISTRATION_RE.search(up) or BUYER_RE.match(up):
+        return False
+    if LEGAL_SUFFIX_RE.search(up):
+        return True
+    return not (STOP_ADDRESS_RE.search(up) or POSTCODE_END_RE.search(up) or _ADDRESS_START_RE.search(up))
+
+
+def supplier_name(texts: list[str]) -> tuple[int, str | None]:
+    """The trading or legal name printed at the top; (index of its last line, name)."""
+    candidates = []
+    for i in range(min(len(texts), 8)):
+        if BUYER_RE.match(texts[i]):
+            break
+        if _name_candidate(texts[i]):
+            candidates.append(i)
+    if not candidates:
+        return -1, None
+    # prefer a legal name (SDN BHD, PTY LTD) near the top: receipts often print a brand first
+    first = candidates[0]
+    legal = [i for i in candidates if LEGAL_SUFFIX_RE.search(clean_name(texts[i]).upper()) and i <= first + 4]
+    idx = legal[0] if legal else first
+    name = clean_name(texts[idx])
+    if legal and idx - 1 in candidates and _only_tail_words(LEGAL_SUFFIX_RE.split(name.upper())[0]):
+        name = clean_name(texts[idx - 1]) + " " + name  # "POPULAR BOOK" / "CO. (M) SDN BHD"
+    elif not legal and idx + 1 < len(texts) and _only_tail_words(texts[idx + 1].upper()):
+        name, idx = name + " " + clean_name(texts[idx + 1]), idx + 1  # "TSH POWER HARDWARE" / "TRADING"
+    return idx, name
+
+
+def _only_tail_words(text: str) -> bool:
+    words = re.findall(r"[A-Z]+", text)
+    return all(w in NAME_TAIL_WORDS for w in words)
+
+
+_STRONG_STOP_RE = re.compile(r"(\bTEL\b|TELEPHONE|\bPH(ONE)?\b|\bFAX\b|E-?MAIL|WWW\.|TAX\s*INVOICE|\bINVOICE\b|"
+                             r"RECEIPT|\bCASHIER\b|\bTABLE\b|\bQTY\b|DESCRIPTION|\bABN\b)")
+
+
+def supplier_address(texts: list[str], name_idx: int) -> str | None:
+    """Address lines after the name, up to phone / ABN / registration / date lines."""
+    if name_idx < 0:
+        return None
+    block: list[str] = []
+    for i in range(name_idx + 1, min(len(texts), name_idx + 10)):
+        up = texts[i].upper()
+        if not block:
+            # before the address: registration numbers, a brand or branch line, the date
+            if _STRONG_STOP_RE.search(up) or BUYER_RE.match(up) or money_values(up) or i > name_idx + 4:
+                break
+            if (not ADDRESS_HINT_RE.search(REG_NUMBER_RE.sub(" ", up)) or REGISTRATION_RE.search(up)
+                    or find_dates(up) or up.startswith("(")):
+                continue
+        elif (STOP_ADDRESS_RE.search(up) or BUYER_RE.match(up) or find_dates(up) or money_values(up)
+              or REGISTRATION_RE.search(up)):
+            break
+        block.append(_norm(texts[i]))
+    if not block:
+        return None
+    # the address ends at its postcode / state line; anything after (a branch name) is not it
+    ends = [j for j, t in enumerate(block) if POSTCODE_END_RE.search(t.upper())]
+    if ends:
+        block = block[: ends[-1] + 1]
+    return " ".join(block).strip(" ,")
+
+
+# -- ABN, buyer -------------------------------------------------------------------------------
+
+
+def _buyer_start(ups: list[str]) -> int:
+    for i, up in enumerate(ups):
+        if BUYER_RE.match(up):
+            return i
+    return len(ups)
+
+
+def abns(ups: list[str], buyer_start: int) -> tuple[str | None, str | None]:
+    """(supplier ABN, buyer ABN): 11 digits next to "ABN", checksum-valid preferred."""
+    supplier: list[str] = []
+    buyer: list[str] = []
+    for i, up in enumerate(ups):
+        if not re.search(r"\bA\.?B\.?N\b", up):
+            continue
+        chunk = up.split("ABN", 1)[-1] if "ABN" in up else up
+        found = find_abns(chunk) or (find_abns(ups[i + 1]) if i + 1 < len(ups) else [])
+        in_buyer = buyer_start <= i <= buyer_start + 5 or bool(BUYER_RE.match(up)) or "CUSTOMER" in up or "BUYER" in up
+        (buyer if in_buyer else supplier).extend(found)
+    if not supplier:
+        # an unlabelled, checksum-valid 11-digit number near the top
+        for up in ups[: min(len(ups), 12)]:
+            supplier.extend(a for a in find_abns(up) if _abn_valid(a))
+    pick = lambda xs: next((x for x in xs if _abn_valid(x)), xs[0] if xs else None)  # noqa: E731
+    return pick(supplier), pick(buyer)
+
+
+def buyer_name(texts: list[str], buyer_start: int) -> str | None:
+    if buyer_start >= len(texts):
+        return None
+    m = BUYER_RE.match(texts[buyer_start])
+    value = _norm(m.group("v")) if m else ""
+    if value.strip(":- ") and not re.search(r"\bABN\b", value.upper()):
+        return value.strip(":- ")
+    for nxt in texts[buyer_start + 1: buyer_start + 3]:
+        if not re.search(r"\bABN\b|\d{5,}", nxt.upper()) and not _is_noise(nxt.upper()):
+            return _norm(nxt)
+    return None
+
+
+# -- dates, numbers -----------------------------------------------------------------------------
+
+DATE_LABEL_RE = re.compile(r"\b(DATE|DATED|TARIKH|ISSUED|INVOICE\s*DATE|DATE\s*OF\s*ISSUE)\b")
+DATE_AVOID_RE = re.compile(r"EXP(IRY|IRES|\.)?\b|VALID|\bDUE\b|\bBEST\b|\bUSE\s*BY|\bFROM\b|\bTO\b|PERIOD|BIRTH|\bDOB\b")
+
+
+def document_date(ups: list[str]) -> str | None:
+    """The issue date: a labelled date first, else the first date not marked expiry/due."""
+    labelled, plain, avoided = [], [], []
+    for i, up in enumerate(ups):
+        for _pos, value in find_dates(up):
+            if DATE_LABEL_RE.search(up) and not re.search(r"DUE\s*DATE|DATE\s*DUE|EXPIRY", up):
+                labelled.append(value)
+            elif DATE_AVOID_RE.search(up):
+                avoided.append(value)
+            else:
+                plain.append(value)
+        if DATE_LABEL_RE.search(up) and not find_dates(up) and i + 1 < len(ups) and not DATE_AVOID_RE.search(up):
+            labelled.extend(v for _p, v in find_dates(ups[i + 1]))
+    for group in (labelled, plain, avoided):
+        if group:
+            return fmt_date(group[0])
+    return None
+
+
+def invoice_number(ups: list[str]) -> str | None:
+    for pattern in (INVOICE_NO_RE, INVOICE_NO_LOOSE_RE):
+        for up in ups:
+            m = pattern.search(up)
+            if m and re.search(r"\d", m.group("num")):
+                return m.group("num").strip("-/")
+    return None
+
+
+@dataclass
+class _AmountLine:
+    index: int
+    label: str  # the words that own the amount (the row without its amounts, or the piece to its left)
+    value: Decimal | None  # the rightmost amount on the row, or on the next row when the label stands alone
+    after_summary: bool = False  # inside a "GST summary" table at the foot of the receipt
+
+
+_OCR_WORD_FIXES = ((re.compile(r"\b[L1I7]OTAL\b"), "TOTAL"), (re.compile(r"\bT0TAL\b"), "TOTAL"))
+
+
+def _fix_words(up: str) -> str:
+    for pattern, word in _OCR_WORD_FIXES:
+        up = pattern.sub(word, up)
+    return up
+
+
+def _row_label(row: Line, up: str) -> str:
+    """The label of the row's rightmost amount.
+
+    With OCR pieces, two columns can share a row ("TOTAL SAVING: 0.00   TOTAL 6.85"): the label
+    is the text between the previous amount piece and the amount itself.
+    """
+    segments = row.segments
+    if len(segments) > 1:
+        money_at = [i for i, seg in enumerate(segments) if money_values(seg.text)]
+        if money_at:
+            last = money_at[-1]
+            prev = max((i for i in money_at if i < last), default=-1)
+            piece = " ".join(seg.text for seg in segments[prev + 1:last]).upper()
+            own = MONEY_RE.sub(" ", segments[last].text.upper())
+            label = _fix_words((piece + " " + own).strip())
+            if re.search(r"[A-Z]{2}", label):
+                return label
+    return MONEY_RE.sub(" ", up)
+
+
+def _amount_lines(rows: list[Line], ups: list[str]) -> list[_AmountLine]:
+    out = []
+    in_summary = False
+    for i, up in enumerate(ups):
+        in_summary = in_summary or bool(SUMMARY_RE.search(up))
+        values = money_values(up)
+        label = _row_label(rows[i], up) if values else up
+        value = values[-1] if values else None
+        if value is None and i + 1 < len(ups) and re.search(r"[A-Z]{2}", up):
+            nxt = ups[i + 1]
+            nxt_vals = money_values(nxt)
+            # "TOTAL" with its amount printed on the next row, alone or beside an unrelated label
+            if nxt_vals and not MONEY_LABEL_RE.search(MONEY_RE.sub(" ", nxt)):
+                value = nxt_vals[-1]
+        out.append(_AmountLine(i, label, value, in_summary))
+    return out
+
+
+def total_amount(ups: list[str], amounts: list[_AmountLine]) -> str | None:
+    """The amount payable: the strongest total label wins; the last such line breaks ties."""
+    best: tuple[int, int, Decimal] | None = None
+    for a in amounts:
+        if a.value is None or a.value <= 0:
+            continue
+        if a.after_summary:
+            break
+        if NOT_TOTAL_RE.search(a.label) and not re.search(r"ROUND(ED)?\s*TOTAL|TOTAL\s*\(?ROUNDED|GRAND\s*TOTAL|AFTER\s*(ADJ|ROUND)", a.label):
+            continue
+        rank = next((r for pattern, r in TOTAL_LABELS if pattern.search(a.label)), 0)
+        if rank and (best is None or (rank, a.index) >= (best[0], best[1]) or rank > best[0]):
+            if best is not None and rank < best[0]:
+                continue
+            best = (rank, a.index, a.value)
+    if best is not None:
+        total = best[2]
+        # a total followed by a rounding adjustment and a new total: the later one is already
+        # preferred by index; guard against picking a tiny "total" like a line count
+        return fmt_money(total)
+    # no label: cash tendered minus change, else nothing (never the largest number on the page)
+    cash = next((a.value for a in amounts if a.value and re.search(r"\bCASH\b|TENDER", a.label)), None)
+    change = next((a.value for a in amounts if a.value is not None and re.search(r"\bCHANGE\b", a.label)), None)
+    if cash is not None and change is not None and cash - abs(change) > 0:
+        return fmt_money(cash - abs(change))
+    return None
+
+
+def subtotal_amount(ups: list[str], amounts: list[_AmountLine]) -> str | None:
+    for a in amounts:
+        if a.value is not None and a.value > 0 and SUBTOTAL_RE.search(a.label):
+            return fmt_money(a.value)
+    return None
+
+
+def gst_amount(ups: list[str], amounts: list[_AmountLine], total: str | None) -> str | None:
+    """The GST (or SST) amount: "GST 10%: 3.50", "GST included 3.50", "Total includes GST of $3.50"."""
+    total_value = Decimal(total) if total else None
+    for a in amounts:
+        if a.value is None or a.value < 0:
+            continue
+        if total_value is not None and a.value >= total_value and total_value > 0:
+            continue  # "Total incl GST 49.40" is the total, not the tax
+        label = a.label
+        m = re.search(r"(INCLUDES?|INCLUDING|INCL\.?|INC\.?)\s*(GST|TAX)\s*(OF)?\s*$", label.strip(" :$"))
+        if m or re.search(r"(GST|TAX)\s*(INCLUDED|AMOUNT|PAYABLE|TOTAL)|TOTAL\s*(GST|TAX)\b", label):
+            return fmt_money(a.value)
+        if GST_AMOUNT_RE.search(label) and not GST_NOT_AMOUNT_RE.search(label):
+            return fmt_money(a.value)
+    return None
+
+
+def payment_method(ups: list[str]) -> str | None:
+    """Cash, card, EFTPOS, Visa, Mastercard, Amex... preferring lines about paying."""
+    scored: list[tuple[int, int, str]] = []
+    for i, up in enumerate(ups):
+        if re.search(r"ACCEPT|WE\s*TAKE|AVAILABLE", up):
+            continue  # "We accept Visa, Mastercard" is an advert, not this payment
+        for rank, (pattern, name) in enumerate(PAYMENT_WORDS):
+            if re.search(pattern, up):
+                context = 0 if PAYMENT_CONTEXT_RE.search(up) or money_values(up) else 1
+                scored.append((context, rank, name))
+                break
+    if not scored:
+        return None
+    scored.sort()
+    return scored[0][2]
+
+
+# -- items ------------------------------------------------------------------------------------
+
+ITEM_FULL_RE = re.compile(
+    r"^(?P<desc>.*?[A-Z].*?)\s+(?P<qty>\d{1,4}(?:\.\d{1,3})?)\s*(?:X|@|PCS?|EA|UNITS?)?\s*(?:X|@)?\s*"
+    r"(?:RM|\$)?\s?(?P<price>\d+[.,]\d{2,3})\s+(?:RM|\$)?\s?(?P<amount>\d+[.,]\d{2})\s*[A-Z]?$"
+)
+ITEM_QTY_FIRST_RE = re.compile(
+    r"^(?P<qty>\d{1,4})\s*(?:X|@)?\s+(?P<desc>.*?[A-Z].*?)\s+(?:RM|\$)?\s?(?P<price>\d+[.,]\d{2})\s+(?:RM|\$)?\s?(?P<amount>\d+[.,]\d{2})\s*[A-Z]?$"
+)
+ITEM_SIMPLE_RE = re.compile(r"^(?P<desc>.*?[A-Z]{2}.*?)\s+(?:RM|\$)?\s?(?P<amount>\d+[.,]\d{2})\s*[A-Z]?$")
+ITEM_QTY_LINE_RE = re.compile(r"^(?P<qty>\d{1,4}(?:\.\d{1,3})?)\s*(?:PCS?|EA|UNITS?)?\s*(?:X|@)\s*(?:RM|\$)?\s?(?P<price>\d+[.,]\d{2,3})(\s+(?:RM|\$)?\s?(?P<amount>\d+[.,]\d{2}))?\s*[A-Z]?$")
+
+
+def _dec(s: str | None) -> str | None:
+    return None if s is None else s.replace(",", ".")
+
+
+def line_items(texts: list[str], ups: list[str]) -> list[dict[str, Any]]:
+    """Rows between the column header (or the top block) and the first total line."""
+    start = next((i + 1 for i, up in enumerate(ups) if ITEM_HEADER_RE.search(up)), None)
+    end = next((i for i, up in enumerate(ups) if (start is None or i >= start) and
+                (SUBTOTAL_RE.search(up) or re.search(r"\bTOTAL\b", up))), len(ups))
+    if start is None:
+        return []  # without a header, prices and totals are too easy to confuse
+    items: list[dict[str, Any]] = []
+    pending: str | None = None
+    for i in range(start, end):
+        up, text = ups[i], texts[i]
+        if ITEM_SKIP_RE.search(up):
+            pending = None
+            continue
+        m = ITEM_FULL_RE.match(up) or ITEM_QTY_FIRST_RE.match(up)
+        if m:
+            desc = text[m.start("desc"):m.end("desc")]
+            items.append({"description": _norm(desc), "quantity": m.group("qty"),
+                          "unit_price": _dec(m.group("price")), "amount": _dec(m.group("amount"))})
+            pending = None
+            continue
+        q = ITEM_QTY_LINE_RE.match(up)
+        if q and (pending or items):
+            # "2pc @ 9.89   19.78" under its description
+            if pending:
+                items.append({"description": pending, "quantity": q.group("qty"),
+                              "unit_price": _dec(q.group("price")), "amount": _dec(q.group("amount"))})
+            elif items[-1]["quantity"] is None:
+                items[-1].update(quantity=q.group("qty"), unit_price=_dec(q.group("price")))
+            pending = None
+            continue
+        s = ITEM_SIMPLE_RE.match(up)
+        if s:
+            items.append({"description": _norm(text[s.start("desc"):s.end("desc")]), "quantity": None,
+                          "unit_price": None, "amount": _dec(s.group("amount"))})
+            pending = None
+        elif re.search(r"[A-Z]{3}", up) and not money_values(up):
+            pending = _norm(text)
+    return items
+
+
+# -- fuel, bank ---------------------------------------------------------------------------------
+
+
+def fuel(ups: list[str]) -> tuple[str | None, str | None, str | None]:
+    fuel_type = litres = ppl = None
+    for up in ups:
+        if fuel_type is None:
+            for pattern, name in FUEL_TYPES:
+                if re.search(pattern, up):
+                    fuel_type = name
+                    break
+        if litres is None:
+            m = LITRES_RE.search(PPL_RE.sub(" ", up)) or LITRES_LABEL_RE.search(up)
+            if m:
+                litres = m.group("v").replace(",", ".")
+        if ppl is None:
+            m = PPL_RE.search(up) or PPL_LABEL_RE.search(up)
+            if m:
+                value = Decimal(m.group("v").replace(",", "."))
+                unit = m.groupdict().get("unit") or ""
+                if unit.startswith("C") or value > 20:  # cents per litre: 189.9 c/L -> 1.899
+                    value = value / 100
+                ppl = f"{value.quantize(Decimal('0.001'))}"
+    return fuel_type, litres, ppl
+
+
+def bank_fields(texts: list[str], ups: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = dict.fromkeys(
+        ("bsb", "account_number", "account_holder", "statement_period", "opening_balance", "closing_balance"))
+    for i, (text, up) in enumerate(zip(texts, ups, strict=True)):
+        if out["bsb"] is None and (m := BSB_RE.search(up)):
+            out["bsb"] = f"{m.group('v')}-{m.group('w')}"
+        if out["account_number"] is None and (m := ACCOUNT_RE.search(up)):
+            out["account_number"] = re.sub(r"\D", "", m.group("v"))
+        if out["account_holder"] is None and (m := HOLDER_RE.search(text)):
+            value = _norm(m.group("v")).strip(":- ")
+            out["account_holder"] = value or None
+        if out["statement_period"] is None and "PERIOD" in up and (m := PERIOD_RE.search(text)):
+            dates = find_dates(m.group("v"))
+            if len(dates) >= 2:
+                out["statement_period"] = f"{fmt_date(dates[0][1])} - {fmt_date(dates[1][1])}"
+            elif m.group("v").strip():
+                out["statement_period"] = _norm(m.group("v"))
+        for key, pattern in (("opening_balance", OPENING_RE), ("closing_balance", CLOSING_RE)):
+            if out[key] is None and pattern.search(up):
+                values = money_values(up) or (money_values(ups[i + 1]) if i + 1 < len(ups) else [])
+                if values:
+                    out[key] = fmt_money(values[-1])
+    if out["account_holder"] is None and out["bsb"] is None:
+        return out
+    return out
+
+
+def classify(ups: list[str], fields: dict[str, Any]) -> str:
+    full = "\n".join(ups)
+    bank_hits = sum(bool(fields.get(k)) for k in ("bsb", "opening_balance", "closing_balance", "statement_period"))
+    if bank_hits >= 2 or re.search(r"BANK\s*STATEMENT|STATEMENT\s*OF\s*ACCOUNT", full) and bank_hits:
+        return "bank_statement"
+    if fields.get("fuel_type") and (fields.get("litres") or fields.get("price_per_litre") or re.search(r"\bPUMP\b|\bFUEL\b", full)):
+        return "fuel_receipt"
+    if fields.get("tax_invoice_label"):
+        return "tax_invoice"
+    if fields.get("total") or re.search(r"RECEIPT|\bCASH\b|CHANGE", full):
+        return "receipt"
+    return "other"
