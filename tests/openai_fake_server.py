@@ -127,6 +127,9 @@ class _Handler(BaseHTTPRequestHandler):
     # -- routes ---------------------------------------------------------------------------
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         owner = self.server.owner
+        if self.path.rstrip("/") == "/fake/stats":  # for a server run in another process
+            self._send_json(200, owner.stats())
+            return
         owner.model_list_calls += 1
         if self.path.rstrip("/") != "/v1/models":
             self._send_error(404, f"no route {self.path}", "NotFoundError")
@@ -149,6 +152,10 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
+        if self.path.rstrip("/") == "/fake/reset":
+            owner.in_flight.reset()
+            self._send_json(200, owner.stats())
+            return
         if self.path.rstrip("/") != "/v1/chat/completions":
             self._send_error(404, f"no route {self.path}", "NotFoundError")
             return
@@ -166,6 +173,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with owner._lock:
             owner.requests.append(body)
+            owner.request_count += 1
             injected = owner._failures.popleft() if owner._failures else None
         if not owner._authorised(self.headers.get("Authorization")):
             self._send_error(401, "Invalid API key", "invalid_request_error")
@@ -293,6 +301,7 @@ class FakeOpenAIServer:
         max_images: int = 1,
         responder: Responder | None = None,
         in_flight: InFlight | None = None,
+        keep_requests: int | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -311,7 +320,9 @@ class FakeOpenAIServer:
         self.responder: Responder = responder or _default_responder
         self.in_flight = in_flight or InFlight()
         self.kill_stream_after: int | None = None  # drop the connection after N stream chunks
-        self.requests: list[dict[str, Any]] = []
+        # Every request body (the newest `keep_requests` when set: a long demo must not grow forever).
+        self.requests: deque[dict[str, Any]] = deque(maxlen=keep_requests)
+        self.request_count = 0
         self.served = 0  # answers sent in full
         self.model_list_calls = 0
         self._failures: deque[tuple[int, str, str, dict[str, str]]] = deque()
@@ -397,6 +408,12 @@ class FakeOpenAIServer:
             return self._killed.is_set()
         return self._killed.wait(seconds)
 
+    def stats(self) -> dict[str, int]:
+        """Counters, also served at GET /fake/stats (POST /fake/reset restarts max_in_flight)."""
+        with self._lock:
+            return {"served": self.served, "requests": self.request_count, "in_flight": self.in_flight.current,
+                    "max_in_flight": self.in_flight.max}
+
     def _count_served(self, delta: int) -> None:
         with self._lock:
             self.served += delta
@@ -480,7 +497,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=0.2, help="seconds per request")
     parser.add_argument("--token-delay", type=float, default=0.0, help="seconds between streamed pieces")
     args = parser.parse_args(argv)
-    server = FakeOpenAIServer(port=args.port, flavor=args.flavor, model=args.model,
+    server = FakeOpenAIServer(port=args.port, flavor=args.flavor, model=args.model, keep_requests=10,
                               delay=args.delay, token_delay=args.token_delay).start()
     print(server.url, flush=True)
     stop = threading.Event()
