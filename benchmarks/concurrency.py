@@ -141,6 +141,26 @@ def run(quick: bool = False, *, delay: float = 0.2, levels: tuple[int, ...] = (1
     }
 
 
+def figures(quick: bool = False, result: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The same measurement as benchmarks/common.py figure records (one per goal), for an entry
+    point that prints figures rather than whole benchmark objects."""
+    from benchmarks.common import figure, machine
+
+    result = result or run(quick)
+    base = result["levels"]["1"]["docs_per_s"]
+    records = []
+    for level, goal in result["goals"].items():
+        records.append(figure(
+            f"openai_concurrency_{level}",
+            title=f"openai engine: documents/s at concurrency {level} vs 1 (fake server, {result['server_delay_s']} s)",
+            value=result["levels"][level]["docs_per_s"], baseline=base, unit="documents/s",
+            goal=f">= {goal}x", met=result["met"][level],
+            setup={**machine(), "server_delay_s": result["server_delay_s"], "page": result["page"]},
+            details=result["levels"][level],
+        ))
+    return records
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer documents per level")
