@@ -334,6 +334,8 @@ class EvaluationReport:
         ]
         for name in self._ordered_fields():
             s = self.fields[name]
+            if not s.present and not s.spurious:
+                continue  # never on these documents and never invented: nothing to say (JSON keeps it)
             soft = pct(s.soft_accuracy) if name in TEXT_FIELDS else "      -"
             lines.append(
                 f"{name:<24}{s.present:>8}{s.correct:>8}{pct(s.accuracy):>10}{soft:>11}"

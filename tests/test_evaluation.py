@@ -30,7 +30,8 @@ OUR_TRUTH = {
     "document_type": "tax_invoice",
     "fields": {"supplier_name": "Acme Hardware Pty Ltd", "supplier_abn": "51824753556", "date": "15/03/2024",
                "buyer_name": None, "subtotal": "100.00", "gst": "10.00", "total": "110.00",
-               "tax_invoice_label": True, "gst_included_statement": False, "items": [{"description": "x"}]},
+               "tax_invoice_label": True, "gst_included_statement": False, "items": [{"description": "x"}],
+               "bsb": None},
     "compliance": {"abn_valid": True, "gst_consistent": True, "tax_invoice_required": True,
                    "missing_elements": ["buyer_identity", "item_description"], "verdict": "non_compliant"},
 }
@@ -167,6 +168,8 @@ def test_report_json_and_table(truth_dir, engine, scripted):
     assert "details" not in report.to_dict(details=False)
     table = report.format_table()
     assert "supplier_name" in table and "66.7%" in table and "failed: top.png: engine exploded" in table
+    assert "buyer_name" in table  # never present, but invented once: shown
+    assert "bsb" in data["fields"] and "bsb" not in table  # neither present nor invented: only in the JSON
 
 
 def test_limit_takes_the_first_documents(truth_dir, engine, scripted):
