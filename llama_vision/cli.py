@@ -278,6 +278,9 @@ def format_result(result: Result) -> str:
 def _cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     from llama_vision.batch import collect_inputs, run_batch
 
+    if not args.resume and args.out.is_file() and args.out.stat().st_size:
+        print(f"note: starting {args.out} afresh (pass --resume to keep its rows and skip their files).",
+              file=sys.stderr)
     engine = _engine(settings)
     _prompt_note(engine, args)
     source = args.sources[0] if len(args.sources) == 1 else args.sources
@@ -319,6 +322,8 @@ def _cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from llama_vision.evaluation import evaluate
 
+    if args.limit is not None and args.limit < 1:
+        raise DocumentError(f"--limit {args.limit} evaluates nothing.", hint="Use --limit 1 or more.")
     engine = _engine(settings)
     _prompt_note(engine, args)
     try:

@@ -245,6 +245,8 @@ def test_batch_resume_via_cli(in_tmp, fake_engine, scripted_pipeline, capsys):
     assert cli.main(["batch", "in", "--out", "out.csv", "--resume"]) == 0
     assert "1 documents processed, 1 already done" in capsys.readouterr().out
     assert [r["file"] for r in batch.read_rows(in_tmp / "out.csv")] == ["a.png", "b.png"]
+    assert cli.main(["batch", "in", "--out", "out.csv", "--quiet"]) == 0
+    assert "starting out.csv afresh (pass --resume" in capsys.readouterr().err
 
 
 def test_evaluate_json_parses(in_tmp, fake_engine, monkeypatch, capsys):
@@ -262,6 +264,7 @@ def test_evaluate_json_parses(in_tmp, fake_engine, monkeypatch, capsys):
     assert cli.main(["evaluate", "truth"]) == 0
     assert "supplier_name" in capsys.readouterr().out
     assert cli.main(["evaluate", "nowhere"]) == 2
+    assert cli.main(["evaluate", "truth", "--limit", "0"]) == 2
 
 
 # -- hardware and generators -----------------------------------------------------------------
