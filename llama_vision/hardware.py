@@ -140,6 +140,15 @@ def parameter_inventory(config: Any = None) -> dict[str, Any]:
     }
 
 
+def nf4_quant_state_bytes(weights: int) -> int:
+    """bitsandbytes NF4 + double-quant state of one weight: a uint8 absmax per 64-weight block,
+    an fp32 absmax per 256 blocks, the nested code table (256 fp32), the NF4 code (16 fp32) and
+    the fp32 offset."""
+    blocks = -(-weights // _NF4_BLOCK)
+    nested = -(-blocks // _NESTED_BLOCK)
+    return blocks + nested * 4 + 256 * 4 + 16 * 4 + 4
+
+
 def estimate_footprint(config: Any = None) -> dict[str, dict[str, Any]]:
     """Weight memory of the model per quantization: {"bf16"|"8bit"|"4bit": {...bytes...}}.
 
@@ -163,13 +172,7 @@ def estimate_footprint(config: Any = None) -> dict[str, dict[str, Any]]:
             kept_params = kept
         else:
             quantized_bytes = sum((o * i + 1) // 2 for o, i in linear)  # two 4-bit values per byte
-            overhead = 0
-            for out_features, in_features in linear:
-                blocks = -(-(out_features * in_features) // _NF4_BLOCK)
-                nested = -(-blocks // _NESTED_BLOCK)
-                # uint8 absmax per block, fp32 absmax per 256 blocks, nested code table (256 fp32),
-                # the NF4 code (16 fp32) and the fp32 offset.
-                overhead += blocks + nested * 4 + 256 * 4 + 16 * 4 + 4
+            overhead = sum(nf4_quant_state_bytes(o * i) for o, i in linear)
             kept_params = kept
         weights = quantized_bytes + kept_params * 2
         total = weights + overhead
