@@ -408,6 +408,17 @@ def test_connection_refused_at_start() -> None:
     assert engine.load_error == message
 
 
+def test_a_url_without_v1_is_explained(servers: Any) -> None:
+    (server,) = servers(1)
+    bare = server.url.removesuffix("/v1")
+    engine = make_engine(bare)
+    with pytest.raises(RemoteEngineError) as caught:
+        engine.initialize()
+    message = str(caught.value)
+    assert "has no /models endpoint (HTTP 404)" in message
+    assert f"try {bare}/v1" in message
+
+
 def test_unknown_model_at_start_lists_what_the_server_has(servers: Any) -> None:
     (server,) = servers(1, models=["llava:7b", "llama3.1:8b"])
     engine = make_engine(server, api_model="llama3.2-vision")

@@ -265,7 +265,7 @@ class OpenAIEngine(Engine):
             page = client.models.list(timeout=min(self.health_timeout_s, self.settings.api_timeout))
             models = [m.id for m in page.data]
         except Exception as error:  # noqa: BLE001 - every failure becomes a readable health line
-            server.health_error = self._explain(error, server)
+            server.health_error = self._explain_health(error, server)
             result["error"] = server.health_error.message
             server.mark_unhealthy(result["error"], self.cooldown_base_s)
         else:
@@ -284,6 +284,19 @@ class OpenAIEngine(Engine):
                 client.close()
         server.health = result
         return result
+
+    def _explain_health(self, error: Exception, server: _Server) -> RemoteEngineError:
+        import openai
+
+        if isinstance(error, openai.APIStatusError) and error.status_code in (404, 405):
+            # The usual cause: the URL lacks the /v1 suffix (http://localhost:11434 for Ollama).
+            suggestion = server.shown_url.rstrip("/") + "/v1"
+            hint = ("LLAMA_VISION_API_BASE must be the OpenAI-compatible base URL, ending in /v1"
+                    + ("" if server.shown_url.rstrip("/").endswith("/v1") else f": try {suggestion}") + ".")
+            return RemoteEngineError(
+                f"The server at {server.shown_url} has no /models endpoint (HTTP {error.status_code}).", hint=hint
+            )
+        return self._explain(error, server)
 
     def _model_listed(self, models: list[str]) -> bool:
         # Ollama lists "llama3.2-vision:latest" for a model pulled as "llama3.2-vision".
