@@ -56,6 +56,8 @@ def table(rows: list[dict[str, Any]], verdict: str = "all") -> pd.DataFrame:
                 value = views.document_label(value) if value else None
             elif name == "score" and value is not None:
                 value = int(value)
+            elif name in ("total", "gst", "supplier_abn") and value:
+                value = views.show_value(name, value)
             cells.append("" if value is None else value)
         data.append(cells)
     return pd.DataFrame(data, columns=HEADINGS)
@@ -136,7 +138,8 @@ def build(state: AppState) -> None:
             uploads = gr.File(label="Documents or a ZIP", file_count="multiple", file_types=FILE_TYPES + [".zip"],
                               elem_id="batch-files")
             folder = gr.Dropdown(folders, value=None, label="…or a folder inside the batch folder",
-                                 visible=bool(folders), elem_id="batch-folder")
+                                 visible=bool(state.settings.batch_dir), allow_custom_value=True,
+                                 elem_id="batch-folder")
             with gr.Row():
                 run = gr.Button("Run batch", variant="primary", size="lg", elem_id="batch-run")
                 stop = gr.Button("Stop", variant="stop", size="lg", elem_id="batch-stop")
@@ -144,13 +147,15 @@ def build(state: AppState) -> None:
             progress = gr.HTML(progress_html(0, 0), elem_id="batch-progress-box")
             summary = gr.Markdown(elem_id="batch-summary")
             chart = gr.BarPlot(x="verdict", y="documents", color="verdict", color_map=VERDICT_COLOURS,
-                               title="Documents per verdict", height=240, elem_id="batch-chart")
+                               title="Documents per verdict", height=240, y_lim=[0, None],
+                               y_axis_format="d", elem_id="batch-chart")
             with gr.Row():
-                csv_button = gr.DownloadButton("Download CSV", value=None, interactive=False, elem_id="batch-csv")
-                xlsx_button = gr.DownloadButton("Download XLSX", value=None, interactive=False,
-                                                elem_id="batch-xlsx")
+                csv_button = gr.DownloadButton("Download CSV", value=None, elem_id="batch-csv")
+                xlsx_button = gr.DownloadButton("Download XLSX", value=None, elem_id="batch-xlsx")
     verdict_filter = gr.Dropdown(FILTER_CHOICES, value="all", label="Show", elem_id="batch-filter")
-    results = gr.Dataframe(headers=HEADINGS, label="Results", interactive=False, wrap=True, elem_id="batch-table")
+    results = gr.Dataframe(headers=HEADINGS, label="Results", interactive=False, wrap=True, elem_id="batch-table",
+                           column_widths=["14%", "8%", "13%", "9%", "8%", "6%", "6%", "9%", "5%", "11%", "11%"],
+                           max_height=640, show_search="filter")
     rows_state = gr.State([])
 
     @reports_errors
@@ -204,8 +209,8 @@ def build(state: AppState) -> None:
             progress_html(report.processed + report.skipped, report.total, note),
             summary_markdown(report.summary, report.stopped),
             verdict_counts(rows),
-            gr.update(value=str(out_csv), interactive=True),
-            gr.update(value=str(out_xlsx), interactive=True) if out_xlsx.is_file() else gr.skip(),
+            str(out_csv),
+            str(out_xlsx) if out_xlsx.is_file() else None,
             table(rows, verdict),
             rows,
         )
@@ -227,5 +232,7 @@ def build(state: AppState) -> None:
         show_progress="minimal",
     )
     stop.click(stop_batch, None, None, api_name="batch_stop", concurrency_limit=None, show_progress="hidden")
+    folder.focus(lambda: gr.update(choices=folder_choices(state.settings.batch_dir)), None, folder,
+                 api_name="batch_folders", show_progress="hidden")
     verdict_filter.change(filter_rows, [rows_state, verdict_filter], results, api_name="batch_filter",
                           show_progress="hidden")

@@ -2,15 +2,12 @@
 estimator for Llama-3.2-11B-Vision, and load / unload / reload with another quantization or device.
 
 Numbers come from `llama_vision.hardware` and `engine.status()`; this tab only lays them out.
-The `_pick` helper lets it read dicts or dataclasses, whichever hardware returns.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, is_dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
@@ -29,61 +26,39 @@ QUANT_LABELS = {"bf16": "bf16", "bfloat16": "bf16", "none": "bf16", "8bit": "8-b
                 "4bit": "4-bit (NF4)", "nf4": "4-bit (NF4)", "int4": "4-bit (NF4)"}
 
 
-def _as_dict(obj: Any) -> dict[str, Any]:
-    if isinstance(obj, dict):
-        return obj
-    if is_dataclass(obj):
-        return asdict(obj)  # type: ignore[arg-type]
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump()
-    return dict(getattr(obj, "__dict__", {}))
+def _gib(value: Any) -> float | None:
+    return round(float(value) / GIB, 2) if isinstance(value, (int, float)) else None
 
 
-def _pick(data: dict[str, Any], *names: str) -> Any:
-    for name in names:
-        if data.get(name) is not None:
-            return data[name]
-    return None
-
-
-def _gib(data: dict[str, Any], stem: str) -> float | None:
-    """Read `<stem>_gib`, `<stem>_gb` or `<stem>_bytes`/`<stem>` (bytes) as GiB."""
-    value = _pick(data, f"{stem}_gib", f"{stem}_gb")
-    if value is not None:
-        return round(float(value), 2)
-    value = _pick(data, f"{stem}_bytes", f"memory_{stem}", stem)
-    if isinstance(value, (int, float)):
-        return round(float(value) / GIB, 2) if value > 4096 else round(float(value), 2)
-    return None
+def _size(value: Any) -> str | None:
+    """Bytes as a person reads them: MiB for small (tiny test) models, GiB for real ones."""
+    if not isinstance(value, (int, float)):
+        return None
+    return f"{value / GIB:.2f} GiB" if value >= 0.5 * GIB else f"{value / 1024**2:.1f} MiB"
 
 
 def devices_frame() -> pd.DataFrame:
     from llama_vision import hardware
 
     rows = []
-    for device in hardware.detect_devices():
-        d = _as_dict(device)
-        util = _pick(d, "utilisation", "utilization", "utilisation_percent", "utilization_percent", "util")
-        rows.append([
-            str(_pick(d, "id", "device", "key", "index") or ""), str(_pick(d, "name", "label") or ""),
-            _gib(d, "total"), _gib(d, "used"), _gib(d, "free"),
-            round(float(util), 1) if isinstance(util, (int, float)) else None,
-        ])
+    for d in hardware.detect_devices():
+        util = d.get("utilisation")
+        rows.append([d.get("id"), d.get("name"), _gib(d.get("total_bytes")), _gib(d.get("used_bytes")),
+                     _gib(d.get("free_bytes")), round(float(util), 1) if util is not None else None])
     return pd.DataFrame(rows, columns=DEVICE_COLUMNS)
 
 
 def sample_memory(state: AppState, devices: pd.DataFrame) -> pd.DataFrame:
     """Append this reading to the shared history (at most one per refresh period, however many
-    browsers watch) and return the history for the plot."""
+    browsers watch) and return the history for the plot (x: seconds since the app started)."""
     now = time.time()
     if not state.memory_history or now - state.memory_history[-1]["t"] >= REFRESH_SECONDS * 0.75:
         for _, row in devices.iterrows():
             if row["Used GiB"] is not None:
-                state.memory_history.append({"t": now, "time": datetime.fromtimestamp(now),
-                                             "device": row["Device"] or row["Name"], "used": row["Used GiB"]})
+                state.memory_history.append({"t": now, "device": row["Device"], "used": row["Used GiB"]})
     history = list(state.memory_history)
-    return pd.DataFrame({"time": [h["time"] for h in history], "device": [h["device"] for h in history],
-                         "Used GiB": [h["used"] for h in history]})
+    return pd.DataFrame({"Seconds": [round(h["t"] - state.started, 1) for h in history],
+                         "device": [h["device"] for h in history], "Used GiB": [h["used"] for h in history]})
 
 
 def model_frame(state: AppState) -> pd.DataFrame:
@@ -91,13 +66,15 @@ def model_frame(state: AppState) -> pd.DataFrame:
     rows: list[list[str]] = [["Engine", status.get("engine", state.engine_name)],
                              ["Loaded", "yes" if status.get("loaded") else "no"]]
     for key, label in (("dtype", "Dtype"), ("quantization", "Quantization"), ("device", "Device"),
-                       ("load_seconds", "Load time (s)"), ("footprint_gib", "Measured footprint (GiB)"),
-                       ("footprint_bytes", "Measured footprint (bytes)"), ("model_path", "Model folder"),
+                       ("load_seconds", "Load time (s)"), ("model_path", "Model folder"),
+                       ("parameters", "Parameters"), ("attn_implementation", "Attention"),
                        ("interface", "Interface"), ("runtime", "Runtime"), ("load_error", "Load error")):
         value = status.get(key)
         if value not in (None, "", [], {}):
             rows.append([label, f"{value:.2f}" if isinstance(value, float) else str(value)])
-    if state.engine_name == "llama":
+    if status.get("footprint_bytes"):
+        rows.append(["Measured footprint", _size(status["footprint_bytes"])])
+    if state.engine_name == "llama" and not status.get("quantization"):
         rows.append(["Configured quantization", state.settings.quantization])
     return pd.DataFrame(rows, columns=["", "Value"])
 
@@ -115,9 +92,9 @@ def device_map_frame(state: AppState) -> pd.DataFrame:
     if isinstance(memory, dict):
         for device, value in memory.items():
             entry = per_device.setdefault(str(device), {"modules": 0, "gib": None})
-            entry["gib"] = round(value / GIB, 2) if isinstance(value, (int, float)) and value > 4096 else value
+            entry["gib"] = _size(value)
     return pd.DataFrame([[d, e["modules"], e["gib"]] for d, e in per_device.items()],
-                        columns=["Device", "Modules", "GiB"])
+                        columns=["Device", "Modules", "Memory"])
 
 
 def servers_frame(state: AppState) -> pd.DataFrame:
@@ -135,40 +112,16 @@ def estimator_frame() -> pd.DataFrame:
     """Llama-3.2-11B-Vision per quantization against each device: fits / offload / does not fit."""
     from llama_vision import hardware
 
-    devices = [_as_dict(d) for d in hardware.detect_devices()]
-    estimates = hardware.estimate_footprint()
-    if isinstance(estimates, dict):
-        items = list(estimates.items())
-    else:
-        items = [(_pick(_as_dict(e), "quantization", "name", "label"), e) for e in estimates]
-    verdict_fn = getattr(hardware, "fit_verdict", None)
+    devices = hardware.detect_devices()
     rows = []
-    for quant, estimate in items:
-        e = _as_dict(estimate) if not isinstance(estimate, (int, float)) else {"total_gib": estimate}
-        need = _gib(e, "total") or _gib(e, "footprint") or _gib(e, "weights")
-        row: dict[str, Any] = {"Quantization": QUANT_LABELS.get(str(quant), str(quant)),
-                               "Estimated GiB": need}
+    for quantization, estimate in hardware.estimate_footprint().items():
+        row: dict[str, Any] = {"Quantization": QUANT_LABELS.get(quantization, quantization),
+                               "Estimated GiB": estimate.get("total_gib")}
         for device in devices:
-            name = str(_pick(device, "id", "device", "key", "name") or "device")
-            if verdict_fn is not None:
-                verdict = verdict_fn(estimate, device if not isinstance(device, dict) else _raw_device(device, hardware))
-            else:
-                free = _gib(device, "total") or 0
-                verdict = "fits" if need and need <= free else "does not fit"
-            row[name] = _verdict_text(verdict)
+            column = f"{device.get('id')} ({_gib(device.get('free_bytes'))} GiB free)"
+            row[column] = hardware.fit_verdict(estimate, device)
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _raw_device(device: dict[str, Any], hardware: Any) -> Any:
-    return device
-
-
-def _verdict_text(verdict: Any) -> str:
-    if isinstance(verdict, str):
-        return verdict.replace("_", " ")
-    data = _as_dict(verdict)
-    return str(_pick(data, "label", "verdict", "text") or verdict).replace("_", " ")
 
 
 def build(state: AppState, header: gr.HTML, demo: gr.Blocks) -> None:
@@ -176,12 +129,13 @@ def build(state: AppState, header: gr.HTML, demo: gr.Blocks) -> None:
         with gr.Column(scale=3, min_width=420):
             devices = gr.Dataframe(headers=DEVICE_COLUMNS, label="Devices (live)", interactive=False,
                                    elem_id="dash-devices")
-            plot = gr.LinePlot(x="time", y="Used GiB", color="device", title="Memory used over time",
-                               height=260, elem_id="dash-plot", x_title="time", y_title="GiB used")
+            plot = gr.LinePlot(x="Seconds", y="Used GiB", color="device", title="Memory used over time",
+                               height=260, elem_id="dash-plot", x_title="seconds since the app started",
+                               y_title="GiB used")
         with gr.Column(scale=2, min_width=320):
             model = gr.Dataframe(headers=["", "Value"], label="Loaded model", interactive=False,
                                  elem_id="dash-model")
-            device_map = gr.Dataframe(headers=["Device", "Modules", "GiB"], label="Device map",
+            device_map = gr.Dataframe(headers=["Device", "Modules", "Memory"], label="Device map (per device)",
                                       interactive=False, visible=state.engine_name == "llama")
             servers = gr.Dataframe(label="Servers", interactive=False, visible=state.engine_name == "openai",
                                    elem_id="dash-servers")

@@ -39,18 +39,22 @@ def build(state: AppState) -> None:
             )
             extract_button = gr.Button("Extract", variant="primary", size="lg", elem_id="single-extract")
         with gr.Column(scale=3, min_width=420):
-            raw = gr.Textbox(label="Model output (live)", lines=8, max_lines=16, elem_classes="lv-raw",
+            raw = gr.Textbox(label="Model output (live)", lines=10, max_lines=18, elem_classes="lv-raw",
                              elem_id="single-raw", buttons=["copy"])
             summary = gr.Markdown(elem_id="single-summary")
-            compliance = gr.HTML(elem_id="single-compliance")
+            with gr.Row():
+                result_download = gr.DownloadButton("Download Result JSON", value=None, elem_id="single-download")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=380):
             fields = gr.Dataframe(headers=["Field", "Value"], label="Fields", interactive=False, wrap=True,
                                   elem_id="single-fields")
             items = gr.Dataframe(headers=["Description", "Quantity", "Unit price", "Amount"], label="Line items",
                                  interactive=False, wrap=True, elem_id="single-items")
-            with gr.Accordion("Result JSON", open=False):
-                result_json = gr.JSON(label="Result", elem_id="single-json")
-            download = gr.DownloadButton("Download Result JSON", value=None, interactive=False,
-                                         elem_id="single-download")
+        with gr.Column(scale=1, min_width=380):
+            compliance = gr.HTML(elem_id="single-compliance", label="ATO compliance")
+    with gr.Accordion("Result JSON", open=False):
+        result_json = gr.JSON(label="Result", elem_id="single-json")
+    download = result_download
 
     def load_sample(label: str | None) -> Any:
         sample = sample_by_label(label)
@@ -107,8 +111,10 @@ def build(state: AppState) -> None:
                 views.fields_frame(data),
                 views.items_frame(data),
                 data,
-                gr.update(value=write_result_json(result), interactive=True),
+                write_result_json(result),
             )
+            if result.status == "error":  # the panel shows it too; the toast carries the CLI's fix-it line
+                raise gr.Error(result.error or "The document could not be read.", title="Could not read the document")
 
     samples.change(load_sample, samples, document, api_name="load_sample", show_progress="hidden")
     document.change(inspect_document, document, [preview, page], api_name="inspect_document")

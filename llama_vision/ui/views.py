@@ -45,6 +45,14 @@ ELEMENT_LABELS: dict[str, str] = {
     "gst_amount": "the GST amount (or \"total includes GST\")",
     "buyer_identity": "the buyer's name or ABN ($1,000 or more)",
 }
+CHECK_LABELS: dict[str, str] = {
+    "total": "Total read", "tax_invoice_rules": "Tax invoice rules",
+    "tax_invoice_label": "Says \"tax invoice\"", "supplier_identity": "Supplier named",
+    "supplier_abn": "Supplier ABN shown", "issue_date": "Date of issue", "item_description": "Items described",
+    "gst_amount": "GST shown", "buyer_identity": "Buyer identified ($1,000+)",
+    "abn_valid": "ABN checksum", "gst_consistent": "GST arithmetic", "totals_consistent": "Lines add up",
+    "date_valid": "Date is real",
+}
 DOCUMENT_LABELS: dict[str, str] = {
     "receipt": "Receipt", "tax_invoice": "Tax invoice", "fuel_receipt": "Fuel receipt",
     "bank_statement": "Bank statement", "other": "Other document",
@@ -112,12 +120,18 @@ def checks_of(compliance: dict[str, Any]) -> list[dict[str, str]]:
             for c in checks if isinstance(c, dict)
         ]
     derived = []
-    for key, label in (("abn_valid", "ABN checksum"), ("gst_consistent", "GST arithmetic"),
-                       ("totals_consistent", "Line items add up"), ("date_valid", "Date is valid")):
+    for key in ("abn_valid", "gst_consistent", "totals_consistent", "date_valid"):
         value = compliance.get(key)
         status = "not_applicable" if value is None else ("pass" if value else "fail")
-        derived.append({"name": label, "status": status, "reason": ""})
+        derived.append({"name": key, "status": status, "reason": ""})
     return derived
+
+
+def check_label(name: str) -> str:
+    if name in CHECK_LABELS:
+        return CHECK_LABELS[name]
+    text = name.replace("_", " ")
+    return text[:1].upper() + text[1:]
 
 
 def verdict_badge(verdict: str | None) -> str:
@@ -140,7 +154,8 @@ def compliance_html(result: dict[str, Any]) -> str:
     rows = []
     for check in checks_of(compliance):
         label, css = STATUS_STYLE.get(check["status"], (check["status"], "lv-neutral"))
-        rows.append(f'<tr><td>{esc(check["name"])}</td><td><span class="lv-chip {css}">{esc(label)}</span></td>'
+        name = check_label(check["name"])
+        rows.append(f'<tr><td>{esc(name)}</td><td><span class="lv-chip {css}">{esc(label)}</span></td>'
                     f'<td>{esc(check["reason"])}</td></tr>')
     missing = compliance.get("missing_elements") or []
     missing_html = ""

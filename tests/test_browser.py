@@ -1,0 +1,149 @@
+"""The real app in headless Chromium (Debian's chromium, driven by Playwright; no browser
+download): what a stakeholder clicks, and what they should see. Screenshots of every tab land
+in test-artifacts/screenshots/; the Single extraction one is copied to docs/ for the README."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.ui_helpers import REPO, SCREENSHOTS, RunningApp, bundled_samples, launch_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+VERDICT_LABELS = {"Compliant", "Not compliant", "Tax invoice not required", "Needs review"}
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("ui-browser")
+
+
+@pytest.fixture(scope="module")
+def documents(workdir) -> list[Path]:
+    samples = [p for p in bundled_samples() if p.with_suffix(".json").is_file()]
+    if len(samples) >= 3:
+        return samples[:3]
+    from llama_vision.samples.generator import generate_documents
+
+    return [Path(p) for p in generate_documents(workdir / "generated", 3, seed=11)][:3]
+
+
+@pytest.fixture(scope="module")
+def app(workdir) -> RunningApp:
+    return launch_app("ocr", workdir)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, app):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app.url)
+    page.locator("#lv-header").wait_for()
+    yield page
+    context.close()
+
+
+def _open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def _shot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(target), full_page=True)
+    return target
+
+
+def _choose_document(page, prefix: str, document: Path) -> None:
+    """Click the bundled sample when the document is one, else upload it."""
+    sample_label = document.stem.replace("_", " ").replace("-", " ").strip().capitalize()
+    if document.parent == REPO / "llama_vision" / "samples" / "bundled":
+        page.locator(f"#{prefix}-samples").get_by_text(sample_label, exact=True).click()
+    else:
+        page.locator(f"#{prefix}-file input[type=file]").set_input_files(str(document))
+
+
+def test_single_extraction_shows_supplier_and_verdict(page, documents, app):
+    document = documents[0]
+    _choose_document(page, "single", document)
+    page.locator("#single-preview img").wait_for()  # the preview appears once the file is in
+    page.locator("#single-extract").click()
+    badge = page.locator("#single-compliance .lv-badge")
+    badge.wait_for()
+    assert badge.inner_text().strip() in VERDICT_LABELS, app.log_tail()
+    summary = page.locator("#single-summary").inner_text()
+    fields = page.locator("#single-fields").inner_text()
+    truth = json.loads(document.with_suffix(".json").read_text())["fields"]
+    assert "Supplier" in fields
+    if truth.get("supplier_name"):
+        first_word = truth["supplier_name"].split()[0]
+        assert first_word.lower() in (summary + fields).lower(), (summary, fields)
+    target = _shot(page, "single")
+    shutil.copy(target, REPO / "docs" / "screenshot-single.png")
+
+
+def test_batch_of_three_fills_the_table_and_downloads_csv(page, documents):
+    _open_tab(page, "Batch compliance")
+    page.locator("#batch-files input[type=file]").set_input_files([str(p) for p in documents])
+    for document in documents:  # the upload list shows every file before we run
+        expect(page.locator("#batch-files")).to_contain_text(document.stem, timeout=TIMEOUT_MS)
+    page.locator("#batch-run").click()
+    expect(page.locator("#batch-progress")).to_contain_text("3 of 3", timeout=TIMEOUT_MS)
+    expect(page.locator("#batch-summary")).to_contain_text("GST claimable", timeout=TIMEOUT_MS)
+    table = page.locator("#batch-table")
+    for document in documents:
+        expect(table).to_contain_text(document.name)
+    with page.expect_download() as download_info:
+        page.locator("#batch-csv").click()
+    path = download_info.value.path()
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(r["file"] for r in rows) == sorted(p.name for p in documents)
+    _shot(page, "batch")
+
+
+def test_dashboard_shows_devices_and_the_estimator(page):
+    _open_tab(page, "Hardware & memory")
+    estimator = page.locator("#dash-estimator")
+    expect(estimator).to_contain_text("4-bit", timeout=TIMEOUT_MS)
+    text = estimator.inner_text()
+    assert "bf16" in text and "8-bit" in text
+    assert any(v in text for v in ("fits", "does not fit"))
+    expect(page.locator("#dash-devices")).to_contain_text("cpu", ignore_case=True)
+    _shot(page, "dashboard")
+
+
+def test_comparison_on_a_sample_with_ground_truth_shows_accuracy(page, documents):
+    _open_tab(page, "Prompt comparison")
+    document = documents[0]
+    _choose_document(page, "compare", document)
+    if document.parent != REPO / "llama_vision" / "samples" / "bundled":
+        page.locator("#compare-truth input[type=file]").set_input_files(str(document.with_suffix(".json")))
+    page.locator("#compare-run").click()
+    accuracy = page.locator("#compare-table tr.lv-accuracy")
+    accuracy.wait_for()
+    assert "%" in accuracy.inner_text()
+    expect(page.locator("#compare-metrics")).to_contain_text("Accuracy")
+    _shot(page, "compare")

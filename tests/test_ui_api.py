@@ -1,0 +1,175 @@
+"""The real app (python app.py, OCR engine) on a free port, driven through gradio_client:
+every api_name answers with a well-formed Result or table."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.ui_helpers import RunningApp, bundled_samples, launch_app
+
+pytestmark = pytest.mark.slow
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+
+RESULT_KEYS = {"file", "engine", "prompt", "status", "error", "document_type", "fields", "compliance",
+               "raw_output", "timings", "warnings"}
+VERDICTS = {"compliant", "non_compliant", "not_required", "review"}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("ui-api")
+
+
+@pytest.fixture(scope="module")
+def documents(workdir) -> list[Path]:
+    """Three documents with ground truth: the bundled samples, or freshly generated ones."""
+    samples = [p for p in bundled_samples() if p.with_suffix(".json").is_file()]
+    if len(samples) >= 3:
+        return samples[:3]
+    from llama_vision.samples.generator import generate_documents
+
+    return [Path(p) for p in generate_documents(workdir / "generated", 3, seed=7)][:3]
+
+
+@pytest.fixture(scope="module")
+def app(workdir) -> RunningApp:
+    return launch_app("ocr", workdir)
+
+
+@pytest.fixture(scope="module")
+def client(app, workdir) -> Client:
+    return Client(app.url, verbose=False, download_files=str(workdir / "downloads"))
+
+
+def _table(value) -> list[dict]:
+    """A Dataframe output as the client returns it ({headers, data}) -> list of row dicts."""
+    return [dict(zip(value["headers"], row)) for row in value["data"]]
+
+
+def test_every_event_is_in_the_api(client):
+    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    expected = {"/extract", "/inspect_document", "/load_sample", "/compare", "/batch", "/batch_stop",
+                "/hardware_snapshot", "/footprint_estimate", "/load_model", "/unload_model", "/reload_model",
+                "/header"}
+    assert expected <= names, expected - names
+
+
+def test_extract_returns_a_result_fields_items_and_compliance(client, documents):
+    document = documents[0]
+    raw, summary, compliance, fields, items, result, download = client.predict(
+        handle_file(str(document)), 1, "key_value", api_name="/extract")
+    assert RESULT_KEYS <= set(result)
+    assert result["status"] == "ok", result["error"]
+    assert result["engine"] == "ocr" and result["prompt"] == "rules"
+    assert result["file"] == document.name
+    assert result["compliance"]["verdict"] in VERDICTS
+    assert raw.strip(), "the OCR text is shown as the raw output"
+    rows = _table(fields)
+    assert {r["Field"] for r in rows} >= {"Supplier", "Supplier ABN", "Date", "Total", "GST"}
+    assert set(items["headers"]) == {"Description", "Quantity", "Unit price", "Amount"}
+    assert "lv-badge" in compliance
+    assert json.loads(Path(download).read_text())["file"] == document.name
+    truth = json.loads(document.with_suffix(".json").read_text())
+    supplier = truth["fields"]["supplier_name"]
+    if supplier:
+        assert result["fields"]["supplier_name"], "OCR should read the supplier of a clean sample"
+
+
+def test_a_broken_document_is_a_gr_error_with_the_fix_it_text(client, workdir):
+    broken = workdir / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is not really a pdf")
+    with pytest.raises(Exception) as caught:
+        client.predict(handle_file(str(broken)), 1, "key_value", api_name="/extract")
+    assert "broken.pdf" in str(caught.value)
+
+
+def test_inspect_document_previews_and_offers_pages(client, documents):
+    preview, page = client.predict(handle_file(str(documents[0])), api_name="/inspect_document")
+    assert preview and Path(preview).is_file()
+
+
+def test_load_sample_returns_the_bundled_file(client):
+    if not bundled_samples():
+        pytest.skip("no bundled samples yet")
+    from llama_vision.ui.common import sample_choices
+
+    path = client.predict(sample_choices()[0], api_name="/load_sample")
+    assert Path(path).name == bundled_samples()[0].name
+
+
+def test_compare_on_ocr_scores_against_ground_truth(client, documents):
+    document = documents[0]
+    outputs = client.predict(handle_file(str(document)), 1, handle_file(str(document.with_suffix(".json"))),
+                             ["key_value", "json", "field_specific"], "", "", "", api_name="/compare")
+    raw_kv, _raw_json, _raw_fs, metrics, html, data = outputs
+    assert raw_kv.strip()
+    rows = _table(metrics)
+    assert [r["Prompt"] for r in rows] == ["OCR (rules)"]  # prompts do not apply to OCR
+    assert rows[0]["Accuracy"].endswith("%")
+    assert data["engine"] == "ocr" and data["accuracy"]["OCR (rules)"] is not None
+    assert "Accuracy" in html and "Ground truth" in html
+
+
+def test_batch_of_three_files_and_a_broken_one(client, documents, workdir):
+    broken = workdir / "empty.png"
+    broken.write_bytes(b"")
+    files = [handle_file(str(p)) for p in documents] + [handle_file(str(broken))]
+    progress, summary, chart, csv_path, xlsx_path, table = client.predict(files, None, "all", api_name="/batch")
+    rows = _table(table)
+    assert len(rows) == 4
+    failed = [r for r in rows if r["Error"]]
+    assert [r["File"] for r in failed] == ["empty.png"]
+    assert {r["File"] for r in rows} == {p.name for p in documents} | {"empty.png"}
+    assert "4 of 4" in progress and "GST claimable" in summary
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        csv_rows = list(csv.DictReader(handle))
+    assert len(csv_rows) == 4 and {"file", "verdict", "error"} <= set(csv_rows[0])
+    assert Path(xlsx_path).read_bytes()[:2] == b"PK"
+
+
+def test_batch_from_a_zip_and_from_the_batch_folder(client, app, documents, workdir):
+    archive = workdir / "docs.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in documents[:2]:
+            zipped.write(path, f"inner/{path.name}")
+    *_, table = client.predict([handle_file(str(archive))], None, "all", api_name="/batch")
+    assert len(_table(table)) == 2
+    folder = app.batch_dir / "march"
+    folder.mkdir(exist_ok=True)
+    shutil.copy(documents[0], folder / documents[0].name)
+    *_, table = client.predict(None, "march", "all", api_name="/batch")
+    assert [r["File"] for r in _table(table)] == [documents[0].name]
+    with pytest.raises(Exception):
+        client.predict(None, "../../etc", "all", api_name="/batch")
+
+
+def test_dashboard_snapshot_and_estimator(client):
+    devices, plot, model, device_map, servers = client.predict(api_name="/hardware_snapshot")
+    device_rows = _table(devices)
+    assert device_rows and any("cpu" in (r["Device"] + r["Name"]).lower() for r in device_rows)
+    assert {"Engine", "Loaded"} <= {r[""] for r in _table(model)}
+    estimator = _table(client.predict(api_name="/footprint_estimate"))
+    assert len(estimator) == 3
+    verdicts = {v for row in estimator for k, v in row.items() if k not in ("Quantization", "Estimated GiB")}
+    assert verdicts <= {"fits", "fits with CPU offload", "does not fit"}
+
+
+def test_header_says_no_model_on_ocr(client):
+    header = client.predict(api_name="/header")
+    assert "No language model is loaded" in header and "LLAMA_VISION_MODEL_PATH" in header
+
+
+def test_load_unload_reload(client):
+    status, header = client.predict(api_name="/load_model")
+    assert "loaded" in status
+    status, header = client.predict(api_name="/unload_model")
+    assert "unloaded" in status
+    status, header = client.predict("none", "auto", api_name="/reload_model")
+    assert "loaded" in status and "ocr" in header
