@@ -29,7 +29,7 @@ from llama_vision.ocr_layout import Line, TextBox, group_lines, lines_from_strin
 
 MONEY_RE = re.compile(
     r"(?<![\w.,/])(?P<neg>-{1,2})?\s?(?:RM|AUD|A\$|\$)?\s?(?P<neg2>-)?"
-    r"(?P<int>\d{1,3}(?:,\d{3})+|\d+)\s?[.,]\s?(?P<dec>\d{2})(?![\d%]|[.,/]\d)"
+    r"(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.\s?|,)(?P<dec>\d{2})(?![\d%]|[.,/]\d)"
 )
 _MONTHS = {m: i for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
@@ -196,7 +196,7 @@ NOT_TOTAL_RE = re.compile(
     r"SUB\s*-?\s*TOTAL|TOTAL\s*(QTY|QUANTITY|ITEMS?|ITEM\s*COUNT|PCS|UNITS?|SAVINGS?|SAVED|SAVING|DISCOUNTS?|DISC|"
     r"GST|TAX\b|SST|VOLUME|LITRES|POINTS?|STAMPS?|TENDERED?|CASH|CHANGE)|"
     r"\bEX(CL|CLUDING|CLUSIVE|C)?\b\.?\s*(OF\s*)?(GST|TAX|SST)|BEFORE\s*(GST|TAX)|"
-    r"^\W*(GST|TAX|SST|VAT)\b|\d\s*%|\bQTY\b|ROUNDING|\bADJ(USTMENT)?\b|\bCHANGE\b|POINTS|SAVING"
+    r"^\W*(GST|TAX|SST|VAT)\b|\d\s*%|INCLUDES\b|(GST|TAX)\s*OF\b|\bQTY\b|ROUNDING|\bADJ(USTMENT)?\b|\bCHANGE\b|POINTS|SAVING"
 )
 SUMMARY_RE = re.compile(r"(GST|TAX|SST)\s*(SUMMARY|ANALYSIS)|TAX\s*CODE\s*SUMMARY")
 # labels that own the amount on their row: a bare label above such a row does not

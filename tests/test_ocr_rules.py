@@ -1,0 +1,244 @@
+"""OCR rules on inline lines and boxes: pure, no OCR runtime, each test can fail on its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from llama_vision.fields import ALL_FIELDS
+from llama_vision.ocr_layout import TextBox, group_lines
+from llama_vision.ocr_rules import extract_fields, find_abns, find_dates, money_values, read_boxes
+
+VALID_ABN = "51824753556"  # the ATO's worked example
+BUYER_ABN = "53004085616"
+
+
+def fields(*lines: str) -> dict:
+    return extract_fields(list(lines)).fields
+
+
+# -- layout -----------------------------------------------------------------------------------
+
+
+def test_boxes_on_one_row_join_left_to_right_and_rows_stay_apart() -> None:
+    boxes = [
+        TextBox("49.40", 600, 202, 680, 230),
+        TextBox("Total RM", 30, 200, 150, 228),
+        TextBox("Cash", 30, 250, 100, 278),
+        TextBox("50.00", 600, 251, 680, 279),
+    ]
+    assert [line.text for line in group_lines(boxes)] == ["Total RM 49.40", "Cash 50.00"]
+
+
+def test_a_tilted_photo_keeps_label_and_amount_on_one_row() -> None:
+    slope = 0.04  # about 2.3 degrees: the amount 600 px to the right sits 24 px lower
+    def box(text: str, x0: float, y0: float, width: float) -> TextBox:
+        y = y0 + slope * x0
+        return TextBox(text, x0, y, x0 + width, y + 28 + slope * width, slope=slope)
+    boxes = [box("GST 10%", 30, 100, 200), box("$3.50", 600, 100, 100),
+             box("Total", 30, 140, 150), box("$38.50", 600, 140, 110),
+             box("Payment", 30, 180, 200), box("CASH", 600, 180, 100)]
+    assert [line.text for line in group_lines(boxes)] == ["GST 10% $3.50", "Total $38.50", "Payment CASH"]
+
+
+def test_every_canonical_field_is_present_and_missing_ones_are_null() -> None:
+    result = fields("Some Shop", "Total 5.00")
+    assert set(ALL_FIELDS) <= set(result)
+    assert result["supplier_abn"] is None and result["date"] is None and result["gst"] is None
+
+
+def test_no_text_gives_other_and_a_warning() -> None:
+    reading = extract_fields([])
+    assert reading.document_type == "other" and reading.warnings
+
+
+# -- small parsers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("15/03/2024", "15/03/2024"), ("15-03-24", "15/03/2024"), ("15 Mar 2024", "15/03/2024"),
+    ("2024-03-15", "15/03/2024"), ("March 15, 2024", "15/03/2024"), ("05/01/201813:30", "05/01/2018"),
+    ("Date: 01.06.2018 18:21", "01/06/2018"), ("27 May 2018 18:25", "27/05/2018"),
+])
+def test_dates_in_printed_forms_read_day_first(text: str, expected: str) -> None:
+    assert fields("Shop", f"Date {text}")["date"] == expected
+
+
+def test_an_impossible_date_is_not_a_date() -> None:
+    assert find_dates("31/02/2024") == []
+
+
+def test_a_labelled_date_beats_a_card_expiry_printed_first() -> None:
+    assert fields("Shop", "Card Expiry: 30/09/18", "Date: 01/03/2018", "Total 5.00")["date"] == "01/03/2018"
+
+
+def test_money_reads_currency_signs_thousands_and_comma_decimals() -> None:
+    assert [str(v) for v in money_values("RM49.40  $1,234.50  12,30  -1.20")] == ["49.40", "1234.50", "12.30", "-1.20"]
+    assert money_values("GST 6% 15/03/2024 01.03.18") == []
+
+
+def test_abn_candidates_put_checksum_valid_ones_first() -> None:
+    assert find_abns("ABN 12 345 678 901 / 51 824 753 556")[0] == VALID_ABN
+
+
+# -- totals, GST ------------------------------------------------------------------------------
+
+
+def test_total_after_rounding_adjustment_wins() -> None:
+    result = fields("Shop", "Total RM Incl. of GST 49.39", "Rounding Adj 0.01", "Total RM 49.40", "Cash 50.00",
+                    "Change 0.60")
+    assert result["total"] == "49.40"
+
+
+def test_total_ignores_subtotal_quantity_gst_and_savings_lines() -> None:
+    result = fields("Shop", "Sub Total 28.58", "Total QTY: 4", "GST payable (6%): 1.72", "Total Savings 3.29",
+                    "TOTAL: 30.30", "Cash 50.00")
+    assert result["total"] == "30.30"
+    assert result["subtotal"] == "28.58"
+
+
+def test_amount_due_outranks_an_earlier_total() -> None:
+    assert fields("Shop", "Total 120.00", "Less deposit 20.00", "Amount Due 100.00")["total"] == "100.00"
+
+
+def test_total_printed_on_the_next_line() -> None:
+    assert fields("Shop", "GRAND TOTAL", "$ 1,045.00")["total"] == "1045.00"
+
+
+def test_gst_summary_table_at_the_foot_is_not_the_total() -> None:
+    result = fields("Shop", "Total Sales Incl GST 88.97", "Rounding Adj -0.02", "Total After Adj Incl GST 88.95",
+                    "CASH 100.00", "GST Summary Amount Tax", "Total 83.93 5.04")
+    assert result["total"] == "88.95"
+
+
+def test_without_a_total_label_the_total_is_null_not_the_largest_number() -> None:
+    result = extract_fields(["Shop", "Widget 12.00", "Gadget 30.00"])
+    assert result.fields["total"] is None
+    assert any("total" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("GST 10%: $3.50", "3.50"), ("GST $3.50", "3.50"), ("GST included 3.50", "3.50"),
+    ("Total includes GST of $3.50", "3.50"), ("Tax @ 6% 1.72", "1.72"),
+])
+def test_gst_amount_labels(line: str, expected: str) -> None:
+    assert fields("Shop", "Total $38.50", line)["gst"] == expected
+
+
+def test_gst_registration_number_and_total_incl_gst_are_not_the_gst() -> None:
+    result = fields("Shop", "GST Reg No: 000465809408", "Total incl GST 38.50")
+    assert result["gst"] is None
+    assert result["total"] == "38.50"
+
+
+def test_includes_gst_statement_and_tax_invoice_label() -> None:
+    result = fields("Shop", "TAX INVOICE", "Total $38.50", "Total price includes GST")
+    assert result["tax_invoice_label"] is True and result["gst_included_statement"] is True
+    plain = fields("Shop", "RECEIPT", "Total $38.50")
+    assert plain["tax_invoice_label"] is False and plain["gst_included_statement"] is False
+
+
+# -- supplier, buyer, ABN ---------------------------------------------------------------------
+
+
+def test_supplier_name_skips_banner_noise() -> None:
+    result = fields("WELCOME", "TAX INVOICE", "Harbour Hardware", "12 Smith St, Fremantle WA 6160", "Total 5.00")
+    assert result["supplier_name"] == "Harbour Hardware"
+
+
+def test_supplier_name_broken_over_two_lines_and_registration_dropped() -> None:
+    result = fields("POPULAR BOOK", "CO. (M) SDN BHD", "(Co. No. 113825-W)", "No 8, Jalan 7/118B, Desa Tun Razak",
+                    "56000 Kuala Lumpur, Malaysia", "SUNWAY VELOCITY", "Tel: 03-9201 6281")
+    assert result["supplier_name"] == "POPULAR BOOK CO. (M) SDN BHD"
+    assert result["supplier_address"] == "No 8, Jalan 7/118B, Desa Tun Razak 56000 Kuala Lumpur, Malaysia"
+
+
+def test_legal_name_preferred_over_a_brand_line_and_number_stripped() -> None:
+    result = fields("31803003", "AEON CO. (M) BHD. (126926-H)", "3RD FLR, AEON TAMAN MALURI SC",
+                    "JLN JEJAKA, TAMAN MALURI", "CHERAS, 55100 KUALA LUMPUR", "GST ID :002017394688")
+    assert result["supplier_name"] == "AEON CO. (M) BHD."
+    assert result["supplier_address"] == "3RD FLR, AEON TAMAN MALURI SC JLN JEJAKA, TAMAN MALURI CHERAS, 55100 KUALA LUMPUR"
+
+
+def test_address_stops_at_the_abn_line_and_supplier_abn_is_read() -> None:
+    result = fields("Harbour Hardware Pty Ltd", "Shop 4, 12 Marine Pde", "Fremantle WA 6160",
+                    "ABN 51 824 753 556", "TAX INVOICE", "Total $99.00")
+    assert result["supplier_address"] == "Shop 4, 12 Marine Pde Fremantle WA 6160"
+    assert result["supplier_abn"] == VALID_ABN
+
+
+def test_abn_with_a_bad_checksum_is_still_reported_raw() -> None:
+    assert fields("Shop", "ABN: 12 345 678 901", "Total 5.00")["supplier_abn"] == "12345678901"
+
+
+def test_buyer_name_and_abn_from_bill_to_block() -> None:
+    result = fields("Acme Consulting Pty Ltd", "ABN 51 824 753 556", "TAX INVOICE", "Invoice No: INV-2041",
+                    "Bill to: Brightside Dental", "ABN 53 004 085 616", "Total $1,650.00")
+    assert result["supplier_abn"] == VALID_ABN
+    assert result["buyer_name"] == "Brightside Dental"
+    assert result["buyer_abn"] == BUYER_ABN
+    assert result["invoice_number"] == "INV-2041"
+
+
+# -- payment, items, fuel, bank, type ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("EFTPOS 38.50", "EFTPOS"), ("VISA ****1234 38.50", "Visa"), ("Paid by Mastercard", "Mastercard"),
+    ("AMEX 38.50", "Amex"), ("CASH 50.00", "Cash"),
+])
+def test_payment_method(line: str, expected: str) -> None:
+    assert fields("Shop", "Total 38.50", line)["payment_method"] == expected
+
+
+def test_an_advert_for_cards_is_not_the_payment() -> None:
+    assert fields("Shop", "We accept Visa and Mastercard", "Total 38.50", "Cash 40.00")["payment_method"] == "Cash"
+
+
+def test_line_items_with_quantity_price_and_amount() -> None:
+    result = fields("Shop", "Description Qty Price Amount", "Hammer 2 12.50 25.00", "Nails 500g 1 4.95 4.95",
+                    "Subtotal 29.95", "Total 29.95")
+    assert result["items"] == [
+        {"description": "Hammer", "quantity": "2", "unit_price": "12.50", "amount": "25.00"},
+        {"description": "Nails 500g", "quantity": "1", "unit_price": "4.95", "amount": "4.95"},
+    ]
+
+
+def test_fuel_receipt_fields_and_type() -> None:
+    reading = extract_fields(["Metro Fuel Fremantle", "TAX INVOICE", "Pump 4", "Unleaded 91 $72.07",
+                              "36.40 L @ 198.0 c/L", "Total $72.07", "EFTPOS $72.07"])
+    assert reading.document_type == "fuel_receipt"
+    assert (reading.fields["fuel_type"], reading.fields["litres"], reading.fields["price_per_litre"]) == (
+        "Unleaded 91", "36.40", "1.980")
+
+
+def test_diesel_and_price_per_litre_in_dollars() -> None:
+    result = fields("Servo", "Pump 2 DIESEL", "Volume 40.00 L", "Price $1.899/L", "Total $75.96")
+    assert (result["fuel_type"], result["litres"], result["price_per_litre"]) == ("Diesel", "40.00", "1.899")
+
+
+def test_bank_statement_fields_and_type() -> None:
+    reading = extract_fields(["Southern Cross Bank", "Account Statement", "Account name: Jane Citizen",
+                              "BSB: 062 000   Account number: 1234 5678", "Statement period 01/03/2024 to 31/03/2024",
+                              "Opening balance $1,200.00", "Closing balance $980.55"])
+    assert reading.document_type == "bank_statement"
+    f = reading.fields
+    assert (f["bsb"], f["account_number"], f["account_holder"]) == ("062-000", "12345678", "Jane Citizen")
+    assert f["statement_period"] == "01/03/2024 - 31/03/2024"
+    assert (f["opening_balance"], f["closing_balance"]) == ("1200.00", "980.55")
+
+
+@pytest.mark.parametrize(("lines", "expected"), [
+    (["Shop", "TAX INVOICE", "Total 10.00"], "tax_invoice"),
+    (["Shop", "RECEIPT", "Total 10.00"], "receipt"),
+    (["Hello world"], "other"),
+])
+def test_document_type(lines: list[str], expected: str) -> None:
+    assert extract_fields(lines).document_type == expected
+
+
+def test_read_boxes_goes_from_boxes_to_fields() -> None:
+    boxes = [TextBox("Corner Deli", 100, 10, 300, 40), TextBox("Date: 15/03/2024", 10, 60, 250, 85),
+             TextBox("TOTAL", 10, 100, 80, 125), TextBox("$12.30", 400, 101, 470, 126)]
+    reading = read_boxes(boxes)
+    assert (reading.fields["supplier_name"], reading.fields["date"], reading.fields["total"]) == (
+        "Corner Deli", "15/03/2024", "12.30")
