@@ -123,10 +123,15 @@ def extract_many(
         for i in range(len(items)):
             yield one(i)
         return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extract") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extract")
+    try:
         futures = [pool.submit(one, i) for i in range(len(items))]
         for future in as_completed(futures):
             yield future.result()
+    finally:
+        # A caller that stops early (Stop button, Ctrl-C) closes this generator: drop queued work
+        # instead of finishing the whole batch behind its back.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 # -- stages ---------------------------------------------------------------------------------

@@ -156,3 +156,17 @@ def test_streaming_reaches_the_callback_and_matches_raw_output(tmp_path: Path, i
     result = extract(image, engine=engine, document_type="receipt", on_token=pieces.append)
     assert len(pieces) > 5
     assert "".join(pieces).split() == result.raw_output.split()
+
+
+def test_closing_extract_many_early_cancels_queued_documents(tmp_path: Path, image) -> None:
+    engine = FakeEngine(fake_settings(tmp_path), outputs=[GOOD_ANSWER], delay=0.05)
+    engine.capabilities = type(engine.capabilities)(follows_prompts=True, streams=True, batches=False)
+    results = extract_many([image] * 40, engine=engine, concurrency=2, prompts=load_prompt_library())
+    next(results)
+    results.close()
+    import time
+
+    time.sleep(0.3)
+    settled = len(engine.calls)
+    time.sleep(0.3)
+    assert settled == len(engine.calls) and settled < 20 * 2  # 40 documents x 2 generates were not all run
