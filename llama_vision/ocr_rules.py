@@ -222,15 +222,16 @@ INVOICE_NO_RE = re.compile(
     r"ORDER|CHECK|CHK|CS|CB|TRN)\s*(NO\b|NUMBER|NUM\b|#|ID\b)\.?\s*[:#.]?\s*(?P<num>[A-Z0-9][A-Z0-9\-/]{1,24})"
 )
 INVOICE_NO_LOOSE_RE = re.compile(r"(INVOICE|RECEIPT)\s*[:#]\s*(?P<num>[A-Z0-9][A-Z0-9\-/]{1,24})")
+# (pattern, kind): the words are returned as printed ("VISA CREDIT"); earlier kinds win on a line
 PAYMENT_WORDS: tuple[tuple[str, str], ...] = (
-    (r"\bEFTPOS\b", "EFTPOS"),
-    (r"\bVISA\b", "Visa"),
-    (r"MASTER\s*CARD|\bMASTER\b|\bMC\b", "Mastercard"),
+    (r"\bEFTPOS(\s*(CREDIT|CHEQUE|SAVINGS|DEBIT))?\b", "EFTPOS"),
+    (r"\bVISA(\s*(CREDIT|DEBIT))?\b", "Visa"),
+    (r"MASTER\s*CARD(\s*(CREDIT|DEBIT))?|\bMASTER\b", "Mastercard"),
     (r"\bAMEX\b|AMERICAN\s*EXPRESS", "Amex"),
-    (r"\bDINERS\b", "Diners"),
+    (r"\bDINERS(\s*CLUB)?\b", "Diners"),
     (r"\bPAYPAL\b", "PayPal"),
-    (r"APPLE\s*PAY|GOOGLE\s*PAY|\bPAYWAVE\b|\bTAP\b|CONTACTLESS", "Card"),
-    (r"\bDEBIT\s*CARD|\bCREDIT\s*CARD|\bCARD\b", "Card"),
+    (r"APPLE\s*PAY|GOOGLE\s*PAY|\bPAYWAVE\b|CONTACTLESS", "Card"),
+    (r"\b(DEBIT|CREDIT)\s*CARD\b|\bCARD\b", "Card"),
     (r"BANK\s*TRANSFER|DIRECT\s*(DEPOSIT|DEBIT)|\bEFT\b|\bBPAY\b", "Bank transfer"),
     (r"\bCASH\b", "Cash"),
 )
@@ -256,8 +257,8 @@ PERIOD_RE = re.compile(r"(STATEMENT\s*)?PERIOD\s*[:\-]?\s*(?P<v>.+)", re.I)
 OPENING_RE = re.compile(r"OPENING\s*(BALANCE|BAL)|BALANCE\s*(BROUGHT\s*FORWARD|B/?F)|PREVIOUS\s*BALANCE")
 CLOSING_RE = re.compile(r"CLOSING\s*(BALANCE|BAL)|BALANCE\s*(CARRIED\s*FORWARD|C/?F)|NEW\s*BALANCE")
 BUYER_RE = re.compile(
-    r"^\s*(BILL(ED)?\s*TO|INVOICE\s*TO|SOLD\s*TO|CUSTOMER(\s*NAME)?|CLIENT(\s*NAME)?|BUYER|"
-    r"RECIPIENT|SHIP\s*TO|DELIVER\s*TO|ATTENTION|ATTN)\b\s*[:\-]?\s*(?P<v>.*)$",
+    r"^\s*(BILL(ED)?\s*TO\b|INVOICE\s*TO\b|SOLD\s*TO\b|SHIP\s*TO\b|DELIVER\s*TO\b|"
+    r"(CUSTOMER|CLIENT|BUYER|RECIPIENT)(\s*NAME)?\s*[:\-]|ATTENTION\s*:|ATTN\b)\s*[:\-]?\s*(?P<v>.*)$",
     re.I,
 )
 ITEM_HEADER_RE = re.compile(r"\b(DESCRIPTION|ITEMS?|PRODUCT|PARTICULARS?)\b.*\b(QTY|QUANTITY|AMOUNT|AMT|PRICE|TOTAL|RM)\b|\bQTY\b.*\b(PRICE|AMOUNT|AMT)\b")
@@ -313,7 +314,7 @@ def extract_fields(lines: Iterable[Line | str]) -> Reading:
     fields["total"] = total_amount(ups, amounts)
     fields["subtotal"] = subtotal_amount(ups, amounts)
     fields["gst"] = gst_amount(ups, amounts, fields["total"])
-    fields["payment_method"] = payment_method(ups)
+    fields["payment_method"] = payment_method(ups, texts)
     full = "\n".join(ups)
     fields["tax_invoice_label"] = bool(TAX_INVOICE_RE.search(full))
     fields["gst_included_statement"] = bool(GST_INCLUDED_RE.search(full))
@@ -608,16 +609,18 @@ def gst_amount(ups: list[str], amounts: list[_AmountLine], total: str | None) ->
     return None
 
 
-def payment_method(ups: list[str]) -> str | None:
-    """Cash, card, EFTPOS, Visa, Mastercard, Amex... preferring lines about paying."""
+def payment_method(ups: list[str], texts: list[str] | None = None) -> str | None:
+    """The tender as printed (EFTPOS, VISA CREDIT, Mastercard, Amex, Cash...), preferring payment lines."""
     scored: list[tuple[int, int, str]] = []
     for i, up in enumerate(ups):
-        if re.search(r"ACCEPT|WE\s*TAKE|AVAILABLE", up):
+        if re.search(r"ACCEPT|WE\s*TAKE|AVAILABLE|SURCHARGE", up):
             continue  # "We accept Visa, Mastercard" is an advert, not this payment
-        for rank, (pattern, name) in enumerate(PAYMENT_WORDS):
-            if re.search(pattern, up):
+        for rank, (pattern, _kind) in enumerate(PAYMENT_WORDS):
+            m = re.search(pattern, up)
+            if m:
                 context = 0 if PAYMENT_CONTEXT_RE.search(up) or money_values(up) else 1
-                scored.append((context, rank, name))
+                original = texts[i] if texts is not None and len(texts[i]) == len(up) else up
+                scored.append((context, rank, _norm(original[m.start(): m.end()])))
                 break
     if not scored:
         return None
@@ -736,15 +739,34 @@ def bank_fields(texts: list[str], ups: list[str]) -> dict[str, Any]:
     return out
 
 
+INVOICE_SIGNS_RE = re.compile(
+    r"BILL(ED)?\s*TO|INVOICE\s*TO|PAYMENT\s*(DUE|TERMS)|DUE\s*DATE|\bTERMS\b|PLEASE\s*PAY|REMIT|"
+    r"\bBSB\b.*\bACC|UNIT\s*PRICE|\bINVOICE\s*(NO|NUMBER|#|DATE)\b.*INV|^\W*INVOICE\W*$")
+RECEIPT_SIGNS_RE = re.compile(
+    r"PAID\s*BY|\bTENDER|\bCHANGE\b|\bRECEIPT\b|\bCASHIER\b|\bSALE\b|^\W*PAYMENT\b(?!\s*(DUE|TERMS))|"
+    r"\bEFTPOS\b|THANK(S)?\s*(YOU)?\s*FOR\s*SHOPPING|\bCASH\b")
+
+
 def classify(ups: list[str], fields: dict[str, Any]) -> str:
+    """receipt, tax_invoice, fuel_receipt, bank_statement or other, from what is printed.
+
+    A shop receipt titled "TAX INVOICE" is still a receipt: an invoice is told apart by a
+    buyer block, payment terms or an invoice number in INV- form, a receipt by its tender lines.
+    """
     full = "\n".join(ups)
     bank_hits = sum(bool(fields.get(k)) for k in ("bsb", "opening_balance", "closing_balance", "statement_period"))
     if bank_hits >= 2 or re.search(r"BANK\s*STATEMENT|STATEMENT\s*OF\s*ACCOUNT", full) and bank_hits:
         return "bank_statement"
     if fields.get("fuel_type") and (fields.get("litres") or fields.get("price_per_litre") or re.search(r"\bPUMP\b|\bFUEL\b", full)):
         return "fuel_receipt"
+    invoice = sum(bool(INVOICE_SIGNS_RE.search(up)) for up in ups) + bool(fields.get("buyer_name") or fields.get("buyer_abn"))
+    receipt = sum(bool(RECEIPT_SIGNS_RE.search(up)) for up in ups)
+    if invoice and invoice >= receipt:
+        return "tax_invoice"
+    if receipt and fields.get("total"):
+        return "receipt"
     if fields.get("tax_invoice_label"):
         return "tax_invoice"
-    if fields.get("total") or re.search(r"RECEIPT|\bCASH\b|CHANGE", full):
+    if fields.get("total") or receipt:
         return "receipt"
     return "other"

@@ -183,10 +183,10 @@ def test_buyer_name_and_abn_from_bill_to_block() -> None:
 
 
 @pytest.mark.parametrize(("line", "expected"), [
-    ("EFTPOS 38.50", "EFTPOS"), ("VISA ****1234 38.50", "Visa"), ("Paid by Mastercard", "Mastercard"),
-    ("AMEX 38.50", "Amex"), ("CASH 50.00", "Cash"),
+    ("EFTPOS 38.50", "EFTPOS"), ("VISA ****1234 38.50", "VISA"), ("Paid by Mastercard", "Mastercard"),
+    ("AMEX 38.50", "AMEX"), ("Cash 50.00", "Cash"), ("Tender VISA CREDIT", "VISA CREDIT"),
 ])
-def test_payment_method(line: str, expected: str) -> None:
+def test_payment_method_as_printed(line: str, expected: str) -> None:
     assert fields("Shop", "Total 38.50", line)["payment_method"] == expected
 
 
@@ -230,6 +230,9 @@ def test_bank_statement_fields_and_type() -> None:
 @pytest.mark.parametrize(("lines", "expected"), [
     (["Shop", "TAX INVOICE", "Total 10.00"], "tax_invoice"),
     (["Shop", "RECEIPT", "Total 10.00"], "receipt"),
+    (["Cafe", "TAX INVOICE", "Total 10.00", "Paid by EFTPOS"], "receipt"),
+    (["Plumbing Pty Ltd", "INVOICE", "Invoice No: INV-00123", "Bill To:", "Jane Citizen", "Total $450.00",
+      "Payment due within 14 days"], "tax_invoice"),
     (["Hello world"], "other"),
 ])
 def test_document_type(lines: list[str], expected: str) -> None:
