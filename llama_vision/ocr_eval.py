@@ -113,12 +113,17 @@ def score_sroie(folder: Path, *, files: list[Path] | None = None, cache_dir: Pat
 SYNTHETIC_FIELDS = (
     "supplier_abn", "date", "total", "gst", "subtotal", "supplier_name", "invoice_number", "payment_method",
     "buyer_name", "buyer_abn", "tax_invoice_label", "gst_included_statement", "fuel_type", "litres",
-    "price_per_litre",
+    "price_per_litre", "items",
 )
 
 
 def _same(field: str, predicted: Any, truth: Any) -> bool:
-    from llama_vision.fields import normalise_value
+    from llama_vision.fields import normalise_items, normalise_value
+
+    if field == "items":
+        got, want = normalise_items(predicted or [])[0], normalise_items(truth or [])[0]
+        key = lambda items: [(norm_text(i.get("description")), i.get("amount")) for i in items]  # noqa: E731
+        return key(got) == key(want)
 
     got, want = normalise_value(field, predicted), normalise_value(field, truth)
     if isinstance(want, str) and isinstance(got, str):

@@ -196,7 +196,7 @@ NOT_TOTAL_RE = re.compile(
     r"SUB\s*-?\s*TOTAL|TOTAL\s*(QTY|QUANTITY|ITEMS?|ITEM\s*COUNT|PCS|UNITS?|SAVINGS?|SAVED|SAVING|DISCOUNTS?|DISC|"
     r"GST|TAX\b|SST|VOLUME|LITRES|POINTS?|STAMPS?|TENDERED?|CASH|CHANGE)|"
     r"\bEX(CL|CLUDING|CLUSIVE|C)?\b\.?\s*(OF\s*)?(GST|TAX|SST)|BEFORE\s*(GST|TAX)|"
-    r"^\W*(GST|TAX|SST|VAT)\b|\d\s*%|INCLUDES\b|(GST|TAX)\s*OF\b|\bQTY\b|ROUNDING|\bADJ(USTMENT)?\b|\bCHANGE\b|POINTS|SAVING"
+    r"^\W*(GST|TAX|SST|VAT)\b|\d\s*%|INCLUDES|(GST|TAX)\s*OF\b|\bQTY\b|ROUNDING|\bADJ(USTMENT)?\b|\bCHANGE\b|POINTS|SAVING"
 )
 SUMMARY_RE = re.compile(r"(GST|TAX|SST)\s*(SUMMARY|ANALYSIS)|TAX\s*CODE\s*SUMMARY")
 # labels that own the amount on their row: a bare label above such a row does not
@@ -630,56 +630,83 @@ def payment_method(ups: list[str], texts: list[str] | None = None) -> str | None
 
 # -- items ------------------------------------------------------------------------------------
 
-ITEM_FULL_RE = re.compile(
+_PRICE = r"(?:RM|\$)?\s?(?P<price>\d+[.,]\d{2,3})"
+_AMOUNT = r"(?:RM|\$)?\s?(?P<amount>\d{1,3}(?:,\d{3})*[.,]\d{2})"
+_MARK = r"\s*(?:[A-Z]{1,3}|\*)?\s*$"  # a tax code ("SR", "T") or the GST-free star after the amount
+ITEM_FULL_RE = re.compile(  # "Hammer 2 12.50 25.00", "Nails 500g 1 x 4.95 4.95"
     r"^(?P<desc>.*?[A-Z].*?)\s+(?P<qty>\d{1,4}(?:\.\d{1,3})?)\s*(?:X|@|PCS?|EA|UNITS?)?\s*(?:X|@)?\s*"
-    r"(?:RM|\$)?\s?(?P<price>\d+[.,]\d{2,3})\s+(?:RM|\$)?\s?(?P<amount>\d+[.,]\d{2})\s*[A-Z]?$"
+    + _PRICE + r"\s+" + _AMOUNT + _MARK
 )
-ITEM_QTY_FIRST_RE = re.compile(
-    r"^(?P<qty>\d{1,4})\s*(?:X|@)?\s+(?P<desc>.*?[A-Z].*?)\s+(?:RM|\$)?\s?(?P<price>\d+[.,]\d{2})\s+(?:RM|\$)?\s?(?P<amount>\d+[.,]\d{2})\s*[A-Z]?$"
+ITEM_QTY_FIRST_RE = re.compile(  # "2 x Bacon & Egg Roll @ 12.00   24.00"
+    r"^(?P<qty>\d{1,4}(?:\.\d{1,3})?)\s*(?:X|@)?\s+(?P<desc>.*?[A-Z].*?)\s*@?\s+" + _PRICE + r"\s+" + _AMOUNT + _MARK
 )
-ITEM_SIMPLE_RE = re.compile(r"^(?P<desc>.*?[A-Z]{2}.*?)\s+(?:RM|\$)?\s?(?P<amount>\d+[.,]\d{2})\s*[A-Z]?$")
-ITEM_QTY_LINE_RE = re.compile(r"^(?P<qty>\d{1,4}(?:\.\d{1,3})?)\s*(?:PCS?|EA|UNITS?)?\s*(?:X|@)\s*(?:RM|\$)?\s?(?P<price>\d+[.,]\d{2,3})(\s+(?:RM|\$)?\s?(?P<amount>\d+[.,]\d{2}))?\s*[A-Z]?$")
+ITEM_SIMPLE_RE = re.compile(r"^(?P<desc>.*?[A-Z][A-Z0-9].*?)\s+" + _AMOUNT + _MARK)  # "E10  145.12"
+ITEM_QTY_LINE_RE = re.compile(  # "1 x $5.00", "2pc @ 9.89  19.78", "0.75 kg @ $4.99/kg"
+    r"^(?P<qty>\d{1,4}(?:\.\d{1,3})?)\s*(?:KG|G|L|PCS?|EA|UNITS?)?\s*(?:X|@)\s*" + _PRICE
+    + r"\s*(?:/\s*(?:KG|L|EA))?(?:\s+" + _AMOUNT + r")?" + _MARK
+)
+ITEMS_BEFORE_RE = re.compile(  # the top block that items follow
+    r"\bDATE\b|\bABN\b|A\.B\.N|TAX\s*INVOICE|RECEIPT|\bINVOICE\b|\bCASHIER\b|\bTABLE\b|\bPUMP\b|^\W*SALE\W*$")
+ITEMS_AFTER_RE = re.compile(r"SUB\s*-?\s*TOTAL|\bTOTAL\b|^\W*(GST|TAX)\b(?!\s*INVOICE)|ROUNDING")
+FUEL_QTY_RE = re.compile(  # "36.40 L @ 198.0 c/L" under the fuel line: litres and cents per litre
+    r"^(?P<qty>\d{1,3}[.,]\d{1,3})\s*(?:L|LT|LTR|LITRES?)\s*@\s*\$?(?P<price>\d{1,3}[.,]\d{1,4})\s*(?P<unit>C|\$)?\s*/\s*L")
 
 
 def _dec(s: str | None) -> str | None:
-    return None if s is None else s.replace(",", ".")
+    return None if s is None else s.replace(",", ".") if s.count(",") == 1 and len(s.split(",")[1]) == 2 else s.replace(",", "")
+
+
+def _item(text: str, m: re.Match[str], qty: str | None = None) -> dict[str, Any]:
+    desc = _norm(text[m.start("desc"): m.end("desc")]).strip(" @x*-")
+    groups = m.groupdict()
+    return {"description": desc, "quantity": qty if qty is not None else groups.get("qty"),
+            "unit_price": _dec(groups.get("price")), "amount": _dec(groups.get("amount"))}
 
 
 def line_items(texts: list[str], ups: list[str]) -> list[dict[str, Any]]:
-    """Rows between the column header (or the top block) and the first total line."""
-    start = next((i + 1 for i, up in enumerate(ups) if ITEM_HEADER_RE.search(up)), None)
-    end = next((i for i, up in enumerate(ups) if (start is None or i >= start) and
-                (SUBTOTAL_RE.search(up) or re.search(r"\bTOTAL\b", up))), len(ups))
-    if start is None:
-        return []  # without a header, prices and totals are too easy to confuse
+    """Rows between the column header (or the top block) and the first subtotal / GST / total line."""
+    header = next((i for i, up in enumerate(ups) if ITEM_HEADER_RE.search(up)), None)
+    first_total = next((i for i, up in enumerate(ups) if ITEMS_AFTER_RE.search(up)), len(ups))
+    if header is not None and header < first_total:
+        start = header + 1
+    else:
+        tops = [i for i, up in enumerate(ups[:first_total]) if ITEMS_BEFORE_RE.search(up)]
+        if not tops:
+            return []  # no landmark: prices and totals are too easy to confuse
+        start = tops[-1] + 1
+    end = next((i for i in range(start, len(ups)) if ITEMS_AFTER_RE.search(ups[i])), len(ups))
     items: list[dict[str, Any]] = []
     pending: str | None = None
     for i in range(start, end):
         up, text = ups[i], texts[i]
-        if ITEM_SKIP_RE.search(up):
+        if ITEM_SKIP_RE.search(up) or re.fullmatch(r"[\W_]*", up):
             pending = None
             continue
-        m = ITEM_FULL_RE.match(up) or ITEM_QTY_FIRST_RE.match(up)
-        if m:
-            desc = text[m.start("desc"):m.end("desc")]
-            items.append({"description": _norm(desc), "quantity": m.group("qty"),
-                          "unit_price": _dec(m.group("price")), "amount": _dec(m.group("amount"))})
-            pending = None
+        f = FUEL_QTY_RE.match(up)
+        if f and items and items[-1]["quantity"] is None:
+            price = Decimal(f.group("price").replace(",", "."))
+            if f.group("unit") == "C" or price > 20:
+                price = price / 100
+            items[-1].update(quantity=f.group("qty").replace(",", "."), unit_price=f"{price.quantize(Decimal('0.001'))}")
             continue
-        q = ITEM_QTY_LINE_RE.match(up)
-        if q and (pending or items):
-            # "2pc @ 9.89   19.78" under its description
+        m = ITEM_QTY_LINE_RE.match(up)
+        if m and (pending or items):
+            # "1 x $5.00" under its description
             if pending:
-                items.append({"description": pending, "quantity": q.group("qty"),
-                              "unit_price": _dec(q.group("price")), "amount": _dec(q.group("amount"))})
+                items.append({"description": pending, "quantity": m.group("qty"), "unit_price": _dec(m.group("price")),
+                              "amount": _dec(m.group("amount"))})
             elif items[-1]["quantity"] is None:
-                items[-1].update(quantity=q.group("qty"), unit_price=_dec(q.group("price")))
+                items[-1].update(quantity=m.group("qty"), unit_price=_dec(m.group("price")))
             pending = None
             continue
-        s = ITEM_SIMPLE_RE.match(up)
-        if s:
-            items.append({"description": _norm(text[s.start("desc"):s.end("desc")]), "quantity": None,
-                          "unit_price": None, "amount": _dec(s.group("amount"))})
+        m = ITEM_QTY_FIRST_RE.match(up) or ITEM_FULL_RE.match(up)
+        if m:
+            items.append(_item(text, m))
+            pending = None
+            continue
+        m = ITEM_SIMPLE_RE.match(up)
+        if m:
+            items.append(_item(text, m, qty=None))
             pending = None
         elif re.search(r"[A-Z]{3}", up) and not money_values(up):
             pending = _norm(text)

@@ -245,3 +245,17 @@ def test_read_boxes_goes_from_boxes_to_fields() -> None:
     reading = read_boxes(boxes)
     assert (reading.fields["supplier_name"], reading.fields["date"], reading.fields["total"]) == (
         "Corner Deli", "15/03/2024", "12.30")
+
+
+def test_items_without_a_header_in_one_line_layout() -> None:
+    result = fields("Cafe", "ABN 51 824 753 556", "Date: 15/03/2024", "2 x Bacon & Egg Roll @ 12.00 24.00",
+                    "1 x Flat White @ 5.00 5.00 *", "GST 2.64", "Total 29.00")
+    assert [(i["description"], i["quantity"], i["unit_price"], i["amount"]) for i in result["items"]] == [
+        ("Bacon & Egg Roll", "2", "12.00", "24.00"), ("Flat White", "1", "5.00", "5.00")]
+
+
+def test_items_with_quantity_on_the_line_below() -> None:
+    result = fields("Cafe", "RECEIPT", "Date: 15/03/2024", "Flat White 5.00", "1 x $5.00", "Bananas 1.49 *",
+                    "0.75 kg @ $1.99/kg", "Total 6.49")
+    assert [(i["description"], i["quantity"], i["unit_price"], i["amount"]) for i in result["items"]] == [
+        ("Flat White", "1", "5.00", "5.00"), ("Bananas", "0.75", "1.99", "1.49")]
