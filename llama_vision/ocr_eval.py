@@ -1,7 +1,8 @@
 """Score the OCR engine against labelled scans (SROIE-style `company/date/address/total` labels).
 
 Used by `benchmarks/ocr_sroie.py` and the SROIE accuracy test. Both sides are normalised before
-comparing: dates to DD/MM/YYYY (day first), money to 2 decimals (an "RM" or "$" prefix dropped),
+comparing, with the project's normalisers (`fields.normalise_date` / `normalise_money`): dates to
+DD/MM/YYYY (day first), money to 2 decimals (an "RM" or "$" prefix dropped),
 text case-, spacing- and punctuation-insensitive (only letters and digits are compared).
 OCR boxes are cached as JSON per image so rules can be re-run without re-running OCR.
 """
@@ -12,12 +13,10 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from llama_vision.ocr_layout import TextBox
-from llama_vision.ocr_rules import find_dates, fmt_date, money_values
 
 # SROIE label -> our field
 SROIE_FIELDS = {"company": "supplier_name", "date": "date", "address": "supplier_address", "total": "total"}
@@ -28,19 +27,16 @@ def norm_text(value: Any) -> str:
 
 
 def norm_date(value: Any) -> str | None:
-    found = find_dates(str(value or ""))
-    return fmt_date(found[0][1]) if found else None
+    from llama_vision.fields import normalise_date
+
+    return normalise_date(value)
 
 
 def norm_money(value: Any) -> str | None:
-    text = str(value or "").strip()
-    values = money_values(text)
-    if values:
-        return f"{abs(values[-1]):.2f}"
-    try:
-        return f"{Decimal(re.sub(r'[^0-9.]', '', text)):.2f}"
-    except InvalidOperation:
-        return None
+    from llama_vision.fields import normalise_money
+
+    found = normalise_money(value)
+    return found.lstrip("-") if found else None
 
 
 NORMALISERS: dict[str, Callable[[Any], Any]] = {
@@ -111,7 +107,8 @@ def score_sroie(folder: Path, *, files: list[Path] | None = None, cache_dir: Pat
 
 # fields compared on the project's synthetic Australian documents (truth JSON from samples.generator)
 SYNTHETIC_FIELDS = (
-    "supplier_abn", "date", "total", "gst", "subtotal", "supplier_name", "invoice_number", "payment_method",
+    "supplier_abn", "date", "total", "gst", "subtotal", "supplier_name", "supplier_address", "invoice_number",
+    "payment_method",
     "buyer_name", "buyer_abn", "tax_invoice_label", "gst_included_statement", "fuel_type", "litres",
     "price_per_litre", "items",
 )

@@ -353,6 +353,7 @@ def clean_name(text: str) -> str:
         text = text[: m.start()] + suffix
     else:
         text = REG_NUMBER_RE.sub(" ", text)
+    text = re.sub(r"(?<=[A-Za-z])0(?=[A-Za-z])", "O", text)  # "YONG S0ON": a zero inside a word is an O
     return _norm(text.strip(" *-=#:,"))
 
 
@@ -383,7 +384,8 @@ def supplier_name(texts: list[str]) -> tuple[int, str | None]:
     legal = [i for i in candidates if LEGAL_SUFFIX_RE.search(clean_name(texts[i]).upper()) and i <= first + 4]
     idx = legal[0] if legal else first
     name = clean_name(texts[idx])
-    if legal and idx - 1 in candidates and _only_tail_words(LEGAL_SUFFIX_RE.split(name.upper())[0]):
+    head = LEGAL_SUFFIX_RE.split(name.upper())[0]
+    if legal and idx - 1 in candidates and (_only_tail_words(head) or re.match(r"\s*(&|AND\b)", head)):
         name = clean_name(texts[idx - 1]) + " " + name  # "POPULAR BOOK" / "CO. (M) SDN BHD"
     elif not legal and idx + 1 < len(texts) and _only_tail_words(texts[idx + 1].upper()):
         name, idx = name + " " + clean_name(texts[idx + 1]), idx + 1  # "TSH POWER HARDWARE" / "TRADING"

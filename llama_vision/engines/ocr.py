@@ -76,7 +76,7 @@ class OcrEngine(Engine):
         from rapidocr import RapidOCR
 
         params: dict[str, Any] = {
-            "Global.log_level": "warning",
+            "Global.log_level": "error",  # an empty page is a normal result, not a warning
             "Det.model_path": str(paths["Det"]),
             "Cls.model_path": str(paths["Cls"]),
             "Rec.model_path": str(paths["Rec"]),
