@@ -173,3 +173,34 @@ def test_load_unload_reload(client):
     assert "unloaded" in status
     status, header = client.predict("none", "auto", api_name="/reload_model")
     assert "loaded" in status and "ocr" in header
+
+
+def test_stop_ends_a_batch_cleanly(client, documents):
+    import time
+
+    files = [handle_file(str(p)) for p in documents * 3]  # nine uploads; same names get a suffix
+    job = client.submit(files, None, "all", api_name="/batch")
+    deadline = time.monotonic() + 120
+    while len(job.outputs()) < 2 and not job.done() and time.monotonic() < deadline:
+        time.sleep(0.1)  # the first yield is "starting", the second carries the first finished row
+    client.predict(api_name="/batch_stop")
+    progress, summary, _chart, csv_path, _xlsx, table = job.result(timeout=120)
+    rows = _table(table)
+    assert 1 <= len(rows) < 9, progress
+    assert "stopped" in progress and "stopped early" in summary
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        assert len(list(csv.DictReader(handle))) == len(rows)  # the CSV holds every finished document
+    assert len({r["File"] for r in rows}) == len(rows)
+
+
+def test_pdf_page_picker_and_extracting_one_page(client, documents, workdir):
+    from PIL import Image
+
+    pdf = workdir / "two_pages.pdf"
+    pages = [Image.open(p).convert("RGB") for p in documents[:2]]
+    pages[0].save(pdf, save_all=True, append_images=pages[1:], resolution=150)
+    preview, page = client.predict(handle_file(str(pdf)), api_name="/inspect_document")
+    assert Path(preview).is_file()
+    assert page["visible"] is True and [c[1] for c in page["choices"]] == [1, 2]  # the picker appears
+    *_, result, _download = client.predict(handle_file(str(pdf)), 2, "key_value", api_name="/extract")
+    assert result["status"] == "ok" and result["pages"] == 1 and result["file"] == "two_pages.pdf"

@@ -205,3 +205,48 @@ def test_building_the_ocr_app_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_full_queue_says_the_model_is_busy(tmp_path):
+    import asyncio
+    from types import SimpleNamespace
+
+    from llama_vision.ui import build_app
+
+    demo = build_app(fake_settings(tmp_path, queue_size=3), engine=FakeEngine(fake_settings(tmp_path)))
+    demo._queue.max_size = 0  # as if three requests were already waiting
+    accepted, message, status = asyncio.run(demo._queue.push(SimpleNamespace(fn_index=0), None, None))
+    assert (accepted, status) == (False, "queue_full")
+    assert message.startswith("The model is busy") and "LLAMA_VISION_QUEUE_SIZE=3" in message
+
+
+def test_comparison_prompt_texts_come_from_the_library():
+    assert "(prompt library unavailable" not in tab_compare.prompt_text("key_value")
+    lines = tab_compare.prompt_text("field_specific").splitlines()
+    assert lines and all(": " in line for line in lines)
+
+
+def test_launch_options_follow_settings(tmp_path):
+    from llama_vision.ui import launch_options
+    from llama_vision.ui.state import SAMPLES_DIR
+
+    settings = fake_settings(tmp_path, auth="ann:pw1,bob:pw2", max_file_mb=5, port=7999, host="0.0.0.0")
+    options = launch_options(settings)
+    assert options["auth"] == [("ann", "pw1"), ("bob", "pw2")]
+    assert options["max_file_size"] == 5 * 1024 * 1024
+    assert options["allowed_paths"] == [str(SAMPLES_DIR), str(tmp_path.resolve())]
+    assert (options["server_name"], options["server_port"], options["share"]) == ("0.0.0.0", 7999, False)
+    assert launch_options(fake_settings(tmp_path, auth=""))["auth"] is None
+
+
+def test_servers_table_shows_health(tmp_path):
+    from llama_vision.ui import tab_dashboard
+    from llama_vision.ui.state import AppState
+
+    engine = FakeEngine(fake_settings(tmp_path))
+    engine.status = lambda: {"engine": "openai", "servers": [
+        {"url": "http://a:11434/v1", "reachable": True, "model_present": True, "latency_ms": 12},
+        {"url": "http://b:8000/v1", "reachable": False, "health_error": "connection refused"}]}
+    frame = tab_dashboard.servers_frame(AppState(fake_settings(tmp_path), engine))
+    assert frame["Health"].tolist() == ["healthy", "unhealthy"]
+    assert frame["Error"].tolist()[1] == "connection refused"

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["build_app", "launch_options", "queue_options"]
 
+HEADER_REFRESH_SECONDS = 5.0
 TITLE = "llama_vision — receipts, tax invoices and ATO compliance"
 
 
@@ -43,7 +44,11 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
             with gr.Tab("Batch compliance", id="batch", elem_id="tab-batch"):
                 tab_batch.build(state)
         demo.load(lambda: header_html(state), None, header, api_name="header", show_progress="hidden")
+        # the model may finish loading (or fail) after the page opened: keep the header honest
+        gr.Timer(HEADER_REFRESH_SECONDS).tick(lambda: header_html(state), None, header, api_name="header_refresh",
+                                              show_progress="hidden", concurrency_limit=None)
     demo.queue(**queue_options(settings))
+    _explain_queue_full(demo, settings)
     demo.app_state = state  # type: ignore[attr-defined]  # for app.py (warm-up) and tests
     return demo
 
@@ -51,6 +56,32 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
 def queue_options(settings: Settings) -> dict[str, Any]:
     """Bounded queue: beyond `queue_size` waiting requests users get Gradio's "queue is full"."""
     return {"max_size": settings.queue_size, "default_concurrency_limit": 4}
+
+
+BUSY_MESSAGE = (
+    "The model is busy: {waiting} requests are already waiting. Try again in a minute "
+    "(the waiting line holds LLAMA_VISION_QUEUE_SIZE={size} requests)."
+)
+
+
+def _explain_queue_full(demo: gr.Blocks, settings: Settings) -> None:
+    """Replace Gradio's "Queue is full. Max size is N" with a message a stakeholder understands.
+
+    Gradio has no option for this text, so we wrap the queue's `push`; if a future Gradio moves
+    it, the default message stays (the queue is still bounded).
+    """
+    queue = getattr(demo, "_queue", None)
+    push = getattr(queue, "push", None)
+    if push is None:
+        return
+
+    async def push_with_busy_message(*args: Any, **kwargs: Any) -> Any:
+        accepted, message, status = await push(*args, **kwargs)
+        if status == "queue_full":
+            message = BUSY_MESSAGE.format(waiting=len(queue), size=settings.queue_size)
+        return accepted, message, status
+
+    queue.push = push_with_busy_message
 
 
 def allowed_paths(settings: Settings) -> list[str]:

@@ -31,15 +31,16 @@ METRIC_COLUMNS = ["Prompt", "Parsed", "Fields found", "Latency (s)", "Generated 
 
 
 def prompt_text(style: str) -> str:
-    """The library's text for a style, as the user edits it (field-specific: one question per line)."""
+    """The library's generic text for a style, as the user edits it (field-specific: one
+    "field: question" line per field). An edit applies to every document type for that run."""
     try:
         from llama_vision.prompts import load_prompt_library
 
         library = load_prompt_library()
         if style == "field_specific":
-            questions = library.field_questions("receipt")
+            questions = library.field_questions(None)
             return "\n".join(f"{name}: {question}" for name, question in questions.items())
-        return library.prompt(style, "receipt").text
+        return library.prompt(style, None).text
     except Exception as error:  # the library is validated at load; show why instead of crashing the tab
         return f"(prompt library unavailable: {error})"
 
