@@ -1,0 +1,296 @@
+"""Who gets in, and what never leaks, checked against the real app (python app.py) over HTTP.
+
+- default bind 127.0.0.1 (the launched app's listening sockets), share links off unless set;
+- with LLAMA_VISION_AUTH the page and every API route refuse without a login (raw httpx and
+  gradio_client), and work with it;
+- `allowed_paths`: only the bundled samples and the batch folder are served from disk;
+- no trust_remote_code and safetensors only unless configured (grep over the code + the load plan);
+- the API key never appears in the page, the dashboard API, a Result (even when a server echoes
+  it in an error) or the app's logs.
+
+`launch_guarded` is the launcher for apps tests/ui_helpers.launch_app cannot wait for (with auth
+on, its readiness probe /gradio_api/info answers 401 forever) or that need an injected engine
+(tests/test_faults.py); it reuses ui_helpers' RunningApp and free_port.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.ui_helpers import REPO, SAMPLES, RunningApp, bundled_samples, free_port, launch_app
+
+pytestmark = pytest.mark.slow
+
+SECRET = "sk-test-S3CRET-do-not-leak-7f3a9c"
+USER, PASSWORD = "alice", "correct horse battery"
+START_TIMEOUT = 150.0
+
+_GUARDED: dict[str, RunningApp] = {}
+atexit.register(lambda: [app.stop() for app in _GUARDED.values()])
+
+
+def base_env(port: int, batch_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_VISION_")}
+    env.update(
+        LLAMA_VISION_ENGINE="ocr", LLAMA_VISION_MODEL_PATH="", LLAMA_VISION_API_BASE="", LLAMA_VISION_AUTH="",
+        LLAMA_VISION_SHARE="false", LLAMA_VISION_PORT=str(port), LLAMA_VISION_BATCH_DIR=str(batch_dir),
+        GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1", OMP_NUM_THREADS="2",
+        PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    env.pop("LLAMA_VISION_HOST", None)  # the default bind is what we test
+    return env
+
+
+def launch_guarded(key: str, workdir: Path, *, script: str | None = None, **overrides: str) -> RunningApp:
+    """Start `python app.py` (or `python -c script`) and wait until it answers HTTP at all
+    (401 counts: the app is up, it just wants a login). Cached per key for the session."""
+    if key in _GUARDED and _GUARDED[key].process.poll() is None:
+        return _GUARDED[key]
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    batch_dir = workdir / "batch-dir"
+    batch_dir.mkdir(exist_ok=True)
+    env = base_env(port, batch_dir)
+    env.update(overrides)
+    log = workdir / f"app-{key}.log"
+    command = [sys.executable, "app.py"] if script is None else [sys.executable, "-c", script]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    app = RunningApp(url=f"http://127.0.0.1:{port}/", process=process, log=log, batch_dir=batch_dir)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with {process.returncode}:\n{app.log_tail()}")
+        try:
+            httpx.get(app.url + "gradio_api/info", timeout=2)
+            _GUARDED[key] = app
+            return app
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    app.stop()
+    raise RuntimeError(f"the app did not answer within {START_TIMEOUT:.0f} s:\n{app.log_tail()}")
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("security")
+
+
+@pytest.fixture(scope="module")
+def ocr_app(workdir) -> RunningApp:
+    return launch_app("ocr", workdir)  # the UI tests' app, shared when run together
+
+
+@pytest.fixture(scope="module")
+def fake_server():
+    from tests.openai_fake_server import FakeOpenAIServer
+
+    with FakeOpenAIServer(api_key=SECRET) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def secure_app(workdir, fake_server) -> RunningApp:
+    return launch_guarded(
+        "secure", workdir / "secure", LLAMA_VISION_AUTH=f"{USER}:{PASSWORD}", LLAMA_VISION_ENGINE="openai",
+        LLAMA_VISION_API_BASE=fake_server.url, LLAMA_VISION_API_KEY=SECRET, LLAMA_VISION_API_RETRIES="0",
+    )
+
+
+def a_sample() -> Path:
+    samples = bundled_samples()
+    if not samples:
+        pytest.skip("no bundled samples")
+    return samples[0]
+
+
+# -- bind and share ----------------------------------------------------------------------------
+def test_default_bind_is_loopback_only(ocr_app):
+    import psutil
+
+    port = int(ocr_app.url.rstrip("/").rsplit(":", 1)[1])
+    listening = [c.laddr for c in psutil.Process(ocr_app.process.pid).net_connections(kind="inet")
+                 if c.status == psutil.CONN_LISTEN]
+    assert listening, "the app listens on nothing?"
+    assert {addr.ip for addr in listening if addr.port == port} == {"127.0.0.1"}
+    assert all(addr.ip in ("127.0.0.1", "::1") for addr in listening), listening
+
+
+def test_share_is_off_unless_set(monkeypatch, ocr_app):
+    from llama_vision.config import load_settings
+    from llama_vision.ui import launch_options
+
+    settings = load_settings()
+    assert settings.host == "127.0.0.1" and settings.share is False
+    options = launch_options(settings)
+    assert options["share"] is False and options["server_name"] == "127.0.0.1" and options["auth"] is None
+    monkeypatch.setenv("LLAMA_VISION_SHARE", "true")
+    assert launch_options(load_settings())["share"] is True
+    assert "gradio.live" not in ocr_app.log_tail(200)
+
+
+# -- allowed paths --------------------------------------------------------------------------------
+@pytest.mark.parametrize("target", [
+    "/etc/passwd",
+    str(REPO / "README.md"),
+    str(REPO / "llama_vision" / "config.py"),
+    str(REPO / ".env.example"),
+    f"{SAMPLES}/../../../README.md",  # traversal out of an allowed folder
+    "../../../../etc/passwd",
+])
+def test_files_outside_the_allowed_paths_are_refused(ocr_app, target):
+    response = httpx.get(ocr_app.url + "gradio_api/file=" + target, timeout=10)
+    assert response.status_code in (403, 404), (target, response.status_code)
+    assert "root:" not in response.text and "LLAMA_VISION" not in response.text
+
+
+def test_samples_and_the_batch_folder_are_served(ocr_app):
+    sample = a_sample()
+    assert httpx.get(ocr_app.url + f"gradio_api/file={sample}", timeout=10).status_code == 200
+    document = ocr_app.batch_dir / "served.png"
+    document.write_bytes(sample.read_bytes())
+    assert httpx.get(ocr_app.url + f"gradio_api/file={document}", timeout=10).status_code == 200
+
+
+# -- remote code and pickles ---------------------------------------------------------------------
+def _code() -> dict[Path, str]:
+    return {p: p.read_text(encoding="utf-8") for p in sorted((REPO / "llama_vision").rglob("*.py"))}
+
+
+def test_no_hardcoded_trust_remote_code_or_pickle_loading():
+    problems = []
+    for path, text in _code().items():
+        for match in re.finditer(r"trust_remote_code\s*=\s*([^,)\n]+)", text):
+            value = match.group(1).strip()
+            if value == "True" or "settings" not in value and "plan" not in value:
+                problems.append(f"{path.name}: trust_remote_code={value}")
+        if re.search(r"\bpickle\.loads?\(|\bjoblib\.load\(", text):
+            problems.append(f"{path.name}: pickle loading")
+        for match in re.finditer(r"torch\.load\(([^)]*)\)", text):
+            if "weights_only=True" not in match.group(1):
+                problems.append(f"{path.name}: torch.load without weights_only=True")
+        if re.search(r"use_safetensors\s*=\s*False", text):
+            problems.append(f"{path.name}: use_safetensors=False")
+        for match in re.finditer(r"\.from_pretrained\(([^)]*)\)", text):
+            if "local_files_only" not in match.group(1) and "**" not in match.group(1):
+                problems.append(f"{path.name}: from_pretrained without local_files_only: {match.group(0)[:80]}")
+    assert not problems, problems
+
+
+def test_load_plan_is_offline_safetensors_only_without_remote_code(tmp_path):
+    torch = pytest.importorskip("torch")
+    from llama_vision.config import load_settings
+    from llama_vision.engines.llama_loading import plan_load
+    from llama_vision.errors import ModelLoadError
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "mllama"}')
+    (folder / "model.safetensors").write_bytes(b"")
+    settings = load_settings(model_path=str(folder), device="cpu")
+    assert settings.trust_remote_code is False
+    kwargs = plan_load(settings, torch).kwargs
+    assert kwargs["use_safetensors"] is True and kwargs["local_files_only"] is True
+    assert kwargs["trust_remote_code"] is False
+    # A pickle-only checkpoint is refused before anything is unpickled.
+    (folder / "model.safetensors").unlink()
+    (folder / "pytorch_model.bin").write_bytes(b"not really a pickle")
+    with pytest.raises(ModelLoadError, match="pickle"):
+        plan_load(settings, torch)
+    # A non-Mllama (custom code) checkpoint needs the explicit opt-in.
+    (folder / "model.safetensors").write_bytes(b"")
+    (folder / "config.json").write_text('{"model_type": "custom_vlm"}')
+    with pytest.raises(ModelLoadError, match="TRUST_REMOTE_CODE"):
+        plan_load(settings, torch)
+    opted_in = load_settings(model_path=str(folder), device="cpu", trust_remote_code=True)
+    assert plan_load(opted_in, torch).kwargs["trust_remote_code"] is True
+
+
+# -- auth -----------------------------------------------------------------------------------------
+API_NAMES = ["extract", "inspect_document", "load_sample", "compare", "batch", "batch_stop", "hardware_snapshot",
+             "footprint_estimate", "load_model", "unload_model", "reload_model", "header"]
+
+
+def test_without_a_login_the_page_and_every_api_route_refuse(secure_app):
+    url = secure_app.url
+    page = httpx.get(url, timeout=10)
+    # The page shell may load (it shows the login form), but none of the app is in it.
+    assert "Batch compliance" not in page.text and "Single extraction" not in page.text
+    for path in ("config", "gradio_api/info", "gradio_api/openapi.json", f"gradio_api/file={a_sample()}"):
+        assert httpx.get(url + path, timeout=10).status_code == 401, path
+    for name in API_NAMES:
+        response = httpx.post(url + f"gradio_api/call/{name}", json={"data": []}, timeout=10)
+        assert response.status_code == 401, (name, response.status_code, response.text[:200])
+    for path, body in (("gradio_api/queue/join", {"data": [], "fn_index": 0, "session_hash": "x"}),
+                       ("gradio_api/run/predict", {"data": [], "fn_index": 0}),
+                       ("gradio_api/api/header", {"data": []})):
+        assert httpx.post(url + path, json=body, timeout=10).status_code == 401, path
+    upload = httpx.post(url + "gradio_api/upload", files={"files": ("a.png", a_sample().read_bytes())}, timeout=10)
+    assert upload.status_code == 401
+    wrong = httpx.post(url + "login", data={"username": USER, "password": "wrong"}, timeout=10)
+    assert wrong.status_code >= 400
+
+
+def test_gradio_client_needs_the_credentials(secure_app):
+    from gradio_client import Client
+
+    with pytest.raises(Exception):  # noqa: B017 - whatever gradio_client raises, it must not connect
+        Client(secure_app.url, verbose=False).predict(api_name="/header")
+    with pytest.raises(Exception):  # noqa: B017
+        Client(secure_app.url, auth=(USER, "wrong"), verbose=False).predict(api_name="/header")
+    client = Client(secure_app.url, auth=(USER, PASSWORD), verbose=False)
+    assert "llama_vision" in client.predict(api_name="/header")
+
+
+def test_with_a_login_the_page_and_the_api_answer(secure_app):
+    with httpx.Client(timeout=10) as http:
+        assert http.post(secure_app.url + "login", data={"username": USER, "password": PASSWORD}).status_code == 200
+        assert http.get(secure_app.url + "config").status_code == 200
+        assert http.post(secure_app.url + "gradio_api/call/header", json={"data": []}).status_code == 200
+
+
+# -- the API key ------------------------------------------------------------------------------------
+def test_the_api_key_never_leaks(secure_app, fake_server, workdir):
+    from gradio_client import Client, handle_file
+
+    client = Client(secure_app.url, auth=(USER, PASSWORD), verbose=False,
+                    download_files=str(workdir / "downloads"))
+    seen: list[str] = []
+    # A good extraction through the key-protected server: the key works, and is nowhere in the Result.
+    outputs = client.predict(handle_file(str(a_sample())), 1, "key_value", api_name="/extract")
+    result = outputs[5]
+    assert result["status"] == "ok" and result["engine"] == "openai", result.get("error")
+    assert fake_server.requests, "the fake server saw no request"
+    seen.append(repr(outputs))
+    # A server that echoes the key in its error text: the message reaches the user without it.
+    fake_server.fail_next(3, 500, f"upstream rejected Authorization: Bearer {SECRET}")
+    try:
+        with pytest.raises(Exception) as caught:
+            client.predict(handle_file(str(a_sample())), 1, "key_value", api_name="/extract")
+    finally:
+        with fake_server._lock:
+            fake_server._failures.clear()
+    seen.append(str(caught.value))
+    assert "Traceback" not in str(caught.value)
+    # The dashboard and the header.
+    seen.append(repr(client.predict(api_name="/hardware_snapshot")))
+    seen.append(repr(client.predict(api_name="/header")))
+    with httpx.Client(timeout=10) as http:
+        http.post(secure_app.url + "login", data={"username": USER, "password": PASSWORD})
+        seen.append(http.get(secure_app.url).text)
+        seen.append(http.get(secure_app.url + "config").text)
+        seen.append(http.get(secure_app.url + "gradio_api/info").text)
+    time.sleep(0.5)
+    seen.append(secure_app.log.read_text(errors="replace"))
+    for text in seen:
+        assert SECRET not in text
+        assert SECRET[10:] not in text  # not even a fragment of it
+    assert "upstream rejected" in seen[1]  # the server's message itself did reach the user
