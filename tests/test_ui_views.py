@@ -115,7 +115,8 @@ def test_batch_table_filter_and_counts():
     assert len(tab_batch.table(rows, "compliant")) == 1
     assert len(tab_batch.table(rows, "error")) == 1
     counts = tab_batch.verdict_counts(rows)
-    assert dict(zip(counts["verdict"], counts["documents"])) == {"Compliant": 1, "Could not read": 1}
+    assert dict(zip(counts["verdict"], counts["documents"])) == {
+        "Compliant": 1, "Not compliant": 0, "Not required": 0, "Review": 0, "Error": 1}
 
 
 def test_batch_folder_picker_stays_inside_batch_dir(tmp_path):

@@ -53,6 +53,8 @@ table.lv-compare th, table.lv-compare td { padding: .35rem .6rem; border: 1px so
 table.lv-compare td.lv-disagree { background: #fff1cc; }
 table.lv-compare td.lv-right { background: #d6f5e3; }
 table.lv-compare td.lv-wrong { background: #fde0e0; }
+.lv-table td, .lv-table th, .lv-table td *, .lv-table th *,
+.lv-table .virtual-row, .lv-table .virtual-row * { font-family: var(--font) !important; }
 .lv-raw textarea { font-family: var(--font-mono); font-size: .95rem !important; }
 """
 

@@ -34,8 +34,11 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
 HEADINGS = [h for h, _ in TABLE_COLUMNS]
 VERDICTS = ("compliant", "non_compliant", "not_required", "review", "error")
 FILTER_CHOICES = [("All documents", "all")] + [(views.VERDICT_STYLE[v][0], v) for v in VERDICTS]
-VERDICT_COLOURS = {"Compliant": "#2e9d5b", "Not compliant": "#d64545", "Tax invoice not required": "#6b86a8",
-                   "Needs review": "#e0a526", "Could not read": "#8a1111"}
+# short labels for the chart's axis (the table and summary use views.VERDICT_STYLE's full words)
+CHART_LABELS = {"compliant": "Compliant", "non_compliant": "Not compliant", "not_required": "Not required",
+                "review": "Review", "error": "Error"}
+VERDICT_COLOURS = {"Compliant": "#2e9d5b", "Not compliant": "#d64545", "Not required": "#6b86a8",
+                   "Review": "#e0a526", "Error": "#8a1111"}
 ROOT_FOLDER = "(the whole batch folder)"
 
 
@@ -58,15 +61,19 @@ def table(rows: list[dict[str, Any]], verdict: str = "all") -> pd.DataFrame:
                 value = int(value)
             elif name in ("total", "gst", "supplier_abn") and value:
                 value = views.show_value(name, value)
+            elif name == "missing_elements" and value:
+                value = ", ".join(part.replace("_", " ") for part in str(value).split(";"))
             cells.append("" if value is None else value)
         data.append(cells)
     return pd.DataFrame(data, columns=HEADINGS)
 
 
 def verdict_counts(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    counts: dict[str, int] = {}
+    """Documents per verdict, every verdict always present (zero bars too): the chart keeps the
+    same categories and colours while the table fills."""
+    counts = {CHART_LABELS[v]: 0 for v in VERDICTS}
     for row in rows:
-        label = views.VERDICT_STYLE[row_verdict(row)][0] if row_verdict(row) in views.VERDICT_STYLE else row_verdict(row)
+        label = CHART_LABELS.get(row_verdict(row), row_verdict(row))
         counts[label] = counts.get(label, 0) + 1
     return pd.DataFrame({"verdict": list(counts), "documents": list(counts.values())})
 
@@ -148,13 +155,15 @@ def build(state: AppState) -> None:
             summary = gr.Markdown(elem_id="batch-summary")
             chart = gr.BarPlot(x="verdict", y="documents", color="verdict", color_map=VERDICT_COLOURS,
                                title="Documents per verdict", height=240, y_lim=[0, None],
-                               y_axis_format="d", elem_id="batch-chart")
+                               sort=list(CHART_LABELS.values()),
+                               elem_id="batch-chart")
             with gr.Row():
                 csv_button = gr.DownloadButton("Download CSV", value=None, elem_id="batch-csv")
                 xlsx_button = gr.DownloadButton("Download XLSX", value=None, elem_id="batch-xlsx")
     verdict_filter = gr.Dropdown(FILTER_CHOICES, value="all", label="Show", elem_id="batch-filter")
     results = gr.Dataframe(headers=HEADINGS, label="Results", interactive=False, wrap=True, elem_id="batch-table",
-                           column_widths=["14%", "8%", "13%", "9%", "8%", "6%", "6%", "9%", "5%", "11%", "11%"],
+                           column_widths=["15%", "8%", "13%", "10%", "9%", "7%", "6%", "10%", "5%", "9%", "8%"],
+                           elem_classes="lv-table",
                            max_height=640, show_search="filter")
     rows_state = gr.State([])
 

@@ -168,7 +168,7 @@ def build(state: AppState) -> None:
             with gr.Accordion("Prompt texts (edit for this run only)", open=False, visible=prompts_apply):
                 texts = [gr.Textbox(prompt_text(key), label=f"{label} prompt", lines=6, max_lines=14)
                          for key, label in STYLES]
-            metrics = gr.Dataframe(headers=METRIC_COLUMNS, label="Per prompt", interactive=False,
+            metrics = gr.Dataframe(headers=METRIC_COLUMNS, label="Per prompt", interactive=False, elem_classes="lv-table",
                                    elem_id="compare-metrics")
             table = gr.HTML(elem_id="compare-html")
     with gr.Row(equal_height=False):

@@ -127,20 +127,20 @@ def estimator_frame() -> pd.DataFrame:
 def build(state: AppState, header: gr.HTML, demo: gr.Blocks) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=420):
-            devices = gr.Dataframe(headers=DEVICE_COLUMNS, label="Devices (live)", interactive=False,
+            devices = gr.Dataframe(headers=DEVICE_COLUMNS, label="Devices (live)", interactive=False, elem_classes="lv-table",
                                    elem_id="dash-devices")
             plot = gr.LinePlot(x="Seconds", y="Used GiB", color="device", title="Memory used over time",
                                height=260, elem_id="dash-plot", x_title="seconds since the app started",
                                y_title="GiB used")
         with gr.Column(scale=2, min_width=320):
-            model = gr.Dataframe(headers=["", "Value"], label="Loaded model", interactive=False,
+            model = gr.Dataframe(headers=["", "Value"], label="Loaded model", interactive=False, elem_classes="lv-table",
                                  elem_id="dash-model")
             device_map = gr.Dataframe(headers=["Device", "Modules", "Memory"], label="Device map (per device)",
-                                      interactive=False, visible=state.engine_name == "llama")
-            servers = gr.Dataframe(label="Servers", interactive=False, visible=state.engine_name == "openai",
+                                      interactive=False, elem_classes="lv-table", visible=state.engine_name == "llama")
+            servers = gr.Dataframe(label="Servers", interactive=False, elem_classes="lv-table", visible=state.engine_name == "openai",
                                    elem_id="dash-servers")
     gr.Markdown("### Will Llama-3.2-11B-Vision fit?\nEstimated memory per quantization against each device.")
-    estimator = gr.Dataframe(label="Footprint estimator", interactive=False, wrap=True, elem_id="dash-estimator")
+    estimator = gr.Dataframe(label="Footprint estimator", interactive=False, elem_classes="lv-table", wrap=True, elem_id="dash-estimator")
     with gr.Group():
         gr.Markdown("### Load, unload or reload the model")
         with gr.Row():

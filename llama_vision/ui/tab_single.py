@@ -46,10 +46,10 @@ def build(state: AppState) -> None:
                 result_download = gr.DownloadButton("Download Result JSON", value=None, elem_id="single-download")
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=380):
-            fields = gr.Dataframe(headers=["Field", "Value"], label="Fields", interactive=False, wrap=True,
+            fields = gr.Dataframe(headers=["Field", "Value"], label="Fields", interactive=False, elem_classes="lv-table", wrap=True,
                                   elem_id="single-fields")
             items = gr.Dataframe(headers=["Description", "Quantity", "Unit price", "Amount"], label="Line items",
-                                 interactive=False, wrap=True, elem_id="single-items")
+                                 interactive=False, elem_classes="lv-table", wrap=True, elem_id="single-items")
         with gr.Column(scale=1, min_width=380):
             compliance = gr.HTML(elem_id="single-compliance", label="ATO compliance")
     with gr.Accordion("Result JSON", open=False):
