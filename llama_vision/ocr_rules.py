@@ -37,7 +37,8 @@ _MON = r"(?P<mon>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\.?"
 _YEAR = r"(?P<y>(?:19|20)\d{2}(?!\d)|(?:19|20)\d{2}(?=\d{1,2}:\d{2})|\d{2}(?!\d)|\d{2}(?=\d{1,2}:\d{2}))"
 DATE_PATTERNS = (
     # 2024-03-15, 2024/03/15
-    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s?[/\-.]\s?(?P<m>\d{1,2})\s?[/\-.]\s?(?P<d>\d{1,2})(?!\d)"),
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s?[/\-.]\s?(?P<m>\d{1,2})\s?[/\-.]\s?(?P<d>\d{1,2})"
+               r"(?:(?!\d)|(?=\d{1,2}:\d{2}))"),
     # 15/03/2024, 15-03-24, 15.03.2024
     re.compile(r"(?<![\d.])(?P<d>\d{1,2})\s?(?P<sep>[/\-.])\s?(?P<m>\d{1,2})\s?(?P=sep)\s?" + _YEAR),
     # 15 Mar 2024, 15-MAR-24, 15 March, 2024
@@ -122,6 +123,9 @@ def _abn_valid(digits: str) -> bool:
 
 
 ABN_RE = re.compile(r"(?<!\d)(\d[\d ]{9,16}\d)(?!\d)")
+# "ABN", "A.B.N.", and the glued forms OCR makes of them ("CustomerA.B.N.2058...", "ABN37329")
+ABN_LABEL = r"(?:A\.\s?B\.\s?N\.?|(?<![A-Z])ABN(?![A-Z]))"
+ABN_LABEL_RE = re.compile(ABN_LABEL)
 
 
 def find_abns(text: str) -> list[str]:
@@ -159,11 +163,11 @@ NAME_TAIL_WORDS = frozenset({"CO", "COMPANY", "M", "KL", "MALAYSIA", "AND", "TRA
 # a registration number printed after the name: "(126926-H)", "273500-U", "(CO.REG :860671-D)"
 REG_NUMBER_RE = re.compile(r"\(?\s*(CO\.?\s*(NO|REG)\.?\s*[:.]?\s*)?\b\d{3,}\s?-?\s?[A-Z]\b\s*\)?")
 REGISTRATION_RE = re.compile(
-    r"(CO\.?\s*(NO|REG)|COMPANY\s*(NO|REG)|ROC|REG(ISTRATION)?\.?\s*NO|GST\s*(REG|ID|NO)|"
+    r"(\bCO\.?\s*(NO|REG)|COMPANY\s*(NO|REG)|\bROC\b|\bREG(ISTRATION)?\.?\s*NO|GST\s*(REG|ID|NO)|"
     r"\bGST\s*[:#]|SST\s*(REG|ID|NO)|BUSINESS\s*(REG|NO)|\(\s*\d{4,}-?[A-Z]\s*\)|^\(?\d{5,}-[A-Z]\)?$)"
 )
 STOP_ADDRESS_RE = re.compile(
-    r"(\bTEL\b|\bTEL\s*[:.]|TELEPHONE|\bPH(ONE)?\b|\bFAX\b|H/P|E-?MAIL|@|WWW\.|HTTP|\bABN\b|\bACN\b|"
+    r"(\bTEL\b|\bTEL\s*[:.]|TELEPHONE|\bPH(ONE)?\b|\bFAX\b|H/P|E-?MAIL|@|WWW\.|HTTP|" + ABN_LABEL + r"|\bACN\b|"
     r"\bGST\b|\bSST\b|TAX\s*INVOICE|INVOICE|RECEIPT|\bDATE\b|\bCASHIER\b|\bTABLE\b|\bBILL\b|"
     r"OPERATOR|DOC(UMENT)?\s*NO|\bSLIP\b|\bTIME\b)"
 )
@@ -210,7 +214,7 @@ GST_AMOUNT_RE = re.compile(r"\b(GST|TAX|SST|VAT)\b")
 GST_NOT_AMOUNT_RE = re.compile(
     r"(GST|SST|TAX)\s*(REG|ID|NO\b|NUMBER|INVOICE|SUMMARY|ANALYSIS|CODE|EXEMPT\b|FREE)|"
     r"(INC|INCL|INCLUDING|INCLUSIVE|EX|EXCL|EXCLUDING|EXCLUSIVE)\b\.?\s*(OF\s*)?(GST|TAX|SST)|"
-    r"TAX\s*INVOICE|\bABN\b|AMOUNT\s*\(RM\)"
+    r"TAX\s*INVOICE|" + ABN_LABEL + r"|AMOUNT\s*\(RM\)"
 )
 GST_INCLUDED_RE = re.compile(
     r"(INCLUDES?|INCLUDING|INCL?\b\.?|INCLUSIVE\s*OF|INC\.)\s*(OF\s*)?(THE\s*)?(GST|TAX|SST)|"
@@ -366,6 +370,8 @@ def _name_candidate(text: str) -> bool:
         return False
     if LEGAL_SUFFIX_RE.search(up):
         return True
+    if money_values(up):
+        return False  # an item line ("Apples 7.18"), never a shop name
     return not (STOP_ADDRESS_RE.search(up) or POSTCODE_END_RE.search(up) or _ADDRESS_START_RE.search(up))
 
 
@@ -398,7 +404,7 @@ def _only_tail_words(text: str) -> bool:
 
 
 _STRONG_STOP_RE = re.compile(r"(\bTEL\b|TELEPHONE|\bPH(ONE)?\b|\bFAX\b|E-?MAIL|WWW\.|TAX\s*INVOICE|\bINVOICE\b|"
-                             r"RECEIPT|\bCASHIER\b|\bTABLE\b|\bQTY\b|DESCRIPTION|\bABN\b)")
+                             r"RECEIPT|\bCASHIER\b|\bTABLE\b|\bQTY\b|DESCRIPTION|" + ABN_LABEL + ")")
 
 
 def supplier_address(texts: list[str], name_idx: int) -> str | None:
@@ -443,29 +449,38 @@ def abns(ups: list[str], buyer_start: int) -> tuple[str | None, str | None]:
     supplier: list[str] = []
     buyer: list[str] = []
     for i, up in enumerate(ups):
-        if not re.search(r"\bA\.?B\.?N\b", up):
+        label = ABN_LABEL_RE.search(up)
+        if not label:
             continue
-        chunk = up.split("ABN", 1)[-1] if "ABN" in up else up
-        found = find_abns(chunk) or (find_abns(ups[i + 1]) if i + 1 < len(ups) else [])
-        in_buyer = buyer_start <= i <= buyer_start + 5 or bool(BUYER_RE.match(up)) or "CUSTOMER" in up or "BUYER" in up
-        (buyer if in_buyer else supplier).extend(found)
+        found = find_abns(up[label.end():]) or (find_abns(ups[i + 1]) if i + 1 < len(ups) else [])
+        (buyer if _in_buyer_block(ups, i, buyer_start) else supplier).extend(found)
     if not supplier:
-        # an unlabelled, checksum-valid 11-digit number near the top
-        for up in ups[: min(len(ups), 12)]:
-            supplier.extend(a for a in find_abns(up) if _abn_valid(a))
+        # an unlabelled, checksum-valid 11-digit number near the top, above any buyer block
+        for i, up in enumerate(ups[: min(len(ups), 12, buyer_start)]):
+            if not _in_buyer_block(ups, i, buyer_start):
+                supplier.extend(a for a in find_abns(up) if _abn_valid(a))
     pick = lambda xs: next((x for x in xs if _abn_valid(x)), xs[0] if xs else None)  # noqa: E731
     return pick(supplier), pick(buyer)
 
 
+def _in_buyer_block(ups: list[str], i: int, buyer_start: int) -> bool:
+    up = ups[i]
+    return (buyer_start <= i <= buyer_start + 5 or bool(BUYER_RE.match(up))
+            or bool(re.search(r"CUSTOMER|CLIENT|BUYER|RECIPIENT|PURCHASER", up)))
+
+
 def buyer_name(texts: list[str], buyer_start: int) -> str | None:
+    """The name after "Bill to:" / "Customer:", on the same line or the next; never an ABN line."""
     if buyer_start >= len(texts):
         return None
     m = BUYER_RE.match(texts[buyer_start])
-    value = _norm(m.group("v")) if m else ""
-    if value.strip(":- ") and not re.search(r"\bABN\b", value.upper()):
-        return value.strip(":- ")
-    for nxt in texts[buyer_start + 1: buyer_start + 3]:
-        if not re.search(r"\bABN\b|\d{5,}", nxt.upper()) and not _is_noise(nxt.upper()):
+    value = _norm(m.group("v")).strip(":- ") if m else ""
+    if value:
+        return None if ABN_LABEL_RE.search(value.upper()) else value
+    for nxt in texts[buyer_start + 1: buyer_start + 2]:
+        up = nxt.upper()
+        if not (ABN_LABEL_RE.search(up) or ITEM_HEADER_RE.search(up) or _is_noise(up) or money_values(up)
+                or re.search(r"\d{5,}", re.sub(r"\s", "", up))):
             return _norm(nxt)
     return None
 
@@ -640,7 +655,7 @@ ITEM_FULL_RE = re.compile(  # "Hammer 2 12.50 25.00", "Nails 500g 1 x 4.95 4.95"
     + _PRICE + r"\s+" + _AMOUNT + _MARK
 )
 ITEM_QTY_FIRST_RE = re.compile(  # "2 x Bacon & Egg Roll @ 12.00   24.00"
-    r"^(?P<qty>\d{1,4}(?:\.\d{1,3})?)\s*(?:X|@)?\s+(?P<desc>.*?[A-Z].*?)\s*@?\s+" + _PRICE + r"\s+" + _AMOUNT + _MARK
+    r"^(?P<qty>\d{1,4}(?:\.\d{1,3})?)\s*(?:X|@)?\s*(?P<desc>[A-Z].*?)(?:\s*@\s*|\s+)" + _PRICE + r"\s+" + _AMOUNT + _MARK
 )
 ITEM_SIMPLE_RE = re.compile(r"^(?P<desc>.*?[A-Z][A-Z0-9].*?)\s+" + _AMOUNT + _MARK)  # "E10  145.12"
 ITEM_QTY_LINE_RE = re.compile(  # "1 x $5.00", "2pc @ 9.89  19.78", "0.75 kg @ $4.99/kg"

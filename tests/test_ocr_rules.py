@@ -259,3 +259,26 @@ def test_items_with_quantity_on_the_line_below() -> None:
                     "0.75 kg @ $1.99/kg", "Total 6.49")
     assert [(i["description"], i["quantity"], i["unit_price"], i["amount"]) for i in result["items"]] == [
         ("Flat White", "1", "5.00", "5.00"), ("Bananas", "0.75", "1.99", "1.49")]
+
+
+def test_glued_forms_ocr_makes_of_abn_labels_and_iso_dates_with_time() -> None:
+    result = fields("HARBOUR HARDWARE", "66 Beach Rd", "Parramatta NSW 2150", "A.B.N.51824753 556",
+                    "Date: 2025-04-0407:30", "Total $24.90")
+    assert result["supplier_abn"] == VALID_ABN
+    assert result["supplier_address"] == "66 Beach Rd Parramatta NSW 2150"
+    assert result["date"] == "04/04/2025"
+
+
+def test_a_customer_abn_alone_is_the_buyer_not_the_supplier_nor_a_name() -> None:
+    result = fields("Coastal Plumbing Services Pty Ltd", "175 Victoria Pde, Parramatta NSW 2150", "INVOICE",
+                    "Invoice No: INV-36298", "Bill To:", "CustomerA.B.N.53004085616",
+                    "Description Qty Unit Price Amount", "Call-out fee 2 356.31 712.62", "Amount Due $783.88")
+    assert result["supplier_abn"] is None
+    assert result["buyer_abn"] == BUYER_ABN
+    assert result["buyer_name"] is None
+
+
+def test_shop_names_containing_registration_like_letters_are_names() -> None:
+    # "GROCER" contains "ROC" (Registrar of Companies), which once made it a registration line
+    assert fields("SOUTHERN GROCER", "206 Church St, Geelong VIC 3220", "Apples 7.18", "TOTAL 7.18")[
+        "supplier_name"] == "SOUTHERN GROCER"
