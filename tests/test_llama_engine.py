@@ -161,6 +161,19 @@ def test_generation_config_overrides_the_checkpoint_sampling(engine: LlamaEngine
     assert config.temperature == 1.0 and config.top_p == 1.0
 
 
+def test_compile_setting_asks_for_a_static_cache_on_cuda_only(
+    engine: LlamaEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    assert engine.generation_config(4).cache_implementation is None
+    monkeypatch.setattr(engine, "settings", engine.settings.model_copy(update={"compile": True}))
+    assert engine.generation_config(4).cache_implementation is None  # CPU: no compile
+    monkeypatch.setattr(engine, "plan", dataclasses.replace(engine.plan, device="cuda"))
+    assert engine.generation_config(4).cache_implementation == "static"
+    assert engine.generation_config(4, own_cache=True).cache_implementation is None
+
+
 def test_the_image_reaches_the_decoder(engine: LlamaEngine) -> None:
     a = engine.generate(receipt(colour="red"), "Describe")
     b = engine.generate(noise(), "Describe")
@@ -400,7 +413,11 @@ def test_bitsandbytes_quantization_on_cpu(tiny_model: Path, mode: str, layer_typ
         assert type(model.model.multi_modal_projector) is torch.nn.Linear
         assert type(model.lm_head) is torch.nn.Linear
         assert 0 < answer.generated_tokens <= CAP and answer.text
-        assert fields["total"].text == answer.text  # same quantized model, vision reuse or not
+        assert all(g.text and g.generated_tokens for g in fields.values())
+        if mode == "4bit":
+            # NF4 dequantizes weights only, so a batch gives the single answer. (LLM.int8 does not
+            # promise that: its fp16 outlier columns are chosen over the whole batch.)
+            assert fields["total"].text == answer.text
         status = engine.status()
         assert status["quantization"] == mode
         full = sum(p.numel() for p in model.parameters()) * 4

@@ -182,12 +182,20 @@ class LlamaEngine(Engine):
             inputs["pixel_values"] = inputs["pixel_values"].to(self.plan.dtype if self.plan else self.model.dtype)
         return inputs
 
-    def generation_config(self, max_new_tokens: int) -> Any:
-        """The checkpoint's generation config made greedy, penalty-free and capped."""
+    def generation_config(self, max_new_tokens: int, *, own_cache: bool = False) -> Any:
+        """The checkpoint's generation config made greedy, penalty-free and capped.
+
+        With LLAMA_VISION_COMPILE on an unquantized CUDA model, a static KV cache lets
+        transformers compile the decoder step (`own_cache`: the caller passes its own cache).
+        """
         config = copy.deepcopy(self.model.generation_config)
         for key, value in _GREEDY_GENERATION_FIELDS.items():
             setattr(config, key, value)
         config.max_new_tokens = max_new_tokens
+        plan = self.plan
+        static = (self.settings.compile and plan is not None and plan.device.startswith("cuda")
+                  and plan.quantization == "none" and not own_cache)
+        config.cache_implementation = "static" if static else None
         tokenizer = self.processor.tokenizer
         if config.pad_token_id is None:
             config.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id

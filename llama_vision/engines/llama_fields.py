@@ -130,7 +130,7 @@ def ask_fields_reusing_vision(
                 attention_mask=tokens["attention_mask"],
                 cross_attention_mask=mask,
                 cache=cache,
-                generation_config=engine.generation_config(max_new_tokens),
+                generation_config=engine.generation_config(max_new_tokens, own_cache=True),
             )
         # The vision pass is shared by all answers: each answer's seconds include it.
         seconds = time.perf_counter() - started
