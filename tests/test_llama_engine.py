@@ -140,6 +140,17 @@ def test_chat_template_puts_the_image_before_the_text(engine: LlamaEngine) -> No
     assert inputs["cross_attention_mask"][0, ids.index(image):].sum() > 0
 
 
+def test_base_checkpoint_without_template_gets_a_plain_prompt(
+    engine: LlamaEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "interface", "plain")
+    assert engine.chat_text("Total?") == "<|image|>Total?"
+    ids = engine._encode([receipt()], ["Total?"])["input_ids"][0].tolist()
+    tokenizer = engine.processor.tokenizer
+    assert ids[:2] == [engine.model.config.image_token_index, tokenizer.bos_token_id]  # processor's base layout
+    assert engine.generate(receipt(), "Total?", max_new_tokens=3).generated_tokens <= 3
+
+
 def test_generate_is_greedy_and_reports_tokens(engine: LlamaEngine) -> None:
     first = engine.generate(receipt(), "What is the total?")
     second = engine.generate(receipt(), "What is the total?")
