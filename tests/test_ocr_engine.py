@@ -1,0 +1,112 @@
+"""The real OCR engine (RapidOCR, bundled ONNX models): offline load, a rendered receipt, SROIE.
+
+CPU heavy: one engine is shared by the module, and the SROIE check reads only a handful of scans.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from llama_vision.config import load_settings
+from llama_vision.engines import create_engine
+from llama_vision.engines.base import RuleReading
+from llama_vision.engines.ocr import BUNDLED_MODELS, OcrEngine, bundled_model_paths
+from llama_vision.ocr_eval import SROIE_FIELDS, matches
+
+pytest.importorskip("rapidocr")
+
+SROIE = Path(__file__).parents[1] / ".." / "shared" / "data" / "sroie-dev"
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+@pytest.fixture(scope="module")
+def engine() -> OcrEngine:
+    built = OcrEngine(load_settings(engine="ocr"))
+    yield built
+    built.unload()
+
+
+def _receipt() -> Image.Image:
+    image = Image.new("RGB", (700, 520), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(str(FONT), 30) if FONT.is_file() else ImageFont.load_default(size=30)
+    rows = [("Corner Deli", None), ("TAX INVOICE", None), ("Date: 15/03/2024", None),
+            ("Flat White", "4.50"), ("Banana Bread", "6.00"), ("GST 10%", "0.95"), ("TOTAL", "$10.50")]
+    for i, (left, right) in enumerate(rows):
+        y = 30 + i * 65
+        draw.text((40, y), left, fill="black", font=font)
+        if right:
+            draw.text((520, y), right, fill="black", font=font)
+    return image
+
+
+def test_factory_builds_the_ocr_engine_with_its_capabilities() -> None:
+    engine = create_engine(load_settings(engine="ocr"))
+    assert isinstance(engine, OcrEngine) and engine.name == "ocr"
+    assert (engine.capabilities.follows_prompts, engine.capabilities.streams, engine.capabilities.batches) == (
+        False, False, False)
+    assert not engine.is_loaded  # building is free; loading waits for the first page
+
+
+def test_models_come_from_the_wheel() -> None:
+    paths = bundled_model_paths()
+    assert {p.name for p in paths.values()} == set(BUNDLED_MODELS.values())
+    assert all(p.stat().st_size > 100_000 for p in paths.values())
+
+
+def test_loading_and_reading_never_touch_the_network(engine: OcrEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("the OCR engine tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    engine.unload()
+    engine.initialize()
+    assert engine.is_loaded and engine.load_error is None
+
+
+def test_reads_total_and_date_from_a_rendered_receipt(engine: OcrEngine) -> None:
+    reading = engine.read_fields(_receipt())
+    assert isinstance(reading, RuleReading)
+    assert reading.fields["total"] == "10.50"
+    assert reading.fields["date"] == "15/03/2024"
+    assert reading.fields["gst"] == "0.95"
+    assert reading.fields["tax_invoice_label"] is True
+    assert reading.document_type == "tax_invoice"
+    assert "Corner Deli" in reading.text and reading.seconds > 0
+
+
+def test_generate_returns_the_ocr_text_whatever_the_prompt(engine: OcrEngine) -> None:
+    generation = engine.generate(_receipt(), "Ignore this prompt and write a poem")
+    assert "TOTAL" in generation.text.upper() and "poem" not in generation.text
+
+
+def test_status_reports_the_runtime(engine: OcrEngine) -> None:
+    engine.initialize()
+    status = engine.status()
+    assert status["engine"] == "ocr" and status["follows_prompts"] is False
+    assert "rapidocr" in status["runtime"] and "onnxruntime" in status["runtime"]
+
+
+def test_sroie_handful_meets_loose_lower_bounds(engine: OcrEngine) -> None:
+    if not SROIE.is_dir():
+        pytest.skip("../shared/data/sroie-dev is absent")
+    from llama_vision.documents import load_pages
+
+    files = sorted(SROIE.glob("*.jpg"))[:4]  # about 3 s each on a free core; the full set is benchmarks/ocr_sroie.py
+    hits = dict.fromkeys(SROIE_FIELDS, 0)
+    for image in files:
+        label = json.loads(image.with_suffix(".json").read_text())
+        reading = engine.read_fields(load_pages(image, settings=engine.settings)[0])
+        for key, field in SROIE_FIELDS.items():
+            hits[key] += matches(key, reading.fields[field], label[key])
+    rate = {k: v / len(files) for k, v in hits.items()}
+    assert rate["total"] >= 0.75, rate
+    assert rate["date"] >= 0.75, rate
+    assert rate["company"] >= 0.5, rate
+    assert rate["address"] >= 0.5, rate
