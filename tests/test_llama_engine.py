@@ -238,6 +238,18 @@ def test_ask_fields_runs_the_vision_tower_once_and_matches_naive(engine: LlamaEn
     assert engine.ask_fields(image, {}) == {}
 
 
+def test_offloaded_model_falls_back_to_plain_batches(engine: LlamaEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llama_vision.engines import llama_fields
+
+    assert llama_fields.can_reuse_vision(engine.model)
+    monkeypatch.setattr(llama_fields, "can_reuse_vision", lambda model: False)
+    batches: list[int] = []
+    real = engine.generate_batch
+    monkeypatch.setattr(engine, "generate_batch", lambda images, prompts, **kw: batches.append(len(images)) or real(images, prompts, **kw))
+    answers = engine.ask_fields(receipt(), {"total": "What is the total?", "abn": "ABN?"})
+    assert batches == [2] and answers["total"].text == engine.generate(receipt(), "What is the total?").text
+
+
 # -- out of memory --------------------------------------------------------------------------
 def _oom() -> Exception:
     return torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")

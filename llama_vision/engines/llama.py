@@ -324,9 +324,10 @@ class LlamaEngine(Engine):
         self.initialize()
         if not questions:
             return {}
-        if self.interface == "answer_question":
+        from llama_vision.engines.llama_fields import ask_fields_reusing_vision, can_reuse_vision
+
+        if self.interface == "answer_question" or not can_reuse_vision(self.model):
             return super().ask_fields(image, questions, max_new_tokens=max_new_tokens)
-        from llama_vision.engines.llama_fields import ask_fields_reusing_vision
 
         cap = self._cap(max_new_tokens)
         names = list(questions)

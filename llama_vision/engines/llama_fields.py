@@ -45,6 +45,18 @@ def _execution_device(module: Any, fallback: Any) -> Any:
     return fallback
 
 
+def can_reuse_vision(model: Any) -> bool:
+    """False when accelerate offloaded the vision tower or a cross-attention layer (weights on
+    the meta device, loaded by a hook around the whole block): calling their projections
+    directly would miss that hook, so such models take the plain batched path."""
+    try:
+        vision, projector, layers = _parts(model)
+        modules = [vision, projector] + [layers[i].cross_attn for i in model.config.text_config.cross_attention_layers]
+    except (AttributeError, IndexError, TypeError):
+        return False
+    return all(p.device.type != "meta" for module in modules for p in module.parameters())
+
+
 def vision_states(engine: LlamaEngine, image_inputs: Any) -> Any:
     """Vision tower + projector once: (1, tiles x patches, text hidden) states for one image."""
     vision, projector, _ = _parts(engine.model)
