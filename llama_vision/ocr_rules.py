@@ -16,259 +16,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from llama_vision.fields import empty_fields
 from llama_vision.ocr_layout import Line, TextBox, group_lines, lines_from_strings
-
-# --------------------------------------------------------------------------------------------
-# small text helpers
-# --------------------------------------------------------------------------------------------
-
-MONEY_RE = re.compile(
-    r"(?<![\w.,/])(?P<neg>-{1,2})?\s?(?:RM|AUD|A\$|\$)?\s?(?P<neg2>-)?"
-    r"(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.\s?|,)(?P<dec>\d{2})(?![\d%]|[.,/]\d)"
+from llama_vision.ocr_text import (
+    ABN_LABEL, ABN_LABEL_RE, MONEY_RE, abn_checksum_ok, find_abns, find_dates, fmt_date, fmt_money,
+    money_values, norm_space,
 )
-_MONTHS = {m: i for i, m in enumerate(
-    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
-_MON = r"(?P<mon>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\.?"
-_YEAR = r"(?P<y>(?:19|20)\d{2}(?!\d)|(?:19|20)\d{2}(?=\d{1,2}:\d{2})|\d{2}(?!\d)|\d{2}(?=\d{1,2}:\d{2}))"
-DATE_PATTERNS = (
-    # 2024-03-15, 2024/03/15
-    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s?[/\-.]\s?(?P<m>\d{1,2})\s?[/\-.]\s?(?P<d>\d{1,2})"
-               r"(?:(?!\d)|(?=\d{1,2}:\d{2}))"),
-    # 15/03/2024, 15-03-24, 15.03.2024
-    re.compile(r"(?<![\d.])(?P<d>\d{1,2})\s?(?P<sep>[/\-.])\s?(?P<m>\d{1,2})\s?(?P=sep)\s?" + _YEAR),
-    # 15 Mar 2024, 15-MAR-24, 15 March, 2024
-    re.compile(r"(?<!\d)(?P<d>\d{1,2})(?:ST|ND|RD|TH)?[\s\-/.]*" + _MON + r"[\s\-/.,]*" + _YEAR),
-    # March 15, 2024
-    re.compile(_MON + r"\s*(?P<d>\d{1,2})(?:ST|ND|RD|TH)?,?\s*(?P<y>(?:19|20)\d{2})(?!\d)"),
-)
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _upper(line: Line | str) -> str:
-    return str(line).upper()
-
-
-def money_values(text: str) -> list[Decimal]:
-    """Every amount with two decimals in `text`, left to right ("RM49.40", "$1,234.50", "-1.20")."""
-    out = []
-    for m in MONEY_RE.finditer(text):
-        try:
-            value = Decimal(m.group("int").replace(",", "") + "." + m.group("dec"))
-        except InvalidOperation:
-            continue
-        out.append(-value if (m.group("neg") == "-" or m.group("neg2")) else value)
-    return out
-
-
-def fmt_money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value.quantize(Decimal('0.01'))}"
-
-
-def _valid_date(d: int, m: int, y: int) -> date | None:
-    if y < 100:
-        y += 2000
-    if not 1990 <= y <= 2099:
-        return None
-    try:
-        return date(y, m, d)
-    except ValueError:
-        return None
-
-
-def find_dates(text: str) -> list[tuple[int, date]]:
-    """(position, date) for every possible date in `text`, day first; impossible dates dropped."""
-    up = text.upper()
-    found: list[tuple[int, date]] = []
-    taken: list[tuple[int, int]] = []
-    for pattern in DATE_PATTERNS:
-        for m in pattern.finditer(up):
-            if any(a < m.end() and m.start() < b for a, b in taken):
-                continue
-            parts = m.groupdict()
-            month = _MONTHS[parts["mon"][:3]] if parts.get("mon") else int(parts["m"])
-            value = _valid_date(int(parts["d"]), month, int(parts["y"]))
-            if value is None and not parts.get("mon") and parts.get("sep"):
-                # a month-first print (03/15/2024) only when day-first is impossible
-                value = _valid_date(month, int(parts["d"]), int(parts["y"]))
-            if value is not None:
-                found.append((m.start(), value))
-                taken.append((m.start(), m.end()))
-    found.sort(key=lambda item: item[0])
-    return found
-
-
-def fmt_date(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
-
-
-def _abn_valid(digits: str) -> bool:
-    try:
-        from stdnum.au import abn
-    except ImportError:  # pragma: no cover - stdnum is a runtime dependency
-        weights = (10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19)
-        if len(digits) != 11 or not digits.isdigit():
-            return False
-        nums = [int(c) for c in digits]
-        nums[0] -= 1
-        return sum(w * n for w, n in zip(weights, nums, strict=True)) % 89 == 0
-    return abn.is_valid(digits)
-
-
-ABN_RE = re.compile(r"(?<!\d)(\d[\d ]{9,16}\d)(?!\d)")
-# "ABN", "A.B.N.", and the glued forms OCR makes of them ("CustomerA.B.N.2058...", "ABN37329")
-ABN_LABEL = r"(?:A\.\s?B\.\s?N\.?|(?<![A-Z])ABN(?![A-Z]))"
-ABN_LABEL_RE = re.compile(ABN_LABEL)
-
-
-def find_abns(text: str) -> list[str]:
-    """11-digit sequences in `text` (spaces allowed), checksum-valid ones first."""
-    cands = []
-    for m in ABN_RE.finditer(text):
-        digits = re.sub(r"\D", "", m.group(1))
-        if len(digits) == 11:
-            cands.append(digits)
-        elif len(digits) > 11:
-            # a run such as "ABN 51824753556 12" : try each 11-digit window
-            cands.extend(digits[i:i + 11] for i in range(len(digits) - 10))
-    valid = [c for c in cands if _abn_valid(c)]
-    return valid + [c for c in cands if c not in valid]
-
-
-# --------------------------------------------------------------------------------------------
-# vocabulary
-# --------------------------------------------------------------------------------------------
-
-NOISE_RE = re.compile(
-    r"^(TAX\s*INVOICE|INVOICE|RECEIPT|OFFICIAL\s+RECEIPT|CASH\s+(SALES?|BILL|RECEIPT)|SALES?\s+RECEIPT|"
-    r"SIMPLIFIED\s+TAX\s+INVOICE|WELCOME.*|THANK\s*YOU.*|COPY|CUSTOMER\s+COPY|MERCHANT\s+COPY|"
-    r"DUPLICATE|ORIGINAL|REPRINT|BILL|CASH\s*/?\s*CREDIT|[^A-Z]*)$"
-)
-COMPANY_SUFFIX_RE = re.compile(
-    r"\b(SDN\.?\s*BHD|S/B|BHD|BERHAD|PTY\.?\s*LTD|PTY|LTD|LIMITED|ENTERPRISES?|TRADING|"
-    r"HOLDINGS|CORPORATION|CORP|INC|GROUP|RESTAURANT|RESTORAN|HARDWARE|STATIONERY|MARKET|"
-    r"SUPERMARKET|MART|CAFE|KEDAI|SHOP|STORE|BAKERY|PHARMACY|CO\.)(?![A-Z])"
-)
-LEGAL_SUFFIX_RE = re.compile(r"\b(S[DL]N\.?\s*[BE8]HD|[BE8]HD|BERHAD|PTY\.?\s*LTD|LTD|LIMITED|S/B|SB)(?![A-Z])\.?")
-# words that finish a name broken over two lines ("POPULAR BOOK" / "CO. (M) SDN BHD")
-NAME_TAIL_WORDS = frozenset({"CO", "COMPANY", "M", "KL", "MALAYSIA", "AND", "TRADING", "ENTERPRISE", "ENTERPRISES",
-                             "SDN", "BHD", "PTY", "LTD", "LIMITED", "SB", "S", "B", "BERHAD", "HOLDINGS", "GROUP"})
-# a registration number printed after the name: "(126926-H)", "273500-U", "(CO.REG :860671-D)"
-REG_NUMBER_RE = re.compile(r"\(?\s*(CO\.?\s*(NO|REG)\.?\s*[:.]?\s*)?\b\d{3,}\s?-?\s?[A-Z]\b\s*\)?")
-REGISTRATION_RE = re.compile(
-    r"(\bCO\.?\s*(NO|REG)|COMPANY\s*(NO|REG)|\bROC\b|\bREG(ISTRATION)?\.?\s*NO|GST\s*(REG|ID|NO)|"
-    r"\bGST\s*[:#]|SST\s*(REG|ID|NO)|BUSINESS\s*(REG|NO)|\(\s*\d{4,}-?[A-Z]\s*\)|^\(?\d{5,}-[A-Z]\)?$)"
-)
-STOP_ADDRESS_RE = re.compile(
-    r"(\bTEL\b|\bTEL\s*[:.]|TELEPHONE|\bPH(ONE)?\b|\bFAX\b|H/P|E-?MAIL|@|WWW\.|HTTP|" + ABN_LABEL + r"|\bACN\b|"
-    r"\bGST\b|\bSST\b|TAX\s*INVOICE|INVOICE|RECEIPT|\bDATE\b|\bCASHIER\b|\bTABLE\b|\bBILL\b|"
-    r"OPERATOR|DOC(UMENT)?\s*NO|\bSLIP\b|\bTIME\b)"
-)
-AU_STATES = r"(NSW|VIC|QLD|WA|SA|TAS|ACT|NT)"
-MY_STATES = (
-    r"(SELANGOR|KUALA\s*LUMPUR|JOHOR|PENANG|PULAU\s*PINANG|PERAK|KEDAH|KELANTAN|TERENGGANU|PAHANG|"
-    r"MELAKA|MALACCA|NEGERI\s*SEMBILAN|SABAH|SARAWAK|PERLIS|PUTRAJAYA|LABUAN|MALAYSIA|DARUL\s*\w+)"
-)
-POSTCODE_END_RE = re.compile(
-    r"((?<!\d)\d{5}(?!\d)|\b" + AU_STATES + r"\s*\d{4}\b|\b" + MY_STATES + r"\b[.,]?\s*$|\bAUSTRALIA\b)"
-)
-ADDRESS_HINT_RE = re.compile(
-    r"(\bNO\.?\s*\d|\bLOT\b|\bJALAN\b|\bJLN\b|\bTAMAN\b|\bLORONG\b|\bBANDAR\b|\bKAMPUNG\b|\bKG\b|"
-    r"\bBLOCK\b|\bBLK\b|\bLEVEL\b|\bSUITE\b|\bUNIT\s*[A-Z]?\d|\bSHOP\s*[A-Z]?\d|\bFLR\b|\bFLOOR\b|"
-    r"\bGND\b|\bGROUND\b|\b\d+(ST|ND|RD|TH)\b|\bPO\s*BOX\b|\bSTREET\b|\bST\b|\bROAD\b|\bRD\b|\bAVE\b|"
-    r"\bAVENUE\b|\bHWY\b|\bHIGHWAY\b|\bDRIVE\b|\bDR\b|\bLANE\b|\bPLACE\b|\bPDE\b|\bPARADE\b|\bBLVD\b|"
-    r"\bCRES\b|\bTCE\b|\bCOURT\b|\bCT\b|\bPERSIARAN\b|\bMEDAN\b|^\d+[A-Z]?[,\s-]|" + AU_STATES + r"\s*\d{4}|"
-    + MY_STATES + r"|(?<!\d)\d{5}(?!\d))"
-)
-
-# label -> rank for the grand total (higher wins); the last matching line breaks ties, so a
-# "Total" after "Rounding Adj" beats the "Total incl GST" before it
-TOTAL_LABELS: tuple[tuple[re.Pattern[str], int], ...] = (
-    (re.compile(r"ROUND(ED|ING)?\s*(ED)?\s*TOTAL|TOTAL\s*\(?ROUNDED|AFTER\s*(ADJ|ROUND)"), 9),
-    (re.compile(r"GRAND\s*TOTAL|NETT?\s*TOTAL|TOTAL\s*NETT?|NETT\b"), 8),
-    (re.compile(r"(AMOUNT|AMT|BALANCE|TOTAL)\s*(DUE|PAYABLE)|TO\s*PAY\b|^\W*DUE\b"), 8),
-    (re.compile(r"\bTOTAL|\bJUMLAH\b|\bAMOUNT\s*\(?(RM|\$|AUD)"), 6),
-)
-NOT_TOTAL_RE = re.compile(
-    r"SUB\s*-?\s*TOTAL|TOTAL\s*(QTY|QUANTITY|ITEMS?|ITEM\s*COUNT|PCS|UNITS?|SAVINGS?|SAVED|SAVING|DISCOUNTS?|DISC|"
-    r"GST|TAX\b|SST|VOLUME|LITRES|POINTS?|STAMPS?|TENDERED?|CASH|CHANGE)|"
-    r"\bEX(CL|CLUDING|CLUSIVE|C)?\b\.?\s*(OF\s*)?(GST|TAX|SST)|BEFORE\s*(GST|TAX)|"
-    r"^\W*(GST|TAX|SST|VAT)\b|\d\s*%|INCLUDES|(GST|TAX)\s*OF\b|\bQTY\b|ROUNDING|\bADJ(USTMENT)?\b|\bCHANGE\b|POINTS|SAVING"
-)
-SUMMARY_RE = re.compile(r"(GST|TAX|SST)\s*(SUMMARY|ANALYSIS)|TAX\s*CODE\s*SUMMARY")
-# labels that own the amount on their row: a bare label above such a row does not
-MONEY_LABEL_RE = re.compile(r"TOTAL|CASH|CHANGE|GST|TAX|ROUND|DISCOUNT|TENDER|PAID|BALANCE|SAVING|DEPOSIT|VISA|CARD|EFTPOS")
-SUBTOTAL_RE = re.compile(
-    r"SUB\s*-?\s*TOTAL|TOTAL\s*\(?\s*EX(CL|CLUDING|CLUSIVE|C)?\b\.?\s*(OF\s*)?(GST|TAX|SST)|"
-    r"(AMOUNT|AMT|PRICE|VALUE)\s*\(?\s*EX(CL|CLUDING|CLUSIVE|C)?\b\.?\s*(OF\s*)?(GST|TAX|SST)|"
-    r"TOTAL\s*BEFORE\s*(GST|TAX)|NET\s*AMOUNT\s*\(?EX"
-)
-GST_AMOUNT_RE = re.compile(r"\b(GST|TAX|SST|VAT)\b")
-GST_NOT_AMOUNT_RE = re.compile(
-    r"(GST|SST|TAX)\s*(REG|ID|NO\b|NUMBER|INVOICE|SUMMARY|ANALYSIS|CODE|EXEMPT\b|FREE)|"
-    r"(INC|INCL|INCLUDING|INCLUSIVE|EX|EXCL|EXCLUDING|EXCLUSIVE)\b\.?\s*(OF\s*)?(GST|TAX|SST)|"
-    r"TAX\s*INVOICE|" + ABN_LABEL + r"|AMOUNT\s*\(RM\)"
-)
-GST_INCLUDED_RE = re.compile(
-    r"(INCLUDES?|INCLUDING|INCL?\b\.?|INCLUSIVE\s*OF|INC\.)\s*(OF\s*)?(THE\s*)?(GST|TAX|SST)|"
-    r"(GST|TAX)\s*(IS\s*)?(INCLUDED|INCLUSIVE|INCL\b)|PRICES?\s*INCLUDE\s*GST"
-)
-TAX_INVOICE_RE = re.compile(r"TAX\s*INVOICE")
-INVOICE_NO_RE = re.compile(
-    r"(TAX\s*INVOICE|INVOICE|INV|RECEIPT|RCPT|BILL|DOC(UMENT)?|SLIP|TRANS(ACTION)?|TXN|REF(ERENCE)?|"
-    r"ORDER|CHECK|CHK|CS|CB|TRN)\s*(NO\b|NUMBER|NUM\b|#|ID\b)\.?\s*[:#.]?\s*(?P<num>[A-Z0-9][A-Z0-9\-/]{1,24})"
-)
-INVOICE_NO_LOOSE_RE = re.compile(r"(INVOICE|RECEIPT)\s*[:#]\s*(?P<num>[A-Z0-9][A-Z0-9\-/]{1,24})")
-# (pattern, kind): the words are returned as printed ("VISA CREDIT"); earlier kinds win on a line
-PAYMENT_WORDS: tuple[tuple[str, str], ...] = (
-    (r"\bEFTPOS(\s*(CREDIT|CHEQUE|SAVINGS|DEBIT))?\b", "EFTPOS"),
-    (r"\bVISA(\s*(CREDIT|DEBIT))?\b", "Visa"),
-    (r"MASTER\s*CARD(\s*(CREDIT|DEBIT))?|\bMASTER\b", "Mastercard"),
-    (r"\bAMEX\b|AMERICAN\s*EXPRESS", "Amex"),
-    (r"\bDINERS(\s*CLUB)?\b", "Diners"),
-    (r"\bPAYPAL\b", "PayPal"),
-    (r"APPLE\s*PAY|GOOGLE\s*PAY|\bPAYWAVE\b|CONTACTLESS", "Card"),
-    (r"\b(DEBIT|CREDIT)\s*CARD\b|\bCARD\b", "Card"),
-    (r"BANK\s*TRANSFER|DIRECT\s*(DEPOSIT|DEBIT)|\bEFT\b|\bBPAY\b", "Bank transfer"),
-    (r"\bCASH\b", "Cash"),
-)
-PAYMENT_CONTEXT_RE = re.compile(r"\b(PAID|PAYMENT|TENDER(ED)?|METHOD|CHANGE)\b")
-FUEL_TYPES: tuple[tuple[str, str], ...] = (
-    (r"PREMIUM\s*(UNLEADED\s*)?98|\bP98\b|\bPULP\s*98|\bU98\b|ULTIMATE\s*98|V-?POWER", "Premium 98"),
-    (r"PREMIUM\s*(UNLEADED\s*)?95|\bP95\b|\bPULP\b|\bU95\b", "Premium 95"),
-    (r"\bE10\b|UNLEADED\s*E10|ETHANOL", "E10"),
-    (r"PREMIUM\s*DIESEL|DIESEL|\bDSL\b", "Diesel"),
-    (r"\bLPG\b|AUTOGAS", "LPG"),
-    (r"(UNLEADED|\bULP\b|\bUNL\b)\s*91|\bU91\b|\bULP\b|UNLEADED", "Unleaded 91"),
-)
-LITRES_RE = re.compile(r"(?<![\d.])(?P<v>\d{1,3}[.,]\d{1,3})\s*(L|LT|LTR|LTRS|LITRES?|LITERS?)\b")
-LITRES_LABEL_RE = re.compile(r"(LITRES?|LITERS?|VOLUME|QTY|QUANTITY)\b[^0-9]*(?P<v>\d{1,3}[.,]\d{1,3})")
-PPL_RE = re.compile(
-    r"(?P<v>\d{1,3}[.,]\d{1,4})\s*(?P<unit>C|CENTS?|\$)?\s*(/|PER)\s*(L|LT|LTR|LITRE|LITER)\b"
-)
-PPL_LABEL_RE = re.compile(r"(PRICE|RATE|UNIT\s*PRICE)\s*(/|PER)?\s*(L|LTR|LITRE|LITER)?\b[^0-9]*(?P<v>\d{1,3}[.,]\d{1,4})")
-BSB_RE = re.compile(r"\bBSB\b\s*(NO\.?|NUMBER)?\s*[:#]?\s*(?P<v>\d{3})\s*[- ]?\s*(?P<w>\d{3})(?!\d)")
-ACCOUNT_RE = re.compile(r"(ACCOUNT|ACC|A/C)\s*(NO\.?|NUMBER|NUM|#)\s*[:#.]?\s*(?P<v>\d[\d \-]{4,14}\d)")
-HOLDER_RE = re.compile(r"(ACCOUNT\s*(NAME|HOLDER)|NAME\s*OF\s*ACCOUNT|ACCOUNT\s*HOLDER\s*NAME)\s*[:\-]?\s*(?P<v>.+)", re.I)
-PERIOD_RE = re.compile(r"(STATEMENT\s*)?PERIOD\s*[:\-]?\s*(?P<v>.+)", re.I)
-OPENING_RE = re.compile(r"OPENING\s*(BALANCE|BAL)|BALANCE\s*(BROUGHT\s*FORWARD|B/?F)|PREVIOUS\s*BALANCE")
-CLOSING_RE = re.compile(r"CLOSING\s*(BALANCE|BAL)|BALANCE\s*(CARRIED\s*FORWARD|C/?F)|NEW\s*BALANCE")
-BUYER_RE = re.compile(
-    r"^\s*(BILL(ED)?\s*TO\b|INVOICE\s*TO\b|SOLD\s*TO\b|SHIP\s*TO\b|DELIVER\s*TO\b|"
-    r"(CUSTOMER|CLIENT|BUYER|RECIPIENT)(\s*NAME)?\s*[:\-]|ATTENTION\s*:|ATTN\b)\s*[:\-]?\s*(?P<v>.*)$",
-    re.I,
-)
-ITEM_HEADER_RE = re.compile(r"\b(DESCRIPTION|ITEMS?|PRODUCT|PARTICULARS?)\b.*\b(QTY|QUANTITY|AMOUNT|AMT|PRICE|TOTAL|RM)\b|\bQTY\b.*\b(PRICE|AMOUNT|AMT)\b")
-ITEM_SKIP_RE = re.compile(
-    r"TOTAL|GST|\bTAX\b|ROUNDING|CHANGE|CASH\b|TENDER|DISCOUNT|BALANCE|PAID|EFTPOS|VISA|MASTERCARD|"
-    r"\bCARD\b|AMOUNT\s*DUE|SAVINGS|\bDATE\b|INVOICE|RECEIPT|ABN|BSB"
+from llama_vision.ocr_vocabulary import (
+    ACCOUNT_RE, ADDRESS_HINT_RE, BSB_RE, BUYER_RE, CLOSING_RE, FUEL_TYPES, GST_AMOUNT_RE, GST_INCLUDED_RE,
+    GST_NOT_AMOUNT_RE, HOLDER_RE, INVOICE_NO_LOOSE_RE, INVOICE_NO_RE, ITEM_HEADER_RE, ITEM_SKIP_RE,
+    LEGAL_SUFFIX_RE, LITRES_LABEL_RE, LITRES_RE, MONEY_LABEL_RE, NAME_TAIL_WORDS, NOISE_RE, NOT_TOTAL_RE,
+    OPENING_RE, PAYMENT_CONTEXT_RE, PAYMENT_WORDS, PERIOD_RE, POSTCODE_END_RE, PPL_LABEL_RE, PPL_RE,
+    REGISTRATION_RE, REG_NUMBER_RE, STOP_ADDRESS_RE, SUBTOTAL_RE, SUMMARY_RE, TAX_INVOICE_RE, TOTAL_LABELS,
 )
 
 
@@ -300,7 +62,7 @@ def read_boxes(boxes: Sequence[TextBox]) -> Reading:
 def extract_fields(lines: Iterable[Line | str]) -> Reading:
     """Fill the canonical fields from reading-order lines (strings or `Line`s)."""
     rows = _as_lines(lines)
-    texts = [_norm(str(r)) for r in rows]
+    texts = [norm_space(str(r)) for r in rows]
     ups = [_fix_words(t.upper()) for t in texts]
     fields = empty_fields()
     warnings: list[str] = []
@@ -358,7 +120,7 @@ def clean_name(text: str) -> str:
     else:
         text = REG_NUMBER_RE.sub(" ", text)
     text = re.sub(r"(?<=[A-Za-z])0(?=[A-Za-z])", "O", text)  # "YONG S0ON": a zero inside a word is an O
-    return _norm(text.strip(" *-=#:,"))
+    return norm_space(text.strip(" *-=#:,"))
 
 
 _ADDRESS_START_RE = re.compile(r"\b(JALAN|JLN|LOT|STREET|ROAD|LEVEL|FLOOR|FLR|LORONG|TAMAN|PO\s*BOX)\b")
@@ -424,7 +186,7 @@ def supplier_address(texts: list[str], name_idx: int) -> str | None:
         elif (STOP_ADDRESS_RE.search(up) or BUYER_RE.match(up) or find_dates(up) or money_values(up)
               or REGISTRATION_RE.search(up)):
             break
-        block.append(_norm(texts[i]))
+        block.append(norm_space(texts[i]))
     if not block:
         return None
     # the address ends at its postcode / state line; anything after (a branch name) is not it
@@ -458,8 +220,8 @@ def abns(ups: list[str], buyer_start: int) -> tuple[str | None, str | None]:
         # an unlabelled, checksum-valid 11-digit number near the top, above any buyer block
         for i, up in enumerate(ups[: min(len(ups), 12, buyer_start)]):
             if not _in_buyer_block(ups, i, buyer_start):
-                supplier.extend(a for a in find_abns(up) if _abn_valid(a))
-    pick = lambda xs: next((x for x in xs if _abn_valid(x)), xs[0] if xs else None)  # noqa: E731
+                supplier.extend(a for a in find_abns(up) if abn_checksum_ok(a))
+    pick = lambda xs: next((x for x in xs if abn_checksum_ok(x)), xs[0] if xs else None)  # noqa: E731
     return pick(supplier), pick(buyer)
 
 
@@ -474,14 +236,14 @@ def buyer_name(texts: list[str], buyer_start: int) -> str | None:
     if buyer_start >= len(texts):
         return None
     m = BUYER_RE.match(texts[buyer_start])
-    value = _norm(m.group("v")).strip(":- ") if m else ""
+    value = norm_space(m.group("v")).strip(":- ") if m else ""
     if value:
         return None if ABN_LABEL_RE.search(value.upper()) else value
     for nxt in texts[buyer_start + 1: buyer_start + 2]:
         up = nxt.upper()
         if not (ABN_LABEL_RE.search(up) or ITEM_HEADER_RE.search(up) or _is_noise(up) or money_values(up)
                 or re.search(r"\d{5,}", re.sub(r"\s", "", up))):
-            return _norm(nxt)
+            return norm_space(nxt)
     return None
 
 
@@ -585,15 +347,11 @@ def total_amount(ups: list[str], amounts: list[_AmountLine]) -> str | None:
         if NOT_TOTAL_RE.search(a.label) and not re.search(r"ROUND(ED)?\s*TOTAL|TOTAL\s*\(?ROUNDED|GRAND\s*TOTAL|AFTER\s*(ADJ|ROUND)", a.label):
             continue
         rank = next((r for pattern, r in TOTAL_LABELS if pattern.search(a.label)), 0)
-        if rank and (best is None or (rank, a.index) >= (best[0], best[1]) or rank > best[0]):
-            if best is not None and rank < best[0]:
-                continue
+        # a stronger label wins; among equals the later line (the total after rounding)
+        if rank and (best is None or rank >= best[0]):
             best = (rank, a.index, a.value)
     if best is not None:
-        total = best[2]
-        # a total followed by a rounding adjustment and a new total: the later one is already
-        # preferred by index; guard against picking a tiny "total" like a line count
-        return fmt_money(total)
+        return fmt_money(best[2])
     # no label: cash tendered minus change, else nothing (never the largest number on the page)
     cash = next((a.value for a in amounts if a.value and re.search(r"\bCASH\b|TENDER", a.label)), None)
     change = next((a.value for a in amounts if a.value is not None and re.search(r"\bCHANGE\b", a.label)), None)
@@ -637,7 +395,7 @@ def payment_method(ups: list[str], texts: list[str] | None = None) -> str | None
             if m:
                 context = 0 if PAYMENT_CONTEXT_RE.search(up) or money_values(up) else 1
                 original = texts[i] if texts is not None and len(texts[i]) == len(up) else up
-                scored.append((context, rank, _norm(original[m.start(): m.end()])))
+                scored.append((context, rank, norm_space(original[m.start(): m.end()])))
                 break
     if not scored:
         return None
@@ -674,7 +432,7 @@ def _dec(s: str | None) -> str | None:
 
 
 def _item(text: str, m: re.Match[str], qty: str | None = None) -> dict[str, Any]:
-    desc = _norm(text[m.start("desc"): m.end("desc")]).strip(" @x*-")
+    desc = norm_space(text[m.start("desc"): m.end("desc")]).strip(" @x*-")
     groups = m.groupdict()
     return {"description": desc, "quantity": qty if qty is not None else groups.get("qty"),
             "unit_price": _dec(groups.get("price")), "amount": _dec(groups.get("amount"))}
@@ -726,7 +484,7 @@ def line_items(texts: list[str], ups: list[str]) -> list[dict[str, Any]]:
             items.append(_item(text, m, qty=None))
             pending = None
         elif re.search(r"[A-Z]{3}", up) and not money_values(up):
-            pending = _norm(text)
+            pending = norm_space(text)
     return items
 
 
@@ -765,21 +523,19 @@ def bank_fields(texts: list[str], ups: list[str]) -> dict[str, Any]:
         if out["account_number"] is None and (m := ACCOUNT_RE.search(up)):
             out["account_number"] = re.sub(r"\D", "", m.group("v"))
         if out["account_holder"] is None and (m := HOLDER_RE.search(text)):
-            value = _norm(m.group("v")).strip(":- ")
+            value = norm_space(m.group("v")).strip(":- ")
             out["account_holder"] = value or None
         if out["statement_period"] is None and "PERIOD" in up and (m := PERIOD_RE.search(text)):
             dates = find_dates(m.group("v"))
             if len(dates) >= 2:
                 out["statement_period"] = f"{fmt_date(dates[0][1])} - {fmt_date(dates[1][1])}"
             elif m.group("v").strip():
-                out["statement_period"] = _norm(m.group("v"))
+                out["statement_period"] = norm_space(m.group("v"))
         for key, pattern in (("opening_balance", OPENING_RE), ("closing_balance", CLOSING_RE)):
             if out[key] is None and pattern.search(up):
                 values = money_values(up) or (money_values(ups[i + 1]) if i + 1 < len(ups) else [])
                 if values:
                     out[key] = fmt_money(values[-1])
-    if out["account_holder"] is None and out["bsb"] is None:
-        return out
     return out
 
 

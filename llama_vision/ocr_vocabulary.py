@@ -1,0 +1,135 @@
+"""The words the OCR rules look for: labels, noise, addresses, payment and fuel names.
+
+Regular expressions run on upper-cased OCR lines. Kept apart from the rules so the vocabulary can
+grow (a new label, a new state) without touching the logic in `ocr_rules`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from llama_vision.ocr_text import ABN_LABEL
+
+# --------------------------------------------------------------------------------------------
+# vocabulary
+# --------------------------------------------------------------------------------------------
+
+NOISE_RE = re.compile(
+    r"^(TAX\s*INVOICE|INVOICE|RECEIPT|OFFICIAL\s+RECEIPT|CASH\s+(SALES?|BILL|RECEIPT)|SALES?\s+RECEIPT|"
+    r"SIMPLIFIED\s+TAX\s+INVOICE|WELCOME.*|THANK\s*YOU.*|COPY|CUSTOMER\s+COPY|MERCHANT\s+COPY|"
+    r"DUPLICATE|ORIGINAL|REPRINT|BILL|CASH\s*/?\s*CREDIT|[^A-Z]*)$"
+)
+LEGAL_SUFFIX_RE = re.compile(r"\b(S[DL]N\.?\s*[BE8]HD|[BE8]HD|BERHAD|PTY\.?\s*LTD|LTD|LIMITED|S/B|SB)(?![A-Z])\.?")
+# words that finish a name broken over two lines ("POPULAR BOOK" / "CO. (M) SDN BHD")
+NAME_TAIL_WORDS = frozenset({"CO", "COMPANY", "M", "KL", "MALAYSIA", "AND", "TRADING", "ENTERPRISE", "ENTERPRISES",
+                             "SDN", "BHD", "PTY", "LTD", "LIMITED", "SB", "S", "B", "BERHAD", "HOLDINGS", "GROUP"})
+# a registration number printed after the name: "(126926-H)", "273500-U", "(CO.REG :860671-D)"
+REG_NUMBER_RE = re.compile(r"\(?\s*(CO\.?\s*(NO|REG)\.?\s*[:.]?\s*)?\b\d{3,}\s?-?\s?[A-Z]\b\s*\)?")
+REGISTRATION_RE = re.compile(
+    r"(\bCO\.?\s*(NO|REG)|COMPANY\s*(NO|REG)|\bROC\b|\bREG(ISTRATION)?\.?\s*NO|GST\s*(REG|ID|NO)|"
+    r"\bGST\s*[:#]|SST\s*(REG|ID|NO)|BUSINESS\s*(REG|NO)|\(\s*\d{4,}-?[A-Z]\s*\)|^\(?\d{5,}-[A-Z]\)?$)"
+)
+STOP_ADDRESS_RE = re.compile(
+    r"(\bTEL\b|\bTEL\s*[:.]|TELEPHONE|\bPH(ONE)?\b|\bFAX\b|H/P|E-?MAIL|@|WWW\.|HTTP|" + ABN_LABEL + r"|\bACN\b|"
+    r"\bGST\b|\bSST\b|TAX\s*INVOICE|INVOICE|RECEIPT|\bDATE\b|\bCASHIER\b|\bTABLE\b|\bBILL\b|"
+    r"OPERATOR|DOC(UMENT)?\s*NO|\bSLIP\b|\bTIME\b)"
+)
+AU_STATES = r"(NSW|VIC|QLD|WA|SA|TAS|ACT|NT)"
+MY_STATES = (
+    r"(SELANGOR|KUALA\s*LUMPUR|JOHOR|PENANG|PULAU\s*PINANG|PERAK|KEDAH|KELANTAN|TERENGGANU|PAHANG|"
+    r"MELAKA|MALACCA|NEGERI\s*SEMBILAN|SABAH|SARAWAK|PERLIS|PUTRAJAYA|LABUAN|MALAYSIA|DARUL\s*\w+)"
+)
+POSTCODE_END_RE = re.compile(
+    r"((?<!\d)\d{5}(?!\d)|\b" + AU_STATES + r"\s*\d{4}\b|\b" + MY_STATES + r"\b[.,]?\s*$|\bAUSTRALIA\b)"
+)
+ADDRESS_HINT_RE = re.compile(
+    r"(\bNO\.?\s*\d|\bLOT\b|\bJALAN\b|\bJLN\b|\bTAMAN\b|\bLORONG\b|\bBANDAR\b|\bKAMPUNG\b|\bKG\b|"
+    r"\bBLOCK\b|\bBLK\b|\bLEVEL\b|\bSUITE\b|\bUNIT\s*[A-Z]?\d|\bSHOP\s*[A-Z]?\d|\bFLR\b|\bFLOOR\b|"
+    r"\bGND\b|\bGROUND\b|\b\d+(ST|ND|RD|TH)\b|\bPO\s*BOX\b|\bSTREET\b|\bST\b|\bROAD\b|\bRD\b|\bAVE\b|"
+    r"\bAVENUE\b|\bHWY\b|\bHIGHWAY\b|\bDRIVE\b|\bDR\b|\bLANE\b|\bPLACE\b|\bPDE\b|\bPARADE\b|\bBLVD\b|"
+    r"\bCRES\b|\bTCE\b|\bCOURT\b|\bCT\b|\bPERSIARAN\b|\bMEDAN\b|^\d+[A-Z]?[,\s-]|" + AU_STATES + r"\s*\d{4}|"
+    + MY_STATES + r"|(?<!\d)\d{5}(?!\d))"
+)
+
+# label -> rank for the grand total (higher wins); the last matching line breaks ties, so a
+# "Total" after "Rounding Adj" beats the "Total incl GST" before it
+TOTAL_LABELS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"ROUND(ED|ING)?\s*(ED)?\s*TOTAL|TOTAL\s*\(?ROUNDED|AFTER\s*(ADJ|ROUND)"), 9),
+    (re.compile(r"GRAND\s*TOTAL|NETT?\s*TOTAL|TOTAL\s*NETT?|NETT\b"), 8),
+    (re.compile(r"(AMOUNT|AMT|BALANCE|TOTAL)\s*(DUE|PAYABLE)|TO\s*PAY\b|^\W*DUE\b"), 8),
+    (re.compile(r"\bTOTAL|\bJUMLAH\b|\bAMOUNT\s*\(?(RM|\$|AUD)"), 6),
+)
+NOT_TOTAL_RE = re.compile(
+    r"SUB\s*-?\s*TOTAL|TOTAL\s*(QTY|QUANTITY|ITEMS?|ITEM\s*COUNT|PCS|UNITS?|SAVINGS?|SAVED|SAVING|DISCOUNTS?|DISC|"
+    r"GST|TAX\b|SST|VOLUME|LITRES|POINTS?|STAMPS?|TENDERED?|CASH|CHANGE)|"
+    r"\bEX(CL|CLUDING|CLUSIVE|C)?\b\.?\s*(OF\s*)?(GST|TAX|SST)|BEFORE\s*(GST|TAX)|"
+    r"^\W*(GST|TAX|SST|VAT)\b|\d\s*%|INCLUDES|(GST|TAX)\s*OF\b|\bQTY\b|ROUNDING|\bADJ(USTMENT)?\b|\bCHANGE\b|POINTS|SAVING"
+)
+SUMMARY_RE = re.compile(r"(GST|TAX|SST)\s*(SUMMARY|ANALYSIS)|TAX\s*CODE\s*SUMMARY")
+# labels that own the amount on their row: a bare label above such a row does not
+MONEY_LABEL_RE = re.compile(r"TOTAL|CASH|CHANGE|GST|TAX|ROUND|DISCOUNT|TENDER|PAID|BALANCE|SAVING|DEPOSIT|VISA|CARD|EFTPOS")
+SUBTOTAL_RE = re.compile(
+    r"SUB\s*-?\s*TOTAL|TOTAL\s*\(?\s*EX(CL|CLUDING|CLUSIVE|C)?\b\.?\s*(OF\s*)?(GST|TAX|SST)|"
+    r"(AMOUNT|AMT|PRICE|VALUE)\s*\(?\s*EX(CL|CLUDING|CLUSIVE|C)?\b\.?\s*(OF\s*)?(GST|TAX|SST)|"
+    r"TOTAL\s*BEFORE\s*(GST|TAX)|NET\s*AMOUNT\s*\(?EX"
+)
+GST_AMOUNT_RE = re.compile(r"\b(GST|TAX|SST|VAT)\b")
+GST_NOT_AMOUNT_RE = re.compile(
+    r"(GST|SST|TAX)\s*(REG|ID|NO\b|NUMBER|INVOICE|SUMMARY|ANALYSIS|CODE|EXEMPT\b|FREE)|"
+    r"(INC|INCL|INCLUDING|INCLUSIVE|EX|EXCL|EXCLUDING|EXCLUSIVE)\b\.?\s*(OF\s*)?(GST|TAX|SST)|"
+    r"TAX\s*INVOICE|" + ABN_LABEL + r"|AMOUNT\s*\(RM\)"
+)
+GST_INCLUDED_RE = re.compile(
+    r"(INCLUDES?|INCLUDING|INCL?\b\.?|INCLUSIVE\s*OF|INC\.)\s*(OF\s*)?(THE\s*)?(GST|TAX|SST)|"
+    r"(GST|TAX)\s*(IS\s*)?(INCLUDED|INCLUSIVE|INCL\b)|PRICES?\s*INCLUDE\s*GST"
+)
+TAX_INVOICE_RE = re.compile(r"TAX\s*INVOICE")
+INVOICE_NO_RE = re.compile(
+    r"(TAX\s*INVOICE|INVOICE|INV|RECEIPT|RCPT|BILL|DOC(UMENT)?|SLIP|TRANS(ACTION)?|TXN|REF(ERENCE)?|"
+    r"ORDER|CHECK|CHK|CS|CB|TRN)\s*(NO\b|NUMBER|NUM\b|#|ID\b)\.?\s*[:#.]?\s*(?P<num>[A-Z0-9][A-Z0-9\-/]{1,24})"
+)
+INVOICE_NO_LOOSE_RE = re.compile(r"(INVOICE|RECEIPT)\s*[:#]\s*(?P<num>[A-Z0-9][A-Z0-9\-/]{1,24})")
+# (pattern, kind): the words are returned as printed ("VISA CREDIT"); earlier kinds win on a line
+PAYMENT_WORDS: tuple[tuple[str, str], ...] = (
+    (r"\bEFTPOS(\s*(CREDIT|CHEQUE|SAVINGS|DEBIT))?\b", "EFTPOS"),
+    (r"\bVISA(\s*(CREDIT|DEBIT))?\b", "Visa"),
+    (r"MASTER\s*CARD(\s*(CREDIT|DEBIT))?|\bMASTER\b", "Mastercard"),
+    (r"\bAMEX\b|AMERICAN\s*EXPRESS", "Amex"),
+    (r"\bDINERS(\s*CLUB)?\b", "Diners"),
+    (r"\bPAYPAL\b", "PayPal"),
+    (r"APPLE\s*PAY|GOOGLE\s*PAY|\bPAYWAVE\b|CONTACTLESS", "Card"),
+    (r"\b(DEBIT|CREDIT)\s*CARD\b|\bCARD\b", "Card"),
+    (r"BANK\s*TRANSFER|DIRECT\s*(DEPOSIT|DEBIT)|\bEFT\b|\bBPAY\b", "Bank transfer"),
+    (r"\bCASH\b", "Cash"),
+)
+PAYMENT_CONTEXT_RE = re.compile(r"\b(PAID|PAYMENT|TENDER(ED)?|METHOD|CHANGE)\b")
+FUEL_TYPES: tuple[tuple[str, str], ...] = (
+    (r"PREMIUM\s*(UNLEADED\s*)?98|\bP98\b|\bPULP\s*98|\bU98\b|ULTIMATE\s*98|V-?POWER", "Premium 98"),
+    (r"PREMIUM\s*(UNLEADED\s*)?95|\bP95\b|\bPULP\b|\bU95\b", "Premium 95"),
+    (r"\bE10\b|UNLEADED\s*E10|ETHANOL", "E10"),
+    (r"PREMIUM\s*DIESEL|DIESEL|\bDSL\b", "Diesel"),
+    (r"\bLPG\b|AUTOGAS", "LPG"),
+    (r"(UNLEADED|\bULP\b|\bUNL\b)\s*91|\bU91\b|\bULP\b|UNLEADED", "Unleaded 91"),
+)
+LITRES_RE = re.compile(r"(?<![\d.])(?P<v>\d{1,3}[.,]\d{1,3})\s*(L|LT|LTR|LTRS|LITRES?|LITERS?)\b")
+LITRES_LABEL_RE = re.compile(r"(LITRES?|LITERS?|VOLUME|QTY|QUANTITY)\b[^0-9]*(?P<v>\d{1,3}[.,]\d{1,3})")
+PPL_RE = re.compile(
+    r"(?P<v>\d{1,3}[.,]\d{1,4})\s*(?P<unit>C|CENTS?|\$)?\s*(/|PER)\s*(L|LT|LTR|LITRE|LITER)\b"
+)
+PPL_LABEL_RE = re.compile(r"(PRICE|RATE|UNIT\s*PRICE)\s*(/|PER)?\s*(L|LTR|LITRE|LITER)?\b[^0-9]*(?P<v>\d{1,3}[.,]\d{1,4})")
+BSB_RE = re.compile(r"\bBSB\b\s*(NO\.?|NUMBER)?\s*[:#]?\s*(?P<v>\d{3})\s*[- ]?\s*(?P<w>\d{3})(?!\d)")
+ACCOUNT_RE = re.compile(r"(ACCOUNT|ACC|A/C)\s*(NO\.?|NUMBER|NUM|#)\s*[:#.]?\s*(?P<v>\d[\d \-]{4,14}\d)")
+HOLDER_RE = re.compile(r"(ACCOUNT\s*(NAME|HOLDER)|NAME\s*OF\s*ACCOUNT|ACCOUNT\s*HOLDER\s*NAME)\s*[:\-]?\s*(?P<v>.+)", re.I)
+PERIOD_RE = re.compile(r"(STATEMENT\s*)?PERIOD\s*[:\-]?\s*(?P<v>.+)", re.I)
+OPENING_RE = re.compile(r"OPENING\s*(BALANCE|BAL)|BALANCE\s*(BROUGHT\s*FORWARD|B/?F)|PREVIOUS\s*BALANCE")
+CLOSING_RE = re.compile(r"CLOSING\s*(BALANCE|BAL)|BALANCE\s*(CARRIED\s*FORWARD|C/?F)|NEW\s*BALANCE")
+BUYER_RE = re.compile(
+    r"^\s*(BILL(ED)?\s*TO\b|INVOICE\s*TO\b|SOLD\s*TO\b|SHIP\s*TO\b|DELIVER\s*TO\b|"
+    r"(CUSTOMER|CLIENT|BUYER|RECIPIENT)(\s*NAME)?\s*[:\-]|ATTENTION\s*:|ATTN\b)\s*[:\-]?\s*(?P<v>.*)$",
+    re.I,
+)
+ITEM_HEADER_RE = re.compile(r"\b(DESCRIPTION|ITEMS?|PRODUCT|PARTICULARS?)\b.*\b(QTY|QUANTITY|AMOUNT|AMT|PRICE|TOTAL|RM)\b|\bQTY\b.*\b(PRICE|AMOUNT|AMT)\b")
+ITEM_SKIP_RE = re.compile(
+    r"TOTAL|GST|\bTAX\b|ROUNDING|CHANGE|CASH\b|TENDER|DISCOUNT|BALANCE|PAID|EFTPOS|VISA|MASTERCARD|"
+    r"\bCARD\b|AMOUNT\s*DUE|SAVINGS|\bDATE\b|INVOICE|RECEIPT|ABN|BSB"
+)
