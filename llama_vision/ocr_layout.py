@@ -139,10 +139,8 @@ def group_lines(boxes: Sequence[TextBox], *, min_overlap: float = 0.5) -> list[L
         best, best_score = None, 0.0
         # only rows near the bottom can still take this box: boxes arrive sorted by centre
         for line, members in rows[-6:]:
-            ref = members[-1] if len(members) == 1 else None
-            y0, y1 = (ref.y0, ref.y1) if ref else (line.y0, line.y1)
-            height = min(box.height, y1 - y0 if y1 > y0 else typical, typical * 1.5)
-            ratio = _overlap(box.y0, box.y1, y0, y1) / max(height, 1.0)
+            height = min(box.height, line.y1 - line.y0 if line.y1 > line.y0 else typical, typical * 1.5)
+            ratio = _overlap(box.y0, box.y1, line.y0, line.y1) / max(height, 1.0)
             if ratio < min_overlap:
                 continue
             if any(_overlap(box.x0, box.x1, m.x0, m.x1) > 0.3 * min(box.x1 - box.x0, m.x1 - m.x0) for m in members):
