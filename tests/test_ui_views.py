@@ -251,3 +251,14 @@ def test_servers_table_shows_health(tmp_path):
     frame = tab_dashboard.servers_frame(AppState(fake_settings(tmp_path), engine))
     assert frame["Health"].tolist() == ["healthy", "unhealthy"]
     assert frame["Error"].tolist()[1] == "connection refused"
+
+
+def test_app_py_stops_on_a_bad_setting_with_one_line():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_VISION_")}
+    env.update(LLAMA_VISION_QUANTIZATION="3bit", LLAMA_VISION_AUTH="")
+    out = subprocess.run([sys.executable, "app.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0
+    last = out.stderr.strip().splitlines()[-1]
+    assert "LLAMA_VISION_QUANTIZATION='3bit'" in last and "Traceback" not in out.stderr

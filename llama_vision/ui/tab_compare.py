@@ -205,12 +205,16 @@ def build(state: AppState) -> None:
 
         results: dict[str, dict[str, Any]] = {}
         raw_out: list[Any] = [gr.skip()] * len(STYLES)
+        known_type: str | None = None  # classify once: every prompt then sees the same document type
         for key, label in runs:
             started = time.perf_counter()
             result: Result = pipeline.extract(
                 path, engine=engine, prompt_style=key, page=page_index(page_number), file_name=Path(path).name,
                 prompts=prompts_for_run(key, edited[key]) if engine.capabilities.follows_prompts else None,
+                document_type=known_type,
             )
+            if result.status == "ok" and engine.capabilities.follows_prompts:
+                known_type = known_type or result.document_type
             results[label] = data_ = result.to_dict()
             data_.setdefault("timings", {}).setdefault("total", time.perf_counter() - started)
             slot = [k for k, _ in STYLES].index(key)
