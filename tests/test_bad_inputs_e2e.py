@@ -309,3 +309,50 @@ def test_batch_on_an_unsafe_zip_is_one_line_and_writes_nothing(corpus, archive, 
     assert lines[0].startswith("error: ") and archive in lines[0] and expect in lines[0].lower()
     assert "Traceback" not in done.stderr
     assert snapshot(root) == before, "an unsafe archive wrote something (TMPDIR is inside root too)"
+
+
+# -------------------------------------------------------------------------------------------
+# the same files uploaded to the running app
+# -------------------------------------------------------------------------------------------
+UI_KINDS = ["notes.jpg", "locked.pdf", "empty.jpg", "truncated.png", "bomb.png", "long.pdf", "absolute.zip"]
+
+
+@pytest.mark.slow
+def test_bad_uploads_are_one_clear_gr_error_through_the_api(corpus):
+    pytest.importorskip("gradio_client")
+    from gradio_client import Client, handle_file
+
+    from tests.ui_helpers import launch_app
+
+    folder, kinds, root = corpus
+    app = launch_app("ocr", root / "ui")  # the UI tests' app (default caps: 20 MB, 20 pages)
+    client = Client(app.url, verbose=False, download_files=str(root / "ui" / "downloads"))
+    by_name = {k.name: k for k in kinds}
+    uploads = root / "ui" / "uploads"
+    uploads.mkdir(parents=True)
+    long_pdf = uploads / "long.pdf"
+    long_pdf.write_bytes(_pdf(21))  # over the app's default 20-page cap
+    problems = []
+    for name in UI_KINDS:
+        path = long_pdf if name == "long.pdf" else folder / name
+        expect = {"long.pdf": "over the 20-page limit", "absolute.zip": "invalid file type"}.get(name, by_name[name].expect)
+        try:
+            client.predict(handle_file(str(path)), 1, "key_value", api_name="/extract")
+            problems.append(f"{name}: no error")
+            continue
+        except Exception as error:  # noqa: BLE001 - the message is what we check
+            message = str(error)
+        if name not in message and not name.endswith(".zip") or expect not in message.lower() or "Traceback" in message or "\n" in message.strip():
+            problems.append(f"{name}: {message!r}")
+    # An unsafe ZIP uploaded to the batch tab is refused as a whole, with the reason.
+    for name, expect in (("slip.zip", "escapes the folder"), ("zipbomb.zip", "zip bomb")):
+        try:
+            client.predict([handle_file(str(folder / name))], None, "all", api_name="/batch")
+            problems.append(f"batch {name}: no error")
+        except Exception as error:  # noqa: BLE001
+            if expect not in str(error).lower() or "Traceback" in str(error):
+                problems.append(f"batch {name}: {error!r}")
+    assert not problems, "\n".join(problems)
+    # ...and the app still serves a good document afterwards.
+    *_, result, _download = client.predict(handle_file(str(folder / "cmyk.jpg")), 1, "key_value", api_name="/extract")
+    assert result["status"] == "ok"
