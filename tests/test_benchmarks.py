@@ -1,0 +1,135 @@
+"""The benchmarks run and report in the agreed JSON shape. Timings are never asserted here: the
+numbers belong to docs/performance.md, and a shared CPU makes them swing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIGURE_KEYS = {"name", "title", "status", "value", "baseline", "unit", "ratio", "goal", "met", "setup", "details"}
+
+
+def _check_figure(record: dict, name: str) -> None:
+    assert FIGURE_KEYS <= set(record), sorted(FIGURE_KEYS - set(record))
+    assert record["name"] == name
+    assert record["status"] in {"measured", "skipped", "error"}
+    if record["status"] == "measured":
+        assert isinstance(record["value"], (int, float)) and isinstance(record["baseline"], (int, float))
+        assert isinstance(record["ratio"], (int, float))
+        assert isinstance(record["met"], bool)
+        assert record["goal"] and record["setup"]
+    else:
+        assert record["met"] is None and record["reason"]
+
+
+def test_entry_point_prints_one_json_object_and_writes_out(tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "footprint", "--only", "image_prep", "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=280,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    report = json.loads(completed.stdout)  # stdout is exactly one JSON object; progress goes to stderr
+    assert json.loads(out.read_text()) == report
+    assert report["mode"] == "quick"
+    assert list(report["figures"]) == ["image_prep", "footprint"]
+    for name, record in report["figures"].items():
+        _check_figure(record, name)
+        assert record["status"] == "measured", record.get("reason")
+    footprint = report["figures"]["footprint"]["details"]
+    # exact counts, not timings: the meta-device model of the real 11B config
+    assert footprint["parameters_meta"] == footprint["parameters_published"] == 10_670_220_835
+    assert footprint["kept_bf16_parameters"] + footprint["quantized_parameters"] == footprint["parameters_meta"]
+    assert set(footprint["per_quantization"]) == {"bf16", "8bit", "4bit"}
+    prep = report["figures"]["image_prep"]["details"]
+    assert prep["same_layout"] and prep["num_tiles"][0] == prep["num_tiles"][1]
+    summary = report["summary"]
+    assert summary["measured"] == 2 and summary["met"] + len(summary["missed"]) == 2
+
+
+def test_unknown_figure_is_a_usage_error() -> None:
+    completed = subprocess.run([sys.executable, "-m", "benchmarks", "--only", "nonsense"], cwd=REPO,
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2
+    assert "unknown figure" in completed.stderr
+
+
+def test_a_failing_figure_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks import fig_footprint, runner
+
+    def broken(*, quick: bool) -> dict:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(fig_footprint, "footprint", broken)
+    report = runner.run(["footprint"], quick=True)
+    record = report["figures"]["footprint"]
+    _check_figure(record, "footprint")
+    assert record["status"] == "error" and "boom" in record["reason"]
+    assert report["summary"]["errors"] == ["footprint"]
+
+
+def test_ocr_figure_skips_without_data(tmp_path: Path) -> None:
+    from benchmarks.fig_ocr import ocr
+
+    record = ocr(quick=True, data=tmp_path / "absent")
+    _check_figure(record, "ocr")
+    assert record["status"] == "skipped" and "absent" in record["reason"]
+
+
+@pytest.mark.slow
+def test_gpu_script_tiny_code_path(tmp_path: Path) -> None:
+    """gpu.py --tiny: the same build / generate / field-reuse code as on a GPU, on the tiny config."""
+    from benchmarks import gpu
+
+    out = tmp_path / "gpu.json"
+    report = gpu.main(["--tiny", "--modes", "bf16", "--new-tokens", "3", "--field-tokens", "2",
+                       "--prompt-tokens", "8", "--out", str(out)])
+    assert json.loads(out.read_text()) == json.loads(json.dumps(report, default=str))
+    bf16 = report["modes"]["bf16"]
+    assert "error" not in bf16, bf16.get("error")
+    assert bf16["parameters"] > 0 and bf16["weights_bytes"] >= 2 * bf16["parameters"]
+    assert bf16["input"]["new_tokens"] == 3 and bf16["prefill_s"] > 0
+    assert bf16["field_reuse"]["questions"] == 8
+    assert isinstance(bf16["field_reuse"]["same_tokens"], bool)  # bf16 padding rounding may differ: reported only
+    assert set(report["figures"]) == {"footprint_bf16", "footprint_8bit", "footprint_4bit",
+                                      "decode_bandwidth_bf16", "field_reuse_bf16"}
+    for name, record in report["figures"].items():
+        _check_figure(record, name)
+    assert report["figures"]["footprint_bf16"]["status"] == "skipped"  # no CUDA: memory goals not judged
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["8bit", "4bit"])
+def test_gpu_script_quantizes_the_text_decoder_only(mode: str) -> None:
+    import torch
+
+    from benchmarks import gpu
+
+    config = gpu.build_config(tiny=True)
+    model = gpu.build_model(config, "cpu", torch.bfloat16)
+    before = gpu.weight_bytes(model)
+    linear_before = sum(isinstance(m, torch.nn.Linear) for m in model.model.language_model.modules())
+    replaced = gpu.quantize_(model, mode, torch.bfloat16)
+    assert replaced == linear_before
+    assert type(model.lm_head) is torch.nn.Linear  # kept in bf16, as the engine's skip list says
+    assert all(type(m) is not torch.nn.Linear for m in model.model.language_model.modules())
+    assert any(type(m) is torch.nn.Linear for m in model.model.vision_model.modules())
+    assert gpu.weight_bytes(model) < before
+    inputs = gpu.make_inputs(config, "cpu", torch.bfloat16, batch=1, prompt_tokens=4)
+    with torch.inference_mode():
+        logits = model(**inputs).logits
+    assert logits.shape[:2] == inputs["input_ids"].shape
+
+
+def test_peak_bandwidth_by_device_name() -> None:
+    from benchmarks.gpu import peak_bandwidth
+
+    assert peak_bandwidth("NVIDIA H100 80GB HBM3") == 3.35e12
+    assert peak_bandwidth("NVIDIA H200") == 4.8e12
+    assert peak_bandwidth("NVIDIA H100 PCIe") == 2.0e12
+    assert peak_bandwidth("Some Future GPU") is None
