@@ -99,8 +99,21 @@ def _exif_rotated_jpeg() -> bytes:
 
 
 def _pdf(pages: int) -> bytes:
-    images = [_page((300, 400)) for _ in range(pages)]
+    images = [_page((180, 240)) for _ in range(pages)]  # 500 x 667 px at 200 dpi: quick to OCR
     return _encode(images[0], "PDF", save_all=True, append_images=images[1:], resolution=72)
+
+
+def _encrypted_zip() -> bytes:
+    """A ZIP whose member is flagged as encrypted (zipfile cannot encrypt, so set the flag bits)."""
+    data = bytearray(_zip({"secret.png": b"\x89PNG not really"}, compression=zipfile.ZIP_STORED))
+    for signature, flag_offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        data[at + flag_offset] |= 0x01
+    return bytes(data)
+
+
+def _multipage_tiff() -> bytes:
+    return _encode(_page(), "TIFF", save_all=True, append_images=[_page((240, 120))])
 
 
 def _zip_bomb() -> bytes:
@@ -131,6 +144,10 @@ def build_corpus(folder: Path, outside: Path) -> list[Kind]:
         Kind(f"image over the size cap ({MAX_FILE_MB} MB here)", "huge scan.jpg", oversized, False,
              f"over the {MAX_FILE_MB} mb limit"),
         Kind("random binary named .png", "blob.png", bytes(range(256)) * 8, False, "not a supported document"),
+        Kind("SVG named .png", "vector.png", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>', False,
+             "an xml/svg file"),
+        Kind("HEIC photo named .jpg", "iphone.jpg", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64),
+             False, "heic/avif"),
         Kind("encrypted PDF", "locked.pdf", encrypted_pdf(), False, "password-protected"),
         Kind("PDF with no pages", "blank.pdf", build_pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
                                                           b"<< /Type /Pages /Kids [] /Count 0 >>"]),
@@ -143,9 +160,11 @@ def build_corpus(folder: Path, outside: Path) -> list[Kind]:
         Kind("ZIP with an absolute path", "absolute.zip",
              _zip({str(outside / escape_name): good_png, "ok.png": good_png}), False, "zip", is_zip=True),
         Kind("ZIP bomb", "zipbomb.zip", _zip_bomb(), False, "zip", is_zip=True),
+        Kind("encrypted ZIP", "encrypted.zip", _encrypted_zip(), False, "zip", is_zip=True),
         Kind("nested ZIP", "nested.zip", _zip({"inner.zip": _zip({"a.png": good_png})}), False, "zip",
              is_zip=True),
         Kind("animated GIF (first frame)", "animated.gif", _animated_gif(), True),
+        Kind("multi-page TIFF (first page)", "scan.tiff", _multipage_tiff(), True),
         Kind("CMYK JPEG", "cmyk.jpg", _encode(_page(mode="CMYK"), "JPEG", quality=90), True),
         Kind("16-bit greyscale PNG", "deep16.png", _sixteen_bit_png(), True),
         Kind("RGBA PNG (transparency on white)", "alpha.png", _rgba_png(), True),
@@ -296,6 +315,7 @@ def test_batch_over_a_zip_of_the_whole_corpus(corpus):
     ("slip.zip", "escapes the folder"),
     ("absolute.zip", "absolute path"),
     ("zipbomb.zip", "zip bomb"),
+    ("encrypted.zip", "encrypted"),
 ])
 def test_batch_on_an_unsafe_zip_is_one_line_and_writes_nothing(corpus, archive, expect):
     folder, _, root = corpus
