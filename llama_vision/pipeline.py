@@ -303,7 +303,7 @@ def _finish(job: _Job, engine: Engine, prompt_name: str) -> Result:
         compliance=compliance,
         raw_output="\n\n".join(job.raw_output),
         timings=job.timings,
-        warnings=job.warnings + field_warnings,
+        warnings=list(dict.fromkeys(job.warnings + field_warnings)),  # one line per distinct problem
         pages=len(job.pages),
         usage=job.usage,
     )
