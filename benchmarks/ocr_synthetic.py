@@ -2,8 +2,9 @@
 
     python benchmarks/ocr_synthetic.py --count 60 --seed 7 --errors
 
-Documents are generated under /tmp/llama_vision_synthetic/<seed>/ and OCR boxes are cached under
-/tmp/llama_vision_ocr_cache/synthetic-<seed>/, so re-runs only re-apply the rules.
+Documents are generated under /tmp/llama_vision_synthetic/<seed>-<kinds>/ and OCR boxes are cached
+under /tmp/llama_vision_ocr_cache/synthetic-<seed>-<kinds>[-<max side>]/, so re-runs only re-apply
+the rules. --max-side N reads at another downscale (its own cache).
 CPU heavy on the first run (about 60 OCR passes): run one at a time.
 """
 
@@ -30,6 +31,7 @@ def main() -> None:
     parser.add_argument("--kinds", default=None, help="comma-separated generator kinds (default: its default set)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/llama_vision_synthetic"))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/llama_vision_ocr_cache"))
+    parser.add_argument("--max-side", type=int, default=None, help="default: settings.ocr_max_side")
     parser.add_argument("--errors", action="store_true", help="list every miss")
     args = parser.parse_args()
     from llama_vision.samples import generate_documents
@@ -40,10 +42,14 @@ def main() -> None:
     if len(images) < args.count:
         images = generate_documents(folder, args.count, seed=args.seed, kinds=kinds)
     images = sorted(images)[: args.count]
-    settings = load_settings()
+    settings = load_settings(**({"ocr_max_side": args.max_side} if args.max_side else {}))
     engine = OcrEngine(settings)
-    result = score_synthetic(images, cache_dir=args.cache / f"synthetic-{args.seed}-{args.kinds or 'default'}",
+    cache = args.cache / f"synthetic-{args.seed}-{args.kinds or 'default'}"
+    if settings.ocr_max_side != 1600:  # 1600 (the default) keeps the original cache folder
+        cache = cache.with_name(f"{cache.name}-{settings.ocr_max_side}")
+    result = score_synthetic(images, cache_dir=cache,
                              run_ocr=lambda path: engine.ocr_boxes(load_pages(path, settings=settings)[0]))
+    result["max_side"] = settings.ocr_max_side
     details = result.pop("details")
     if args.errors:
         for row in details:
