@@ -95,16 +95,10 @@ def fmt_date(value: date) -> str:
 
 
 def abn_checksum_ok(digits: str) -> bool:
-    try:
-        from stdnum.au import abn
-    except ImportError:  # pragma: no cover - stdnum is a runtime dependency
-        weights = (10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19)
-        if len(digits) != 11 or not digits.isdigit():
-            return False
-        nums = [int(c) for c in digits]
-        nums[0] -= 1
-        return sum(w * n for w, n in zip(weights, nums, strict=True)) % 89 == 0
-    return abn.is_valid(digits)
+    """The ATO checksum, as the rest of the app applies it (`fields.abn_is_valid`)."""
+    from llama_vision.fields import abn_is_valid
+
+    return len(digits) == 11 and digits.isdigit() and abn_is_valid(digits)
 
 
 ABN_RE = re.compile(r"(?<!\d)(\d[\d ]{9,16}\d)(?!\d)")
