@@ -114,6 +114,9 @@ def folder_choices(batch_dir: str) -> list[str]:
 
 
 def resolve_folder(batch_dir: str, choice: str) -> Path:
+    if not batch_dir:  # empty means "uploads only"; Path("").resolve() would be the working directory
+        raise gr.Error("No batch folder is set up (LLAMA_VISION_BATCH_DIR is empty): upload documents or a ZIP.",
+                       title="Not allowed")
     root = Path(batch_dir).expanduser().resolve()
     target = root if choice in (ROOT_FOLDER, "", None) else (root / choice).resolve()
     if not target.is_relative_to(root) or not target.is_dir():
