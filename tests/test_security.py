@@ -388,3 +388,20 @@ def test_an_injected_line_read_by_ocr_changes_nothing_else(tmp_path):
     assert bad.prompt == good.prompt == "rules"
     for name in ("supplier_abn", "date", "gst"):  # what is printed once is read the same
         assert bad.fields[name] == good.fields[name], name
+
+
+def test_without_a_batch_folder_no_server_folder_can_be_batched(tmp_path):
+    import gradio as gr
+
+    from llama_vision.ui.tab_batch import ROOT_FOLDER, resolve_folder
+
+    # LLAMA_VISION_BATCH_DIR empty means uploads only: the API must not fall back to the working
+    # directory (Path("").resolve()), which would let any client batch the repository's files.
+    for choice in (ROOT_FOLDER, "docs", "llama_vision/samples/bundled", "/etc", ".."):
+        with pytest.raises(gr.Error):
+            resolve_folder("", choice)
+    (tmp_path / "march").mkdir()
+    assert resolve_folder(str(tmp_path), "march") == (tmp_path / "march").resolve()
+    for choice in ("..", "/etc", "../" + tmp_path.name):
+        with pytest.raises(gr.Error):
+            resolve_folder(str(tmp_path / "march"), choice)
