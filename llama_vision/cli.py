@@ -209,7 +209,8 @@ def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
         for file in args.files:
             path = Path(file)
             if not path.is_file():  # fail fast, without loading a model for nothing
-                why = "is a folder, not a document" if path.is_dir() else "not found"
+                why = ("is a folder, not a document" if path.is_dir()
+                       else "is not a regular file" if path.exists() else "not found")  # /dev/zero, a FIFO
                 result = Result.failed(str(file), engine.name, prompt_name,
                                        f"'{file}' {why}. Check the path (use the batch command for folders).")
             else:
