@@ -376,3 +376,21 @@ def test_bad_uploads_are_one_clear_gr_error_through_the_api(corpus):
     # ...and the app still serves a good document afterwards.
     *_, result, _download = client.predict(handle_file(str(folder / "cmyk.jpg")), 1, "key_value", api_name="/extract")
     assert result["status"] == "ok"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
+def test_special_files_never_hang_extract_or_batch(tmp_path):
+    """A FIFO named .jpg (reading it would block for ever) and /dev/zero (endless bytes)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.jpg")
+    (folder / "real.png").write_bytes(_encode(Image.new("RGB", (1, 1)), "PNG"))  # bad, but a real file
+    env = cli_env(tmp_path)
+    for target in (folder / "pipe.jpg", Path("/dev/zero")):
+        done = run_cli(["extract", str(target)], tmp_path, env, timeout=60)
+        lines = done.stderr.splitlines()
+        assert done.returncode != 0 and len(lines) == 1 and "not a regular file" in lines[0], done.stderr
+    out = tmp_path / "out.csv"
+    done = run_cli(["batch", str(folder), "--out", str(out), "--quiet"], tmp_path, env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert list(_batch_rows(out)) == ["real.png"]  # the FIFO is not a document file: skipped, not read
