@@ -70,9 +70,11 @@ def _open_tab(page, name: str) -> None:
 
 
 def _shot(page, name: str) -> Path:
+    """Full-page screenshot into test-artifacts/screenshots/, and the current one for docs/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(target), full_page=True)
+    shutil.copy(target, REPO / "docs" / f"screenshot-{name}.png")
     return target
 
 
@@ -100,8 +102,7 @@ def test_single_extraction_shows_supplier_and_verdict(page, documents, app):
     if truth.get("supplier_name"):
         first_word = truth["supplier_name"].split()[0]
         assert first_word.lower() in (summary + fields).lower(), (summary, fields)
-    target = _shot(page, "single")
-    shutil.copy(target, REPO / "docs" / "screenshot-single.png")
+    _shot(page, "single")  # also docs/screenshot-single.png, which the README shows
 
 
 def test_batch_of_three_fills_the_table_and_downloads_csv(page, documents):
