@@ -262,3 +262,15 @@ def test_app_py_stops_on_a_bad_setting_with_one_line():
     assert out.returncode != 0
     last = out.stderr.strip().splitlines()[-1]
     assert "LLAMA_VISION_QUANTIZATION='3bit'" in last and "Traceback" not in out.stderr
+
+
+def test_download_folders_are_pruned(monkeypatch, tmp_path):
+    import os
+
+    from llama_vision.ui import common
+
+    monkeypatch.setattr(common, "OUTPUT_ROOT", tmp_path / "out")
+    old = common.output_dir()
+    os.utime(old, (0, 0))
+    fresh = common.output_dir()
+    assert fresh.is_dir() and not old.exists()

@@ -32,7 +32,8 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
     from llama_vision.ui.state import AppState
 
     state = state or AppState(settings, engine)
-    with gr.Blocks(title=TITLE, fill_width=False) as demo:
+    # delete_cache: Gradio's upload/output cache is swept hourly of files older than a day
+    with gr.Blocks(title=TITLE, fill_width=False, delete_cache=(3600, 86400)) as demo:
         header = gr.HTML(header_html(state), elem_id="lv-header-box")
         with gr.Tabs():
             with gr.Tab("Single extraction", id="single", elem_id="tab-single"):

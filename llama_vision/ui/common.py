@@ -7,6 +7,7 @@ Gradio generator; the pipeline decides everything.
 from __future__ import annotations
 
 import queue
+import shutil
 import tempfile
 import threading
 import time
@@ -105,9 +106,22 @@ def truth_for(path: str | None) -> Path | None:
     return None
 
 
+OUTPUT_ROOT = Path(tempfile.gettempdir()) / "llama_vision_ui"
+OUTPUT_MAX_AGE = 6 * 3600  # seconds a download folder is kept; a demo left running must not fill the disk
+
+
 def output_dir() -> Path:
-    """A fresh folder in the system temp dir for files the user downloads (Gradio serves from there)."""
-    return Path(tempfile.mkdtemp(prefix="llama_vision_"))
+    """A fresh folder under the system temp dir for files the user downloads (Gradio may serve
+    from there); folders older than OUTPUT_MAX_AGE are removed on the way."""
+    OUTPUT_ROOT.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - OUTPUT_MAX_AGE
+    for old in OUTPUT_ROOT.iterdir():
+        try:
+            if old.is_dir() and old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
+    return Path(tempfile.mkdtemp(prefix="run_", dir=OUTPUT_ROOT))
 
 
 def write_result_json(result: Result) -> str:

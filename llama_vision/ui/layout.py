@@ -144,7 +144,7 @@ def header_html(state: AppState) -> str:
     status = state.engine_status()
     items = "".join(f'<span class="lv-fact">{esc(k.capitalize())}: <b>{esc(v)}</b></span>' for k, v in facts.items())
     if status.get("load_error"):
-        state_line = f'<span class="lv-chip lv-bad">model failed to load</span>'
+        state_line = '<span class="lv-chip lv-bad">model failed to load</span>'
     elif status.get("loaded"):
         state_line = '<span class="lv-chip lv-ok">ready</span>'
     else:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from llama_vision.evaluation import Truth, load_truth, score_result
@@ -21,7 +20,3 @@ def accuracy(scored: dict[str, Any]) -> tuple[int, int]:
     """(correct, present): fields the truth states, and how many of them the result got right."""
     entries = [e for e in (scored.get("fields") or {}).values() if not e.get("absent")]
     return sum(bool(e.get("correct")) for e in entries), len(entries)
-
-
-def truth_name(path: str | Path | None) -> str | None:
-    return Path(path).name if path else None
