@@ -293,6 +293,7 @@ def test_the_api_key_never_leaks(secure_app, fake_server, workdir):
     for text in seen:
         assert SECRET not in text
         assert SECRET[10:] not in text  # not even a fragment of it
+        assert PASSWORD not in text  # nor the login password
     assert "upstream rejected" in seen[1]  # the server's message itself did reach the user
 
 
