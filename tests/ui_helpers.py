@@ -101,10 +101,3 @@ def bundled_samples() -> list[Path]:
     if not SAMPLES.is_dir():
         return []
     return sorted(p for p in SAMPLES.iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".pdf"})
-
-
-def sample_with_truth() -> Path | None:
-    for path in bundled_samples():
-        if path.with_suffix(".json").is_file():
-            return path
-    return None
