@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     max_image_side: int = Field(2240, ge=560, le=8192, description="Longest image side handed to the model")
     ocr_max_side: int = Field(1600, ge=320, le=8192, description="Longest image side handed to OCR")
     batch_dir: str = Field("", description="Folder the app may read batches from (empty: uploads only)")
-    queue_size: int = Field(16, ge=1, le=1000, description="Waiting requests per model queue before 'busy'")
+    queue_size: int = Field(32, ge=1, le=1000, description="Waiting requests per model queue before 'busy'")
     trust_remote_code: bool = Field(False, description="Only for custom checkpoints; Mllama never needs it")
     compile: bool = Field(False, description="CUDA only: static KV cache + torch.compile")
 

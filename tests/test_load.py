@@ -22,9 +22,6 @@ from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.utils import Status  # noqa: E402
 
 CLIENTS = 20
-# 20 clients against 2 OCR workers leave 18 waiting; the default LLAMA_VISION_QUEUE_SIZE (16)
-# would turn 2 of them away (benchmarks/load.py shows it), so this app waits for up to 32.
-LOAD_QUEUE_SIZE = "32"
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +31,7 @@ def workdir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def load_app(workdir) -> RunningApp:
-    return launch_app("ocr-load", workdir, LLAMA_VISION_QUEUE_SIZE=LOAD_QUEUE_SIZE)
+    return launch_app("ocr-load", workdir)  # default queue: 20 clients = 2 running + 18 waiting
 
 
 def small_receipt(path: Path, number: int) -> Path:
