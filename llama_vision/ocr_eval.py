@@ -110,7 +110,8 @@ SYNTHETIC_FIELDS = (
     "supplier_abn", "date", "total", "gst", "subtotal", "supplier_name", "supplier_address", "invoice_number",
     "payment_method",
     "buyer_name", "buyer_abn", "tax_invoice_label", "gst_included_statement", "fuel_type", "litres",
-    "price_per_litre", "items",
+    "price_per_litre", "items", "bsb", "account_number", "account_holder", "statement_period", "opening_balance",
+    "closing_balance",
 )
 
 

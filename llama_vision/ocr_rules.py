@@ -91,6 +91,12 @@ def extract_fields(lines: Iterable[Line | str]) -> Reading:
     doc_type = classify(ups, fields)
     if doc_type != "fuel_receipt":
         fields["fuel_type"] = fields["litres"] = fields["price_per_litre"] = None
+    if doc_type == "bank_statement":
+        # transaction lines ("EFTPOS Purchase 45.00") are not a purchase: no tender, items or totals
+        for name in ("payment_method", "total", "subtotal", "gst", "invoice_number", "buyer_name", "buyer_abn"):
+            fields[name] = None
+        fields["items"] = []
+        fields["date"] = document_date(ups, labelled_only=True)
     if fields["total"] is None and doc_type != "bank_statement":
         warnings.append("OCR rules found no total; check the scan or try a model engine.")
     if fields["date"] is None:
@@ -253,8 +259,11 @@ DATE_LABEL_RE = re.compile(r"\b(DATE|DATED|TARIKH|ISSUED|INVOICE\s*DATE|DATE\s*O
 DATE_AVOID_RE = re.compile(r"EXP(IRY|IRES|\.)?\b|VALID|\bDUE\b|\bBEST\b|\bUSE\s*BY|\bFROM\b|\bTO\b|PERIOD|BIRTH|\bDOB\b")
 
 
-def document_date(ups: list[str]) -> str | None:
-    """The issue date: a labelled date first, else the first date not marked expiry/due."""
+def document_date(ups: list[str], *, labelled_only: bool = False) -> str | None:
+    """The issue date: a labelled date first, else the first date not marked expiry/due.
+
+    `labelled_only`: only a date next to a date label (a statement's period is not its date).
+    """
     labelled, plain, avoided = [], [], []
     for i, up in enumerate(ups):
         for _pos, value in find_dates(up):
@@ -266,7 +275,7 @@ def document_date(ups: list[str]) -> str | None:
                 plain.append(value)
         if DATE_LABEL_RE.search(up) and not find_dates(up) and i + 1 < len(ups) and not DATE_AVOID_RE.search(up):
             labelled.extend(v for _p, v in find_dates(ups[i + 1]))
-    for group in (labelled, plain, avoided):
+    for group in (labelled,) if labelled_only else (labelled, plain, avoided):
         if group:
             return fmt_date(group[0])
     return None
@@ -528,7 +537,7 @@ def bank_fields(texts: list[str], ups: list[str]) -> dict[str, Any]:
         if out["statement_period"] is None and "PERIOD" in up and (m := PERIOD_RE.search(text)):
             dates = find_dates(m.group("v"))
             if len(dates) >= 2:
-                out["statement_period"] = f"{fmt_date(dates[0][1])} - {fmt_date(dates[1][1])}"
+                out["statement_period"] = f"{fmt_date(dates[0][1])} to {fmt_date(dates[1][1])}"
             elif m.group("v").strip():
                 out["statement_period"] = norm_space(m.group("v"))
         for key, pattern in (("opening_balance", OPENING_RE), ("closing_balance", CLOSING_RE)):

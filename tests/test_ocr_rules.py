@@ -224,7 +224,7 @@ def test_bank_statement_fields_and_type() -> None:
     assert reading.document_type == "bank_statement"
     f = reading.fields
     assert (f["bsb"], f["account_number"], f["account_holder"]) == ("062-000", "12345678", "Jane Citizen")
-    assert f["statement_period"] == "01/03/2024 - 31/03/2024"
+    assert f["statement_period"] == "01/03/2024 to 31/03/2024"
     assert (f["opening_balance"], f["closing_balance"]) == ("1200.00", "980.55")
 
 
@@ -283,3 +283,15 @@ def test_shop_names_containing_registration_like_letters_are_names() -> None:
     # "GROCER" contains "ROC" (Registrar of Companies), which once made it a registration line
     assert fields("SOUTHERN GROCER", "206 Church St, Geelong VIC 3220", "Apples 7.18", "TOTAL 7.18")[
         "supplier_name"] == "SOUTHERN GROCER"
+
+
+def test_a_bank_statement_has_no_tender_items_totals_or_period_date() -> None:
+    reading = extract_fields(["Harbour Savings Bank", "Account Statement", "Account holder: Priya Sharma",
+                              "BSB: 061-073", "Account number: 17659166",
+                              "Statement period: 01/04/2025 to 30/04/2025", "Opening balance $5,902.03",
+                              "Date Description Amount Balance", "03/04 EFTPOS Purchase -45.00 5,857.03",
+                              "Closing balance $4,525.16"])
+    f = reading.fields
+    assert reading.document_type == "bank_statement"
+    assert (f["payment_method"], f["total"], f["date"], f["items"]) == (None, None, None, [])
+    assert (f["account_holder"], f["statement_period"]) == ("Priya Sharma", "01/04/2025 to 30/04/2025")
