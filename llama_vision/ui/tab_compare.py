@@ -64,7 +64,10 @@ def parsed_ok(result: dict[str, Any]) -> bool:
 
 def metrics_row(label: str, result: dict[str, Any], accuracy: float | None) -> list[Any]:
     usage = result.get("usage") or {}
-    latency = (result.get("timings") or {}).get("total")
+    timings = result.get("timings") or {}
+    latency = timings.get("total")
+    if latency is not None:  # the document is classified once, by the first prompt: leave that out
+        latency = max(latency - timings.get("classify", 0.0), 0.0)
     return [
         label,
         "yes" if parsed_ok(result) else "no",
@@ -165,19 +168,21 @@ def build(state: AppState) -> None:
                                       label="Prompt styles to compare", interactive=prompts_apply)
             run = gr.Button("Compare", variant="primary", size="lg", elem_id="compare-run")
         with gr.Column(scale=3, min_width=420):
-            with gr.Accordion("Prompt texts (edit for this run only)", open=False, visible=prompts_apply):
-                texts = [gr.Textbox(prompt_text(key), label=f"{label} prompt", lines=6, max_lines=14)
-                         for key, label in STYLES]
-            metrics = gr.Dataframe(headers=METRIC_COLUMNS, label="Per prompt", interactive=False, elem_classes="lv-table",
-                                   elem_id="compare-metrics")
+            metrics = gr.Dataframe(headers=METRIC_COLUMNS, label="Per prompt (latency leaves out classifying the "
+                                   "document, which happens once)", interactive=False,
+                                   elem_classes="lv-table", elem_id="compare-metrics")
             table = gr.HTML(elem_id="compare-html")
+    if prompts_apply:
+        gr.Markdown("#### Each prompt, side by side — edit a prompt's text to try a variant (this run only; "
+                    "the prompt library is not changed)")
     with gr.Row(equal_height=False):
-        raws = []
+        texts, raws = [], []
         for key, label in STYLES:
-            with gr.Column(min_width=300):
+            with gr.Column(min_width=300, visible=prompts_apply or key == "key_value"):
+                texts.append(gr.Textbox(prompt_text(key), label=f"{label} prompt", lines=5, max_lines=12,
+                                        visible=prompts_apply, elem_id=f"compare-prompt-{key}"))
                 raws.append(gr.Textbox(label=f"{label}: raw output" if prompts_apply else "OCR text",
-                                       lines=10, max_lines=20, elem_classes="lv-raw", visible=prompts_apply
-                                       or key == "key_value"))
+                                       lines=10, max_lines=20, elem_classes="lv-raw", elem_id=f"compare-raw-{key}"))
     with gr.Accordion("Comparison data (JSON)", open=False):
         data = gr.JSON(label="Comparison", elem_id="compare-json")
 
