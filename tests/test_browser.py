@@ -142,6 +142,7 @@ def test_comparison_on_a_sample_with_ground_truth_shows_accuracy(page, documents
     _choose_document(page, "compare", document)
     if document.parent != REPO / "llama_vision" / "samples" / "bundled":
         page.locator("#compare-truth input[type=file]").set_input_files(str(document.with_suffix(".json")))
+    expect(page.locator("#compare-file")).to_contain_text(document.stem)  # the sample is in before we run
     page.locator("#compare-run").click()
     accuracy = page.locator("#compare-table tr.lv-accuracy")
     accuracy.wait_for()
