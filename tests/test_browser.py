@@ -1,11 +1,12 @@
 """The real app in headless Chromium (Debian's chromium, driven by Playwright; no browser
 download): what a stakeholder clicks, and what they should see. Screenshots of every tab land
-in test-artifacts/screenshots/; the Single extraction one is copied to docs/ for the README."""
+in test-artifacts/screenshots/; UPDATE_SCREENSHOTS=1 refreshes the docs/ copies the README shows."""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -70,11 +71,14 @@ def _open_tab(page, name: str) -> None:
 
 
 def _shot(page, name: str) -> Path:
-    """Full-page screenshot into test-artifacts/screenshots/, and the current one for docs/."""
+    """Full-page screenshot into test-artifacts/screenshots/. With UPDATE_SCREENSHOTS=1 it also
+    refreshes docs/screenshot-NAME.png (the README's), so a plain test run leaves the tree clean."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(target), full_page=True)
-    shutil.copy(target, REPO / "docs" / f"screenshot-{name}.png")
+    assert target.stat().st_size > 10_000, "the screenshot is blank"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        shutil.copy(target, REPO / "docs" / f"screenshot-{name}.png")
     return target
 
 
