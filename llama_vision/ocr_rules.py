@@ -414,7 +414,7 @@ def payment_method(ups: list[str], texts: list[str] | None = None) -> str | None
 
 # -- items ------------------------------------------------------------------------------------
 
-_PRICE = r"(?:RM|\$)?\s?(?P<price>\d+[.,]\d{2,3})"
+_PRICE = r"(?:RM|\$)?\s?(?P<price>\d{1,3}(?:,\d{3})+\.\d{2,3}|\d+[.,]\d{2,3})"
 _AMOUNT = r"(?:RM|\$)?\s?(?P<amount>\d{1,3}(?:,\d{3})*[.,]\d{2})"
 _MARK = r"\s*(?:[A-Z]{1,3}|\*)?\s*$"  # a tax code ("SR", "T") or the GST-free star after the amount
 ITEM_FULL_RE = re.compile(  # "Hammer 2 12.50 25.00", "Nails 500g 1 x 4.95 4.95"

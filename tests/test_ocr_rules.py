@@ -248,6 +248,13 @@ def test_read_boxes_goes_from_boxes_to_fields() -> None:
         "Corner Deli", "15/03/2024", "12.30")
 
 
+def test_item_prices_with_thousands_separators() -> None:
+    result = fields("Electrical Pty Ltd", "Description Qty Unit Price Amount",
+                    "Project work (fixed price) 1 1,000.00 1,000.00", "Total $1,100.00")
+    assert result["items"] == [{"description": "Project work (fixed price)", "quantity": "1",
+                                "unit_price": "1000.00", "amount": "1000.00"}]
+
+
 def test_items_without_a_header_in_one_line_layout() -> None:
     result = fields("Cafe", "ABN 51 824 753 556", "Date: 15/03/2024", "2 x Bacon & Egg Roll @ 12.00 24.00",
                     "1 x Flat White @ 5.00 5.00 *", "GST 2.64", "Total 29.00")
