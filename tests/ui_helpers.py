@@ -72,7 +72,7 @@ def launch_app(key: str, workdir: Path, **env_overrides: str) -> RunningApp:
         # set explicitly (even empty) so a developer's .env cannot leak in: load_dotenv never overrides
         LLAMA_VISION_ENGINE="ocr", LLAMA_VISION_MODEL_PATH="", LLAMA_VISION_API_BASE="", LLAMA_VISION_AUTH="",
         LLAMA_VISION_SHARE="false", LLAMA_VISION_HOST="127.0.0.1", LLAMA_VISION_PORT=str(port),
-        LLAMA_VISION_BATCH_DIR=str(batch_dir), LLAMA_VISION_QUEUE_SIZE="16",
+        LLAMA_VISION_BATCH_DIR=str(batch_dir),
         GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1",
         OMP_NUM_THREADS="2",
     )
