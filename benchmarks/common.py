@@ -212,9 +212,14 @@ def phone_photo(seed: int = 0, size: tuple[int, int] = (4000, 3000)) -> Any:
 
 def model_folder(size: str = "small") -> Path:
     """The project's own random-weight Mllama (`tiny_model.write_tiny_model`), written once per cache."""
-    from llama_vision.tiny_model import write_tiny_model
+    import hashlib
 
-    folder = CACHE_DIR / f"mllama-{size}"
+    from llama_vision import tiny_model
+
+    # keyed on tiny_model.py's source, so a change of sizes or tokenizer writes a fresh checkpoint
+    version = hashlib.sha1(Path(tiny_model.__file__).read_bytes()).hexdigest()[:10]
+    write_tiny_model = tiny_model.write_tiny_model
+    folder = CACHE_DIR / f"mllama-{size}-{version}"
     if not (folder / "TINY_MODEL.json").is_file() or not (folder / "model.safetensors").is_file():
         write_tiny_model(folder, size=size)  # type: ignore[arg-type]
     return folder
