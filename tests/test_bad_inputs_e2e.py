@@ -11,7 +11,7 @@ each kind against `load_pages` in-process, this file checks what a user sees:
 - `batch` on an unsafe ZIP itself (../, absolute path, bomb): one line, non-zero, nothing written.
 
 The caps are lowered for the run (LLAMA_VISION_MAX_FILE_MB=1, MAX_PAGES=3) so "over the cap"
-files stay small. The corpus table is also the source of docs/limits.md's list.
+files stay small. The corpus table is also the source of the README's "Limits and security" list.
 """
 
 from __future__ import annotations
