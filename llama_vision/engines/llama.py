@@ -55,13 +55,29 @@ _GREEDY_GENERATION_FIELDS = {
 }
 
 
-def prepare_image(image: Image, max_side: int) -> Image:
-    """RGB and at most `max_side` px (documents.prepare_for_model does the downscaling)."""
+def prepare_image(image: Image, max_side: int, processor: Any = None) -> Image:
+    """RGB and at most `max_side` px (documents.prepare_for_model does the downscaling).
+
+    With an Mllama processor, a large photo is first box-reduced to just above the processor's own
+    resize target, using the processor's tile size and tile count so its tile layout is unchanged.
+    """
     from llama_vision.documents import prepare_for_model
 
     if image.mode != "RGB":
         image = image.convert("RGB")
-    return prepare_for_model(image, max_side)
+    tile_size, max_tiles = processor_tiling(processor)
+    return prepare_for_model(image, max_side, tile_size=tile_size, max_tiles=max_tiles)
+
+
+def processor_tiling(processor: Any) -> tuple[int, int]:
+    """(tile size, max tiles) of an Mllama processor; (0, 0), meaning no canvas-aware reduction, otherwise."""
+    image_processor = getattr(processor, "image_processor", None)
+    size = getattr(image_processor, "size", None)
+    max_tiles = getattr(image_processor, "max_image_tiles", None)
+    height = size.get("height") if isinstance(size, dict) else getattr(size, "height", None)
+    if not isinstance(height, int) or not isinstance(max_tiles, int) or height < 1 or max_tiles < 1:
+        return 0, 0
+    return height, max_tiles
 
 
 class LlamaEngine(Engine):
@@ -166,7 +182,7 @@ class LlamaEngine(Engine):
 
     def _encode(self, images: Sequence[Image], prompts: Sequence[str]) -> Any:
         texts = [self.chat_text(p) for p in prompts]
-        prepared = [[prepare_image(img, self.settings.max_image_side)] for img in images]  # one list per sample
+        prepared = [[prepare_image(img, self.settings.max_image_side, self.processor)] for img in images]  # one list per sample
         inputs = self.processor(
             images=prepared,
             text=texts,

@@ -114,7 +114,7 @@ def ask_fields_reusing_vision(
     from llama_vision.engines.llama import prepare_image
 
     torch = engine._torch
-    prepared = prepare_image(image, engine.settings.max_image_side)
+    prepared = prepare_image(image, engine.settings.max_image_side, engine.processor)
     state: dict[str, Any] = {}
 
     def encode_image() -> None:
