@@ -4,6 +4,9 @@ Seconds per receipt through the whole pipeline (`evaluation.evaluate`: load, OCR
 normalise, compliance), with `settings.ocr_max_side` at its default and at 8192 (no downscale:
 the scans are under 3000 px), and the exact field accuracy of each run against the ground truth.
 OCR is run afresh (no box cache), after one untimed warm-up read that loads the ONNX models.
+Both runs use the engine's RapidOCR settings (`engines.ocr.OCR_PARAMS`: detector limit "max" 800,
+no orientation classifier, recognition padded to 160 px; ONNX threads without spinning), which
+the record lists under setup.ocr_settings.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def ocr(*, quick: bool, data: Path = SROIE_DIR) -> dict[str, Any]:
     if not data.is_dir():
         return skipped("ocr", title=TITLE, goal=GOAL, reason=f"no SROIE data at {data} (../shared/data/sroie-dev)")
     from llama_vision.config import load_settings
+    from llama_vision.engines.ocr import OCR_PARAMS, ort_threads
     from llama_vision.evaluation import find_pairs
 
     default_side = load_settings(env_file=None).ocr_max_side
@@ -82,6 +86,7 @@ def ocr(*, quick: bool, data: Path = SROIE_DIR) -> dict[str, Any]:
         setup={
             "data": str(data), "receipts": limit, "of_available": available,
             "engine": "ocr (RapidOCR ONNX + rules) through evaluation.evaluate -> pipeline",
+            "ocr_settings": OCR_PARAMS, "onnx_threads": ort_threads(),
             "value": f"ocr_max_side={default_side} (default)", "baseline": f"ocr_max_side={NO_DOWNSCALE} (no downscale)",
             "repeats": 1 if quick else 2, "warmup": "one untimed evaluate(limit=1) per engine (ONNX load, imports)",
             "order": "interleaved: default, no downscale (, default, no downscale)",
