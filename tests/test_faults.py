@@ -23,8 +23,7 @@ import httpx
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.test_security import launch_guarded
-from tests.ui_helpers import RunningApp, bundled_samples
+from tests.ui_helpers import RunningApp, bundled_samples, launch_app
 
 pytestmark = pytest.mark.slow
 gradio_client = pytest.importorskip("gradio_client")
@@ -63,7 +62,7 @@ FAULTS_ENV = {"LLAMA_VISION_QUEUE_SIZE": "1", "LLAMA_VISION_MAX_FILE_MB": "1"}
 
 def faults_app(workdir: Path) -> RunningApp:
     """One driver app for this file and tests/test_load.py's busy-queue test (same key, same env)."""
-    return launch_guarded("faults", workdir / "faults", script=DRIVER, **FAULTS_ENV)
+    return launch_app("faults", workdir / "faults", script=DRIVER, **FAULTS_ENV)
 
 
 def document(folder: Path, name: str, width: int, height: int = 300) -> Path:
@@ -137,7 +136,7 @@ def broken_model_app(workdir) -> RunningApp:
     folder.mkdir()
     (folder / "config.json").write_text('{"model_type": "mllama", "text_config": {', encoding="utf-8")  # cut short
     (folder / "model.safetensors").write_bytes(b"")
-    return launch_guarded("broken-model", workdir / "broken", LLAMA_VISION_ENGINE="auto",
+    return launch_app("broken-model", workdir / "broken", LLAMA_VISION_ENGINE="auto",
                           LLAMA_VISION_MODEL_PATH=str(folder))
 
 

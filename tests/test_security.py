@@ -8,76 +8,24 @@
 - the API key never appears in the page, the dashboard API, a Result (even when a server echoes
   it in an error) or the app's logs.
 
-`launch_guarded` is the launcher for apps tests/ui_helpers.launch_app cannot wait for (with auth
-on, its readiness probe /gradio_api/info answers 401 forever) or that need an injected engine
-(tests/test_faults.py); it reuses ui_helpers' RunningApp and free_port.
+Apps are launched with tests/ui_helpers.launch_app, which waits for any HTTP answer (401 included).
 """
 
 from __future__ import annotations
 
-import atexit
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.ui_helpers import REPO, SAMPLES, RunningApp, bundled_samples, free_port, launch_app
+from tests.ui_helpers import REPO, SAMPLES, RunningApp, bundled_samples, launch_app
 
 pytestmark = pytest.mark.slow
 
 SECRET = "sk-test-S3CRET-do-not-leak-7f3a9c"
 USER, PASSWORD = "alice", "correct horse battery"
-START_TIMEOUT = 150.0
-
-_GUARDED: dict[str, RunningApp] = {}
-atexit.register(lambda: [app.stop() for app in _GUARDED.values()])
-
-
-def base_env(port: int, batch_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_VISION_")}
-    env.update(
-        LLAMA_VISION_ENGINE="ocr", LLAMA_VISION_MODEL_PATH="", LLAMA_VISION_API_BASE="", LLAMA_VISION_AUTH="",
-        LLAMA_VISION_SHARE="false", LLAMA_VISION_PORT=str(port), LLAMA_VISION_BATCH_DIR=str(batch_dir),
-        GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1", OMP_NUM_THREADS="2",
-        PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    )
-    env.pop("LLAMA_VISION_HOST", None)  # the default bind is what we test
-    return env
-
-
-def launch_guarded(key: str, workdir: Path, *, script: str | None = None, **overrides: str) -> RunningApp:
-    """Start `python app.py` (or `python -c script`) and wait until it answers HTTP at all
-    (401 counts: the app is up, it just wants a login). Cached per key for the session."""
-    if key in _GUARDED and _GUARDED[key].process.poll() is None:
-        return _GUARDED[key]
-    workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    batch_dir = workdir / "batch-dir"
-    batch_dir.mkdir(exist_ok=True)
-    env = base_env(port, batch_dir)
-    env.update(overrides)
-    log = workdir / f"app-{key}.log"
-    command = [sys.executable, "app.py"] if script is None else [sys.executable, "-c", script]
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
-    app = RunningApp(url=f"http://127.0.0.1:{port}/", process=process, log=log, batch_dir=batch_dir)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited with {process.returncode}:\n{app.log_tail()}")
-        try:
-            httpx.get(app.url + "gradio_api/info", timeout=2)
-            _GUARDED[key] = app
-            return app
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    app.stop()
-    raise RuntimeError(f"the app did not answer within {START_TIMEOUT:.0f} s:\n{app.log_tail()}")
-
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
@@ -99,7 +47,7 @@ def fake_server():
 
 @pytest.fixture(scope="module")
 def secure_app(workdir, fake_server) -> RunningApp:
-    return launch_guarded(
+    return launch_app(
         "secure", workdir / "secure", LLAMA_VISION_AUTH=f"{USER}:{PASSWORD}", LLAMA_VISION_ENGINE="openai",
         LLAMA_VISION_API_BASE=fake_server.url, LLAMA_VISION_API_KEY=SECRET, LLAMA_VISION_API_RETRIES="0",
     )

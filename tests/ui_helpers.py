@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 SAMPLES = REPO / "llama_vision" / "samples" / "bundled"
-START_TIMEOUT = 120.0
+START_TIMEOUT = 150.0
 
 
 def free_port() -> int:
@@ -59,42 +60,51 @@ def _stop_all() -> None:
 atexit.register(_stop_all)
 
 
-def launch_app(key: str, workdir: Path, **env_overrides: str) -> RunningApp:
-    """Start `python app.py` with a clean LLAMA_VISION_* environment (plus overrides), wait for
-    it to answer, and cache it under `key` for the rest of the session."""
+def app_env(port: int, batch_dir: Path, **overrides: str) -> dict[str, str]:
+    """A clean LLAMA_VISION_* environment for a launched app. Every setting that could leak in
+    from a developer's .env is set explicitly (load_dotenv never overrides); the bind is left at
+    its default, which tests/test_security.py checks is 127.0.0.1."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_VISION_")}
+    env.update(
+        LLAMA_VISION_ENGINE="ocr", LLAMA_VISION_MODEL_PATH="", LLAMA_VISION_API_BASE="", LLAMA_VISION_AUTH="",
+        LLAMA_VISION_SHARE="false", LLAMA_VISION_PORT=str(port), LLAMA_VISION_BATCH_DIR=str(batch_dir),
+        GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1", OMP_NUM_THREADS="2",
+        PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    env.update(overrides)
+    return env
+
+
+def launch_app(key: str, workdir: Path, *, script: str | None = None, **env_overrides: str) -> RunningApp:
+    """Start `python app.py` (or `python -c script`, for an injected engine) with a clean
+    environment plus overrides, wait until it answers HTTP at all (401 counts: with a login on,
+    the app is up and wants credentials), and cache it under `key` for the session."""
     if key in _RUNNING and _RUNNING[key].process.poll() is None:
         return _RUNNING[key]
+    workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     batch_dir = workdir / "batch-dir"
     batch_dir.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_VISION_")}
-    env.update(
-        # set explicitly (even empty) so a developer's .env cannot leak in: load_dotenv never overrides
-        LLAMA_VISION_ENGINE="ocr", LLAMA_VISION_MODEL_PATH="", LLAMA_VISION_API_BASE="", LLAMA_VISION_AUTH="",
-        LLAMA_VISION_SHARE="false", LLAMA_VISION_HOST="127.0.0.1", LLAMA_VISION_PORT=str(port),
-        LLAMA_VISION_BATCH_DIR=str(batch_dir),
-        GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1",
-        OMP_NUM_THREADS="2",
-    )
-    env.update(env_overrides)
+    env = app_env(port, batch_dir, **env_overrides)
     log = workdir / f"app-{key}.log"
-    handle = open(log, "w")
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=handle,
-                               stderr=subprocess.STDOUT)
+    command = [sys.executable, "app.py"] if script is None else [sys.executable, "-c", script]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     app = RunningApp(url=f"http://127.0.0.1:{port}/", process=process, log=log, batch_dir=batch_dir)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"app.py exited with {process.returncode}:\n{app.log_tail()}")
+            raise RuntimeError(f"the app exited with {process.returncode}:\n{app.log_tail()}")
         try:
-            with urllib.request.urlopen(app.url + "gradio_api/info", timeout=2) as response:
-                if response.status == 200:
-                    _RUNNING[key] = app
-                    return app
+            urllib.request.urlopen(app.url + "gradio_api/info", timeout=2).close()
+        except urllib.error.HTTPError:
+            pass  # it answered (401 with a login on): the app is up
         except OSError:
             time.sleep(0.3)
+            continue
+        _RUNNING[key] = app
+        return app
     app.stop()
-    raise RuntimeError(f"app.py did not answer within {START_TIMEOUT:.0f} s:\n{app.log_tail()}")
+    raise RuntimeError(f"the app did not answer within {START_TIMEOUT:.0f} s:\n{app.log_tail()}")
 
 
 def bundled_samples() -> list[Path]:
