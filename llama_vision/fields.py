@@ -263,6 +263,33 @@ def _format_decimal(amount: Decimal, min_places: int, max_places: int) -> str:
     return f"{quantized:f}"
 
 
+def _amount_of(value: Any, *, cleanup: Any = None) -> Decimal | None:
+    """The one finite amount in a value (a number, or printed text with at most one amount), or
+    None. `cleanup` edits the text first (units for plain numbers)."""
+    if isinstance(value, bool) or is_null(value) or isinstance(value, (list, dict)):
+        return None
+    if isinstance(value, (int, float, Decimal)):
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            return None
+    else:
+        text = _clean_text(value)
+        if len(text) > 200:
+            return None
+        amount, _problem = _parse_decimal(cleanup(text) if cleanup else text)
+        if amount is None:
+            return None
+    if not amount.is_finite() or abs(amount) >= Decimal("1e12"):
+        return None
+    return amount
+
+
+def _strip_units(text: str) -> str:
+    text = re.sub(r"(?i)\b(?:litres?|liters?|ltrs?|l|kg|g|ea|each|units?|pcs?|x)\b|(?<=\d)(?:l|x|kg)\b", " ", text)
+    return re.sub(r"(?i)^\s*x\s*|\s*x\s*$", " ", text)
+
+
 def normalise_money(value: Any, *, max_places: int = 2) -> str | None:
     """An amount as a plain decimal string with two places: "$1,234.50" -> "1234.50".
 
@@ -271,23 +298,8 @@ def normalise_money(value: Any, *, max_places: int = 2) -> str | None:
     minus sign, brackets "(4.50)", a trailing minus "4.50-" or "DR". `max_places` lets unit
     prices keep more precision (1.899 a litre); extra places are rounded half up.
     """
-    if isinstance(value, bool) or is_null(value) or isinstance(value, (list, dict)):
-        return None
-    if isinstance(value, (int, float, Decimal)):
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
-            return None
-        if not amount.is_finite():
-            return None
-    else:
-        text = _clean_text(value)
-        if len(text) > 200:
-            return None
-        amount, _problem = _parse_decimal(text)
-        if amount is None:
-            return None
-    if abs(amount) >= Decimal("1e12"):
+    amount = _amount_of(value)
+    if amount is None:
         return None
     return _format_decimal(amount, 2, max(2, max_places))
 
@@ -304,23 +316,8 @@ def normalise_price_per_litre(value: Any) -> str | None:
 
 def normalise_number(value: Any) -> str | None:
     """A plain number as printed, without units or thousands separators: "45.20 L" -> "45.20"."""
-    if isinstance(value, bool) or is_null(value) or isinstance(value, (list, dict)):
-        return None
-    if isinstance(value, (int, float, Decimal)):
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
-            return None
-    else:
-        text = _clean_text(value)
-        if len(text) > 200:
-            return None
-        text = re.sub(r"(?i)\b(?:litres?|liters?|ltrs?|l|kg|g|ea|each|units?|pcs?|x)\b|(?<=\d)(?:l|x|kg)\b", " ", text)
-        text = re.sub(r"(?i)^\s*x\s*|\s*x\s*$", " ", text)
-        amount, _problem = _parse_decimal(text)
-        if amount is None:
-            return None
-    if not amount.is_finite() or abs(amount) >= Decimal("1e12"):
+    amount = _amount_of(value, cleanup=_strip_units)
+    if amount is None:
         return None
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -6:  # a float's noise, not a printed number
