@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from llama_vision.config import load_settings  # noqa: E402
 from llama_vision.documents import load_pages  # noqa: E402
 from llama_vision.engines.ocr import OCR_PARAMS, OcrEngine  # noqa: E402
-from llama_vision.ocr_eval import score_sroie  # noqa: E402
+from llama_vision.ocr_eval import print_misses, score_sroie  # noqa: E402
 
 DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "sroie-dev"
 
@@ -77,10 +77,7 @@ def main() -> None:
         result = run(args.data, side, cache, args.limit)
         details = result.pop("details")
         if args.errors:
-            for row in details:
-                for key, cell in row.items():
-                    if key != "file" and not cell["ok"]:
-                        print(f"{row['file']:<22} {key:<8} got={cell['got']!r} want={cell['want']!r}", file=sys.stderr)
+            print_misses(details, file_width=22, key_width=8)
         print(json.dumps(result))
 
 

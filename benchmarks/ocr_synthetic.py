@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from llama_vision.config import load_settings  # noqa: E402
 from llama_vision.documents import load_pages  # noqa: E402
 from llama_vision.engines.ocr import OcrEngine  # noqa: E402
-from llama_vision.ocr_eval import score_synthetic  # noqa: E402
+from llama_vision.ocr_eval import print_misses, score_synthetic  # noqa: E402
 
 
 def main() -> None:
@@ -52,10 +52,7 @@ def main() -> None:
     result["max_side"] = settings.ocr_max_side
     details = result.pop("details")
     if args.errors:
-        for row in details:
-            for key, cell in row.items():
-                if key != "file" and not cell["ok"]:
-                    print(f"{row['file']:<28} {key:<22} got={cell['got']!r} want={cell['want']!r}", file=sys.stderr)
+        print_misses(details, file_width=28, key_width=22)
     print(json.dumps(result))
 
 

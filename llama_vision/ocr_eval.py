@@ -151,3 +151,15 @@ def score_synthetic(images: list[Path], *, cache_dir: Path | None,
         details.append(row)
     n = max(len(images), 1)
     return {"files": len(images), "accuracy": {k: round(v / n, 3) for k, v in correct.items()}, "details": details}
+
+
+def print_misses(details: Iterable[dict[str, Any]], *, file_width: int = 22, key_width: int = 8) -> None:
+    """One stderr line per field a run got wrong (the benchmarks' --errors)."""
+    import sys
+
+    for row in details:
+        for key, cell in row.items():
+            if key != "file" and not cell["ok"]:
+                print(f"{row['file']:<{file_width}} {key:<{key_width}} got={cell['got']!r} want={cell['want']!r}",
+                      file=sys.stderr)
+
