@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui_helpers import REPO, SCREENSHOTS, RunningApp, bundled_samples, launch_app
+from tests.ui_helpers import REPO, SCREENSHOTS, RunningApp, launch_app, three_documents
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -32,12 +32,7 @@ def workdir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def documents(workdir) -> list[Path]:
-    samples = [p for p in bundled_samples() if p.with_suffix(".json").is_file()]
-    if len(samples) >= 3:
-        return samples[:3]
-    from llama_vision.samples.generator import generate_documents
-
-    return [Path(p) for p in generate_documents(workdir / "generated", 3, seed=11)][:3]
+    return three_documents(workdir, seed=11)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui_helpers import RunningApp, bundled_samples, launch_app
+from tests.ui_helpers import RunningApp, bundled_samples, launch_app, three_documents
 
 pytestmark = pytest.mark.slow
 gradio_client = pytest.importorskip("gradio_client")
@@ -29,13 +29,7 @@ def workdir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def documents(workdir) -> list[Path]:
-    """Three documents with ground truth: the bundled samples, or freshly generated ones."""
-    samples = [p for p in bundled_samples() if p.with_suffix(".json").is_file()]
-    if len(samples) >= 3:
-        return samples[:3]
-    from llama_vision.samples.generator import generate_documents
-
-    return [Path(p) for p in generate_documents(workdir / "generated", 3, seed=7)][:3]
+    return three_documents(workdir, seed=7)
 
 
 @pytest.fixture(scope="module")

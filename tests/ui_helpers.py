@@ -111,3 +111,14 @@ def bundled_samples() -> list[Path]:
     if not SAMPLES.is_dir():
         return []
     return sorted(p for p in SAMPLES.iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".pdf"})
+
+
+def three_documents(workdir: Path, *, seed: int) -> list[Path]:
+    """Three documents with ground truth: the bundled samples, or freshly generated ones."""
+    samples = [p for p in bundled_samples() if p.with_suffix(".json").is_file()]
+    if len(samples) >= 3:
+        return samples[:3]
+    from llama_vision.samples.generator import generate_documents
+
+    return [Path(p) for p in generate_documents(workdir / "generated", 3, seed=seed)][:3]
+
