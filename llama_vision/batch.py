@@ -5,39 +5,27 @@
   the CSV at once (write, flush, fsync), so a killed run loses at most the documents in flight;
   `resume=True` skips every file already in the CSV, so a rerun finishes the job with no lost and
   no duplicated rows. A bad file is a row with `status=error`, never a crash.
-- `COLUMNS` and `flatten_result` are the one definition of the table; the UI reuses them
-  (`results_frame`) so the CLI's CSV and the UI's table always agree.
-
-CSV format: UTF-8, one line per document (newlines inside values become spaces, so `wc -l`
-counts rows and a torn last line is easy to detect), booleans as `true`/`false`, empty cells
-for null. Text cells that a spreadsheet would run as a formula (starting with = + - @ or a tab)
-get a leading apostrophe; `read_rows` removes it again (see `_escape`).
+- The table and its CSV codec live in `results_table`, the summary and XLSX in `results_report`;
+  both are re-exported here, the batch's public face.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 import re
-import statistics
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llama_vision.errors import DocumentError, LlamaVisionError
-from llama_vision.fields import ALL_FIELDS, BOOL_FIELDS, MONEY_FIELDS
+from llama_vision.errors import DocumentError
 from llama_vision.result import Result
+from llama_vision.results_report import results_frame, summarise, summary_frame, write_xlsx
+from llama_vision.results_table import COLUMNS, CsvAppender, flatten_result, read_rows
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from llama_vision.config import Settings
     from llama_vision.engines.base import Engine
 
@@ -52,155 +40,9 @@ __all__ = [
     "results_frame",
     "run_batch",
     "summarise",
+    "summary_frame",
     "write_xlsx",
 ]
-
-# -- the table ------------------------------------------------------------------------------
-
-META_COLUMNS: tuple[str, ...] = ("file", "engine", "prompt", "status", "error", "document_type")
-FIELD_COLUMNS: tuple[str, ...] = ALL_FIELDS  # "items" is JSON text
-COMPLIANCE_COLUMNS: tuple[str, ...] = (
-    "abn_valid", "gst_consistent", "totals_consistent", "date_valid", "tax_invoice_required",
-    "missing_elements", "recommendations", "verdict", "score",
-)
-TAIL_COLUMNS: tuple[str, ...] = ("seconds", "pages", "warnings")
-COLUMNS: tuple[str, ...] = META_COLUMNS + FIELD_COLUMNS + COMPLIANCE_COLUMNS + TAIL_COLUMNS
-
-COMPLIANCE_BOOLS = frozenset({"abn_valid", "gst_consistent", "totals_consistent", "date_valid", "tax_invoice_required"})
-BOOL_COLUMNS = frozenset(BOOL_FIELDS) | COMPLIANCE_BOOLS
-FLOAT_COLUMNS = frozenset({"score", "seconds"})
-INT_COLUMNS = frozenset({"pages"})
-#: Decimal strings ("12.30"); kept as text in rows and frames so "12.30" never shows as 12.3.
-NUMBER_TEXT_COLUMNS = frozenset(MONEY_FIELDS) | {"litres"}
-TEXT_COLUMNS = frozenset(COLUMNS) - BOOL_COLUMNS - FLOAT_COLUMNS - INT_COLUMNS - NUMBER_TEXT_COLUMNS
-#: Lists of codes join with ";" (as asked by spreadsheet users); lists of sentences with " | ".
-CODE_SEPARATOR = ";"
-SENTENCE_SEPARATOR = " | "
-
-_NEWLINES = re.compile(r"[\r\n]+")
-_FORMULA = re.compile(r"^'*[=+\-@\t]")
-_ESCAPED_FORMULA = re.compile(r"^'+[=+\-@\t]")
-
-
-def _one_line(text: str) -> str:
-    return _NEWLINES.sub(" ", text).strip()
-
-
-def _escape(value: str) -> str:
-    """Defuse spreadsheet formulas in untrusted text (an OCR'd supplier name "=HYPERLINK(...)").
-
-    A value is prefixed with "'" when it starts with a formula character, or with apostrophes
-    followed by one, so `_unescape` can always restore the original exactly.
-    """
-    return "'" + value if _FORMULA.match(value) else value
-
-
-def _unescape(value: str) -> str:
-    return value[1:] if _ESCAPED_FORMULA.match(value) else value
-
-
-def _total_seconds(timings: dict[str, float]) -> float | None:
-    if not timings:
-        return None
-    if "total" in timings:
-        return round(float(timings["total"]), 3)
-    return round(sum(float(v) for v in timings.values()), 3)
-
-
-def flatten_result(result: Result) -> dict[str, Any]:
-    """One Result -> one table row keyed by COLUMNS (typed: str, bool, float, int or None)."""
-    fields = result.fields or {}
-    compliance = result.compliance or {}
-    row: dict[str, Any] = dict.fromkeys(COLUMNS)
-    row.update(
-        file=result.file, engine=result.engine, prompt=result.prompt, status=result.status,
-        error=_one_line(result.error) if result.error else None, document_type=result.document_type,
-    )
-    for name in FIELD_COLUMNS:
-        value = fields.get(name)
-        if name == "items":
-            row[name] = json.dumps(value, ensure_ascii=False) if value else None
-        elif value is None or isinstance(value, bool):
-            row[name] = value
-        else:
-            row[name] = _one_line(str(value))
-    for name in COMPLIANCE_BOOLS:
-        row[name] = compliance.get(name)
-    row["missing_elements"] = CODE_SEPARATOR.join(compliance.get("missing_elements") or []) or None
-    row["recommendations"] = SENTENCE_SEPARATOR.join(_one_line(r) for r in compliance.get("recommendations") or []) or None
-    row["verdict"] = compliance.get("verdict")
-    row["score"] = float(compliance["score"]) if compliance.get("score") is not None else None
-    row["seconds"] = _total_seconds(result.timings)
-    row["pages"] = result.pages
-    row["warnings"] = SENTENCE_SEPARATOR.join(_one_line(w) for w in result.warnings) or None
-    return row
-
-
-def _to_cell(name: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}" if name != "seconds" else f"{value:.3f}"
-    text = _one_line(str(value))
-    return _escape(text) if name in TEXT_COLUMNS else text
-
-
-def _from_cell(name: str, text: str) -> Any:
-    if text == "":
-        return None
-    if name in BOOL_COLUMNS:
-        return {"true": True, "false": False}.get(text.lower())
-    if name in FLOAT_COLUMNS:
-        try:
-            return float(text)
-        except ValueError:
-            return None
-    if name in INT_COLUMNS:
-        try:
-            return int(text)
-        except ValueError:
-            return None
-    return _unescape(text) if name in TEXT_COLUMNS else text
-
-
-def _csv_line(row: dict[str, Any]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow([_to_cell(c, row.get(c)) for c in COLUMNS])
-    return buffer.getvalue()
-
-
-def _header_line() -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(COLUMNS)
-    return buffer.getvalue()
-
-
-def read_rows(csv_path: str | Path) -> list[dict[str, Any]]:
-    """The rows of a batch CSV, typed as `flatten_result` makes them (a torn last line is ignored)."""
-    path = Path(csv_path)
-    if not path.is_file():
-        return []
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        data = data[: data.rfind(b"\n") + 1]
-    text = data.decode("utf-8-sig", errors="replace")
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None:
-        return []
-    if tuple(header) != COLUMNS:
-        raise DocumentError(
-            f"'{path}' is not a results file of this version (its columns differ).",
-            hint="Pass another --out file, or move this one away and start again.",
-        )
-    return [
-        {name: _from_cell(name, cell) for name, cell in zip(COLUMNS, cells, strict=False)}
-        for cells in reader
-        if cells
-    ]
-
 
 # -- inputs ---------------------------------------------------------------------------------
 
@@ -358,48 +200,6 @@ class BatchSummary:
         }
 
 
-class _CsvAppender:
-    """Appends one line per row and makes it durable before returning (flush + fsync)."""
-
-    def __init__(self, path: Path, *, resume: bool) -> None:
-        self.path = path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if resume and path.is_file() and path.stat().st_size:
-                _drop_torn_line(path)
-            fresh = not (resume and path.is_file() and path.stat().st_size)
-            self.handle = open(path, "w" if fresh else "a", encoding="utf-8", newline="")
-            if fresh:
-                self._write(_header_line())
-        except OSError as error:
-            raise _unwritable(path, error) from None
-
-    def _write(self, line: str) -> None:
-        self.handle.write(line)
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
-
-    def append(self, row: dict[str, Any]) -> None:
-        self._write(_csv_line(row))
-
-    def close(self) -> None:
-        self.handle.close()
-
-
-def _unwritable(path: Path, error: OSError) -> LlamaVisionError:
-    return LlamaVisionError(f"Cannot write '{path}' ({error.strerror or error}).",
-                            hint="Pick another output path, or check the folder's permissions and free space.")
-
-
-def _drop_torn_line(path: Path) -> None:
-    """A run killed mid-write may leave half a line: cut it so the rerun redoes that document."""
-    with open(path, "rb+") as handle:
-        data = handle.read()
-        if not data.endswith(b"\n"):
-            handle.truncate(data.rfind(b"\n") + 1)
-            handle.flush()
-            os.fsync(handle.fileno())
-
 
 def _extract_many(paths: list[Path], *, engine: Engine, prompt_style: str, concurrency: int | None):
     """The pipeline seam (tests replace it to simulate slow or crashing runs)."""
@@ -484,7 +284,7 @@ def run_batch(
     total = len(paths)
     prompt_name = prompt_style if engine.capabilities.follows_prompts else "rules"
 
-    writer = _CsvAppender(out_csv, resume=resume)
+    writer = CsvAppender(out_csv, resume=resume)
     processed = errors = 0
     stopped = False
 
@@ -532,143 +332,3 @@ def run_batch(
         stopped=stopped, seconds=time.perf_counter() - started, summary=summary,
         notes=list(getattr(inputs, "notes", [])),
     )
-
-
-# -- summaries and views --------------------------------------------------------------------
-
-
-def _as_decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value).replace(",", "").lstrip("$"))
-    except InvalidOperation:
-        return None
-
-
-def _as_float(value: Any) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Counts per verdict and document type, GST claimable on compliant documents, mean seconds.
-
-    `gst_claimable` sums `gst` over rows with verdict `compliant` (a valid tax invoice backs the
-    credit); `gst_not_required` sums it over `not_required` rows (purchases of $82.50 or less,
-    where no tax invoice is needed but a record is). Money is returned as "12.30" strings.
-    """
-    ok = [r for r in rows if r.get("status") == "ok"]
-    by_verdict = Counter(str(r.get("verdict") or "unknown") for r in ok)
-    by_type = Counter(str(r.get("document_type") or "unknown") for r in ok)
-
-    def gst_sum(verdict: str) -> Decimal:
-        return sum((_as_decimal(r.get("gst")) or Decimal(0) for r in ok if r.get("verdict") == verdict), Decimal(0))
-
-    seconds = [s for s in (_as_float(r.get("seconds")) for r in rows) if s is not None]
-    return {
-        "documents": len(rows),
-        "ok": len(ok),
-        "errors": len(rows) - len(ok),
-        "by_verdict": dict(sorted(by_verdict.items())),
-        "by_document_type": dict(sorted(by_type.items())),
-        "gst_claimable": f"{gst_sum('compliant').quantize(Decimal('0.01'))}",
-        "gst_not_required": f"{gst_sum('not_required').quantize(Decimal('0.01'))}",
-        "mean_seconds": round(statistics.fmean(seconds), 3) if seconds else None,
-        "total_seconds": round(sum(seconds), 3) if seconds else None,
-    }
-
-
-def results_frame(rows: Sequence[dict[str, Any]] | Sequence[Result]) -> pd.DataFrame:
-    """A pandas DataFrame with COLUMNS, from flattened rows or Results (for the UI's table)."""
-    import pandas as pd
-
-    flat = [flatten_result(r) if isinstance(r, Result) else r for r in rows]
-    frame = pd.DataFrame(flat, columns=list(COLUMNS))
-    for name in BOOL_COLUMNS:
-        frame[name] = frame[name].astype("boolean")
-    for name in FLOAT_COLUMNS:
-        frame[name] = pd.to_numeric(frame[name], errors="coerce")
-    frame["pages"] = pd.to_numeric(frame["pages"], errors="coerce").astype("Int64")
-    return frame
-
-
-def summary_frame(summary: dict[str, Any]) -> pd.DataFrame:
-    """The summary as a two-column (metric, value) frame for the UI."""
-    import pandas as pd
-
-    return pd.DataFrame(_summary_pairs(summary), columns=["metric", "value"])
-
-
-def _summary_pairs(summary: dict[str, Any]) -> list[tuple[str, Any]]:
-    pairs: list[tuple[str, Any]] = [
-        ("documents", summary.get("documents")), ("ok", summary.get("ok")), ("errors", summary.get("errors")),
-    ]
-    pairs += [(f"verdict: {k}", v) for k, v in summary.get("by_verdict", {}).items()]
-    pairs += [(f"type: {k}", v) for k, v in summary.get("by_document_type", {}).items()]
-    pairs += [
-        ("GST claimable (compliant)", summary.get("gst_claimable")),
-        ("GST on purchases <= $82.50", summary.get("gst_not_required")),
-        ("mean seconds per document", summary.get("mean_seconds")),
-        ("total seconds", summary.get("total_seconds")),
-    ]
-    return pairs
-
-
-def write_xlsx(rows: Sequence[dict[str, Any]], path: str | Path, *, summary: dict[str, Any] | None = None) -> Path:
-    """A Results sheet (typed cells, money as numbers with 2 decimals, filters, frozen header) and
-    a Summary sheet. Text is always stored as text, never as a formula."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise _unwritable(path, error) from None
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Results"
-    sheet.append(list(COLUMNS))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    widths = {name: len(name) for name in COLUMNS}
-    for row in rows:
-        values = []
-        for name in COLUMNS:
-            value = row.get(name)
-            if name in NUMBER_TEXT_COLUMNS and value is not None:
-                number = _as_decimal(value)
-                value = float(number) if number is not None else value
-            values.append(value)
-        sheet.append(values)
-        for column, (name, value) in enumerate(zip(COLUMNS, values, strict=True), start=1):
-            cell = sheet.cell(row=sheet.max_row, column=column)
-            if isinstance(value, str):
-                cell.data_type = "s"  # openpyxl would store "=..." as a formula
-            elif name in MONEY_FIELDS and isinstance(value, float):
-                cell.number_format = "0.00"
-            widths[name] = max(widths[name], min(len(str(value)) if value is not None else 0, 60))
-    for column, name in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = widths[name] + 2
-    sheet.freeze_panes = "B2"
-    sheet.auto_filter.ref = sheet.dimensions
-
-    summary_sheet = book.create_sheet("Summary")
-    summary_sheet.append(["metric", "value"])
-    for cell in summary_sheet[1]:
-        cell.font = Font(bold=True)
-    for metric, value in _summary_pairs(summary if summary is not None else summarise(rows)):
-        summary_sheet.append([metric, value])
-    summary_sheet.column_dimensions["A"].width = 32
-    summary_sheet.column_dimensions["B"].width = 16
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        book.save(temporary)
-        os.replace(temporary, path)  # a crash while saving never leaves a half workbook
-    except OSError as error:
-        raise _unwritable(path, error) from None
-    return path

@@ -1,0 +1,162 @@
+"""Views of a batch's rows: the summary (counts, GST claimable, times), pandas frames for the UI,
+and the XLSX workbook."""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llama_vision.fields import MONEY_FIELDS
+from llama_vision.result import Result
+from llama_vision.results_table import (
+    BOOL_COLUMNS,
+    COLUMNS,
+    FLOAT_COLUMNS,
+    NUMBER_TEXT_COLUMNS,
+    flatten_result,
+    unwritable_error,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+def _as_decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value).replace(",", "").lstrip("$"))
+    except InvalidOperation:
+        return None
+
+
+def _as_float(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Counts per verdict and document type, GST claimable on compliant documents, mean seconds.
+
+    `gst_claimable` sums `gst` over rows with verdict `compliant` (a valid tax invoice backs the
+    credit); `gst_not_required` sums it over `not_required` rows (purchases of $82.50 or less,
+    where no tax invoice is needed but a record is). Money is returned as "12.30" strings.
+    """
+    ok = [r for r in rows if r.get("status") == "ok"]
+    by_verdict = Counter(str(r.get("verdict") or "unknown") for r in ok)
+    by_type = Counter(str(r.get("document_type") or "unknown") for r in ok)
+
+    def gst_sum(verdict: str) -> Decimal:
+        return sum((_as_decimal(r.get("gst")) or Decimal(0) for r in ok if r.get("verdict") == verdict), Decimal(0))
+
+    seconds = [s for s in (_as_float(r.get("seconds")) for r in rows) if s is not None]
+    return {
+        "documents": len(rows),
+        "ok": len(ok),
+        "errors": len(rows) - len(ok),
+        "by_verdict": dict(sorted(by_verdict.items())),
+        "by_document_type": dict(sorted(by_type.items())),
+        "gst_claimable": f"{gst_sum('compliant').quantize(Decimal('0.01'))}",
+        "gst_not_required": f"{gst_sum('not_required').quantize(Decimal('0.01'))}",
+        "mean_seconds": round(statistics.fmean(seconds), 3) if seconds else None,
+        "total_seconds": round(sum(seconds), 3) if seconds else None,
+    }
+
+
+def results_frame(rows: Sequence[dict[str, Any]] | Sequence[Result]) -> pd.DataFrame:
+    """A pandas DataFrame with COLUMNS, from flattened rows or Results (for the UI's table)."""
+    import pandas as pd
+
+    flat = [flatten_result(r) if isinstance(r, Result) else r for r in rows]
+    frame = pd.DataFrame(flat, columns=list(COLUMNS))
+    for name in BOOL_COLUMNS:
+        frame[name] = frame[name].astype("boolean")
+    for name in FLOAT_COLUMNS:
+        frame[name] = pd.to_numeric(frame[name], errors="coerce")
+    frame["pages"] = pd.to_numeric(frame["pages"], errors="coerce").astype("Int64")
+    return frame
+
+
+def summary_frame(summary: dict[str, Any]) -> pd.DataFrame:
+    """The summary as a two-column (metric, value) frame for the UI."""
+    import pandas as pd
+
+    return pd.DataFrame(_summary_pairs(summary), columns=["metric", "value"])
+
+
+def _summary_pairs(summary: dict[str, Any]) -> list[tuple[str, Any]]:
+    pairs: list[tuple[str, Any]] = [
+        ("documents", summary.get("documents")), ("ok", summary.get("ok")), ("errors", summary.get("errors")),
+    ]
+    pairs += [(f"verdict: {k}", v) for k, v in summary.get("by_verdict", {}).items()]
+    pairs += [(f"type: {k}", v) for k, v in summary.get("by_document_type", {}).items()]
+    pairs += [
+        ("GST claimable (compliant)", summary.get("gst_claimable")),
+        ("GST on purchases <= $82.50", summary.get("gst_not_required")),
+        ("mean seconds per document", summary.get("mean_seconds")),
+        ("total seconds", summary.get("total_seconds")),
+    ]
+    return pairs
+
+
+def write_xlsx(rows: Sequence[dict[str, Any]], path: str | Path, *, summary: dict[str, Any] | None = None) -> Path:
+    """A Results sheet (typed cells, money as numbers with 2 decimals, filters, frozen header) and
+    a Summary sheet. Text is always stored as text, never as a formula."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise unwritable_error(path, error) from None
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Results"
+    sheet.append(list(COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    widths = {name: len(name) for name in COLUMNS}
+    for row in rows:
+        values = []
+        for name in COLUMNS:
+            value = row.get(name)
+            if name in NUMBER_TEXT_COLUMNS and value is not None:
+                number = _as_decimal(value)
+                value = float(number) if number is not None else value
+            values.append(value)
+        sheet.append(values)
+        for column, (name, value) in enumerate(zip(COLUMNS, values, strict=True), start=1):
+            cell = sheet.cell(row=sheet.max_row, column=column)
+            if isinstance(value, str):
+                cell.data_type = "s"  # openpyxl would store "=..." as a formula
+            elif name in MONEY_FIELDS and isinstance(value, float):
+                cell.number_format = "0.00"
+            widths[name] = max(widths[name], min(len(str(value)) if value is not None else 0, 60))
+    for column, name in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = widths[name] + 2
+    sheet.freeze_panes = "B2"
+    sheet.auto_filter.ref = sheet.dimensions
+
+    summary_sheet = book.create_sheet("Summary")
+    summary_sheet.append(["metric", "value"])
+    for cell in summary_sheet[1]:
+        cell.font = Font(bold=True)
+    for metric, value in _summary_pairs(summary if summary is not None else summarise(rows)):
+        summary_sheet.append([metric, value])
+    summary_sheet.column_dimensions["A"].width = 32
+    summary_sheet.column_dimensions["B"].width = 16
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        book.save(temporary)
+        os.replace(temporary, path)  # a crash while saving never leaves a half workbook
+    except OSError as error:
+        raise unwritable_error(path, error) from None
+    return path
