@@ -124,7 +124,8 @@ def estimator_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def build(state: AppState, header: gr.HTML, demo: gr.Blocks) -> None:
+def _live_panels(state: AppState) -> tuple[Any, ...]:
+    """Devices, memory plot, loaded model, device map and servers (refreshed by the timer)."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=420):
             devices = gr.Dataframe(headers=DEVICE_COLUMNS, label="Devices (live)", interactive=False, elem_classes="lv-table",
@@ -139,8 +140,11 @@ def build(state: AppState, header: gr.HTML, demo: gr.Blocks) -> None:
                                       interactive=False, elem_classes="lv-table", visible=state.engine_name == "llama")
             servers = gr.Dataframe(label="Servers", interactive=False, elem_classes="lv-table", visible=state.engine_name == "openai",
                                    elem_id="dash-servers")
-    gr.Markdown("### Will Llama-3.2-11B-Vision fit?\nEstimated memory per quantization against each device.")
-    estimator = gr.Dataframe(label="Footprint estimator", interactive=False, elem_classes="lv-table", wrap=True, elem_id="dash-estimator")
+    return devices, plot, model, device_map, servers
+
+
+def _load_controls(state: AppState) -> tuple[Any, ...]:
+    """Quantization and device pickers, Load / Unload / Reload, and the status line."""
     with gr.Group():
         gr.Markdown("### Load, unload or reload the model")
         with gr.Row():
@@ -154,6 +158,54 @@ def build(state: AppState, header: gr.HTML, demo: gr.Blocks) -> None:
             unload = gr.Button("Unload", elem_id="dash-unload")
             reload = gr.Button("Reload with these settings", elem_id="dash-reload")
         load_status = gr.Markdown(elem_id="dash-load-status")
+    return quantization, device, load, unload, reload, load_status
+
+
+def _load_with_progress(state: AppState, progress: gr.Progress, verb: str) -> str:
+    """Load in a thread and move the progress bar while we wait (loading reports no steps)."""
+    engine = state.engine
+    done = threading.Event()
+    failure: dict[str, BaseException] = {}
+
+    def work() -> None:
+        try:
+            engine.initialize()
+        except BaseException as error:  # shown in the tab; the app stays up
+            failure["error"] = error
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="engine-load", daemon=True).start()
+    started = time.monotonic()
+    while not done.wait(0.25):
+        elapsed = time.monotonic() - started
+        progress(min(0.95, elapsed / (elapsed + 20)), desc=f"{verb} {engine.name}… {elapsed:.0f} s")
+    progress(1.0, desc="done")
+    if "error" in failure:
+        return f"**The model did not load.** {esc(failure['error'])}"
+    return f"**{engine.name}** loaded in {engine.load_seconds or 0:.1f} s."
+
+
+def _reload(state: AppState, quant: str, dev: str, progress: gr.Progress) -> str:
+    from llama_vision.config import load_settings
+    from llama_vision.errors import LlamaVisionError
+
+    try:
+        values = state.settings.model_dump()
+        values.update(quantization=quant or state.settings.quantization, device=dev or state.settings.device)
+        settings = load_settings(env_file=None, **values)
+    except LlamaVisionError as error:
+        return f"**Not reloaded.** {esc(error)}"
+    progress(0.02, desc="Unloading…")
+    state.replace_engine(settings)
+    return _load_with_progress(state, progress, "Reloading")
+
+
+def build(state: AppState, header: gr.HTML, demo: gr.Blocks) -> None:
+    outputs = list(_live_panels(state))
+    gr.Markdown("### Will Llama-3.2-11B-Vision fit?\nEstimated memory per quantization against each device.")
+    estimator = gr.Dataframe(label="Footprint estimator", interactive=False, elem_classes="lv-table", wrap=True, elem_id="dash-estimator")
+    quantization, device, load, unload, reload, load_status = _load_controls(state)
     timer = gr.Timer(REFRESH_SECONDS)
 
     def snapshot() -> tuple[Any, ...]:
@@ -164,33 +216,8 @@ def build(state: AppState, header: gr.HTML, demo: gr.Blocks) -> None:
     def estimate() -> pd.DataFrame:
         return estimator_frame()
 
-    def _load_with_progress(progress: gr.Progress, verb: str) -> str:
-        """Load in a thread and move the progress bar while we wait (loading reports no steps)."""
-        engine = state.engine
-        done = threading.Event()
-        failure: dict[str, BaseException] = {}
-
-        def work() -> None:
-            try:
-                engine.initialize()
-            except BaseException as error:  # shown in the tab; the app stays up
-                failure["error"] = error
-            finally:
-                done.set()
-
-        threading.Thread(target=work, name="engine-load", daemon=True).start()
-        started = time.monotonic()
-        while not done.wait(0.25):
-            elapsed = time.monotonic() - started
-            progress(min(0.95, elapsed / (elapsed + 20)), desc=f"{verb} {engine.name}… {elapsed:.0f} s")
-        progress(1.0, desc="done")
-        if "error" in failure:
-            return f"**The model did not load.** {esc(failure['error'])}"
-        return f"**{engine.name}** loaded in {engine.load_seconds or 0:.1f} s."
-
     def do_load(progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
-        message = _load_with_progress(progress, "Loading")
-        return message, header_html(state)
+        return _load_with_progress(state, progress, "Loading"), header_html(state)
 
     def do_unload() -> tuple[str, str]:
         with state.engine_lock:
@@ -198,29 +225,14 @@ def build(state: AppState, header: gr.HTML, demo: gr.Blocks) -> None:
         return f"**{state.engine_name}** unloaded; memory released.", header_html(state)
 
     def do_reload(quant: str, dev: str, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
-        from llama_vision.config import load_settings
-        from llama_vision.errors import LlamaVisionError
+        return _reload(state, quant, dev, progress), header_html(state)
 
-        try:
-            values = state.settings.model_dump()
-            values.update(quantization=quant or state.settings.quantization, device=dev or state.settings.device)
-            settings = load_settings(env_file=None, **values)
-        except LlamaVisionError as error:
-            return f"**Not reloaded.** {esc(error)}", header_html(state)
-        progress(0.02, desc="Unloading…")
-        state.replace_engine(settings)
-        message = _load_with_progress(progress, "Reloading")
-        return message, header_html(state)
-
-    outputs = [devices, plot, model, device_map, servers]
+    model_queue = {"concurrency_id": MODEL_QUEUE, "concurrency_limit": state.model_concurrency()}
     timer.tick(snapshot, None, outputs, api_name="hardware_snapshot", show_progress="hidden",
                concurrency_limit=None)
-    load.click(do_load, None, [load_status, header], api_name="load_model", concurrency_id=MODEL_QUEUE,
-               concurrency_limit=state.model_concurrency())
-    unload.click(do_unload, None, [load_status, header], api_name="unload_model", concurrency_id=MODEL_QUEUE,
-                 concurrency_limit=state.model_concurrency())
-    reload.click(do_reload, [quantization, device], [load_status, header], api_name="reload_model",
-                 concurrency_id=MODEL_QUEUE, concurrency_limit=state.model_concurrency())
+    load.click(do_load, None, [load_status, header], api_name="load_model", **model_queue)
+    unload.click(do_unload, None, [load_status, header], api_name="unload_model", **model_queue)
+    reload.click(do_reload, [quantization, device], [load_status, header], api_name="reload_model", **model_queue)
     # first paint and the estimator (which does not change while the app runs) on page load
     demo.load(snapshot, None, outputs, api_name="hardware_initial", show_progress="hidden")
     demo.load(estimate, None, estimator, api_name="footprint_estimate", show_progress="hidden")
