@@ -1,4 +1,4 @@
-"""The prompt library: YAML files in `prompts/`, validated at load, rendered per document type.
+"""The prompt library: YAML files in `prompts_data/`, validated at load, rendered per document type.
 
 Layout of the folder (each file is data a person can edit without touching code):
 
@@ -14,13 +14,14 @@ escaping: {keys} ("KEY: <what to write>" lines), {json_keys} (a JSON skeleton), 
 ("receipt", "tax invoice"...), {question} (field style) and {labels} (classification). Each
 output style requires its own ({keys}, {json_keys}, {question}, {labels}); an unknown key, a
 missing required key, an unknown or missing placeholder is a PromptError naming the file and the
-key. The folder is `prompts/` at the repository root, found next to the package; pass `folder`
-to use another.
+key. The folder is `llama_vision/prompts_data/`, package data found with importlib.resources (so
+an installed wheel carries it); pass `folder` to load_prompt_library to use another.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -53,6 +54,7 @@ __all__ = [
 OUTPUT_STYLES: tuple[str, ...] = ("key_value", "json", "field", "classification")
 REQUIRED_STYLES: tuple[str, ...] = ("key_value", "json", "field_specific", "classification", "fallback")
 FIELDS_FILE = "fields.yaml"
+PACKAGE_FOLDER = "prompts_data"  # inside the llama_vision package, so the wheel carries it
 
 _ENTRY_KEYS = frozenset({"output_style", "text", "description", "variants"})
 _ENTRY_REQUIRED = ("output_style", "text")
@@ -66,28 +68,21 @@ _REQUIRED_PLACEHOLDER = {"key_value": "keys", "json": "json_keys", "field": "que
 
 
 def default_prompts_folder() -> Path:
-    """`prompts/` at the repository root (next to the package); raises PromptError if absent."""
-    here = Path(__file__).resolve().parent
-    candidates = [here.parent / "prompts", here / "prompts"]
-    try:  # an installed package may carry the library as package data
-        from importlib.resources import files
-
-        packaged = files("llama_vision") / "prompts"
-        if isinstance(packaged, Path):
-            candidates.append(packaged)
-    except Exception:  # noqa: BLE001 - importlib.resources variants differ; the paths above suffice
-        pass
-    for candidate in candidates:
-        if (candidate / FIELDS_FILE).is_file():
-            return candidate
+    """The library shipped as package data, `llama_vision/prompts_data/`; raises PromptError if absent."""
+    packaged = resources.files("llama_vision").joinpath(PACKAGE_FOLDER)
+    # A normal install (wheel, editable or checkout) is a folder on disk; a zipped one is not, and the
+    # loader needs real files to notice edits (mtime), so that case is an error with a way out.
+    if isinstance(packaged, Path) and (packaged / FIELDS_FILE).is_file():
+        return packaged
     raise PromptError(
-        f"The prompt library was not found (looked in {', '.join(str(c) for c in candidates)}).",
-        hint="Run from a checkout that has prompts/, or pass the folder to load_prompt_library(folder).",
+        f"The prompt library was not found in the installed package (looked for {packaged}/{FIELDS_FILE}).",
+        hint="Reinstall llama-vision from a wheel or a checkout (pip install .), "
+             "or pass a folder of YAML prompts to load_prompt_library(folder).",
     )
 
 
 def load_prompt_library(folder: str | Path | None = None) -> PromptLibrary:
-    """Load and validate every YAML file in `folder` (default: the repository's prompts/)."""
+    """Load and validate every YAML file in `folder` (default: the packaged `prompts_data/`)."""
     root = Path(folder) if folder is not None else default_prompts_folder()
     if not root.is_dir():
         raise PromptError(f"The prompt folder {root} does not exist.", hint="Pass an existing folder of YAML prompts.")
@@ -118,7 +113,8 @@ def _read_yaml(path: Path) -> Any:
 def _load(root: Path, files: list[Path]) -> PromptLibrary:
     by_name = {p.stem: p for p in files}
     if "fields" not in by_name:
-        raise PromptError(f"{root}: {FIELDS_FILE} is missing.", hint="Restore prompts/fields.yaml from the repository.")
+        raise PromptError(f"{root}: {FIELDS_FILE} is missing.",
+                          hint=f"Restore it (the packaged copy is llama_vision/{PACKAGE_FOLDER}/{FIELDS_FILE}).")
     specs, document_fields = _load_fields(by_name.pop("fields"))
     missing = [name for name in REQUIRED_STYLES if name not in by_name]
     if missing:

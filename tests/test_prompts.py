@@ -13,7 +13,7 @@ from llama_vision.parsing import canonical_field, parse_output
 from llama_vision.prompts import REQUIRED_STYLES, Prompt, default_prompts_folder, load_prompt_library
 from llama_vision.result import DOCUMENT_TYPES
 
-REPO_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
+REPO_PROMPTS = Path(__file__).resolve().parents[1] / "llama_vision" / "prompts_data"
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def folder(tmp_path: Path) -> Path:
     return target
 
 
-def test_default_folder_is_the_repository_prompts() -> None:
+def test_default_folder_is_the_packaged_prompts() -> None:
     assert default_prompts_folder() == REPO_PROMPTS
     assert load_prompt_library(REPO_PROMPTS).styles == load_prompt_library().styles
 
@@ -257,3 +257,19 @@ def test_extra_styles_load_and_edits_are_picked_up(folder: Path) -> None:
 def test_missing_folder() -> None:
     with pytest.raises(PromptError, match="does not exist"):
         load_prompt_library("/nonexistent/prompts")
+
+
+def test_a_library_that_is_not_on_disk_is_an_error_with_a_way_out(monkeypatch, tmp_path: Path) -> None:
+    # A zipped install yields a Traversable that is not a folder on disk: say so, do not crash later.
+    import zipfile
+
+    from llama_vision import prompts
+
+    archive = tmp_path / "llama_vision.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in REPO_PROMPTS.glob("*.yaml"):
+            zipped.write(path, f"prompts_data/{path.name}")
+    monkeypatch.setattr(prompts.resources, "files", lambda package: zipfile.Path(archive))
+    with pytest.raises(PromptError, match="not found in the installed package") as error:
+        default_prompts_folder()
+    assert "load_prompt_library(folder)" in error.value.hint
