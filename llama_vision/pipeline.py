@@ -18,8 +18,6 @@ from llama_vision.errors import LlamaVisionError
 from llama_vision.result import DOCUMENT_TYPES, Result
 
 if TYPE_CHECKING:
-    from PIL.Image import Image
-
     from llama_vision.engines.base import Engine, Generation
     from llama_vision.prompts import PromptLibrary
 

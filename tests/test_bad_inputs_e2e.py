@@ -23,7 +23,6 @@ import subprocess
 import sys
 import uuid
 import zipfile
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path

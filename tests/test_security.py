@@ -16,11 +16,15 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from tests.ui_helpers import REPO, SAMPLES, RunningApp, bundled_samples, launch_app
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 pytestmark = pytest.mark.slow
 
@@ -251,7 +255,7 @@ RECEIPT_LINES = ["COFFEE CORNER PTY LTD", "ABN 51 824 753 556", "TAX INVOICE", "
                  "Latte 5.00", "Muffin 7.80", "GST 1.16", "TOTAL $12.80"]
 
 
-def render_receipt(lines: list[str], size: tuple[int, int]) -> "Image.Image":
+def render_receipt(lines: list[str], size: tuple[int, int]) -> Image.Image:
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", size, "white")
