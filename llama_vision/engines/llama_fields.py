@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 def _parts(model: Any) -> tuple[Any, Any, Any]:
     """(vision_model, multi_modal_projector, text decoder layers) across transformers layouts."""
     core = getattr(model, "model", model)  # transformers >= 4.52: MllamaForConditionalGeneration.model
-    vision = getattr(core, "vision_model", None) or getattr(model, "vision_model")
-    projector = getattr(core, "multi_modal_projector", None) or getattr(model, "multi_modal_projector")
-    language = getattr(core, "language_model", None) or getattr(model, "language_model")
+    vision = getattr(core, "vision_model", None) or model.vision_model
+    projector = getattr(core, "multi_modal_projector", None) or model.multi_modal_projector
+    language = getattr(core, "language_model", None) or model.language_model
     layers = getattr(language, "layers", None)
     if layers is None:  # older layout: language_model is MllamaForCausalLM
         layers = language.model.layers
