@@ -104,7 +104,7 @@ class Engine(ABC):
     @abstractmethod
     def _load(self) -> None: ...
 
-    def _unload(self) -> None:
+    def _unload(self) -> None:  # noqa: B027 - an optional hook: most engines have nothing to release
         """Release what `_load` took (GPU memory, clients). Default: nothing to release."""
 
     # -- generation -----------------------------------------------------------------------
