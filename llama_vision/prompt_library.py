@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from llama_vision.errors import PromptError
 from llama_vision.fields import ALL_FIELDS, BOOL_FIELDS, ITEM_KEYS
