@@ -140,7 +140,7 @@ def test_batch_from_a_zip_and_from_the_batch_folder(client, app, documents, work
     shutil.copy(documents[0], folder / documents[0].name)
     *_, table = client.predict(None, "march", "all", api_name="/batch")
     assert [r["File"] for r in _table(table)] == [documents[0].name]
-    with pytest.raises(Exception):
+    with pytest.raises(Exception, match="is not a folder inside the batch folder"):
         client.predict(None, "../../etc", "all", api_name="/batch")
 
 
