@@ -55,7 +55,7 @@ class FaultyEngine(FakeEngine):
 settings = load_settings()
 demo = build_app(settings, engine=FaultyEngine(settings, outputs=[ANSWER]))
 demo.launch(**launch_options(settings))
-""" % {"oom": OOM_WIDTH, "slow": SLOW_WIDTH, "message": OOM_MESSAGE}
+""" % {"oom": OOM_WIDTH, "slow": SLOW_WIDTH, "message": OOM_MESSAGE}  # noqa: UP031 - the script is full of braces
 
 FAULTS_ENV = {"LLAMA_VISION_QUEUE_SIZE": "1", "LLAMA_VISION_MAX_FILE_MB": "1"}
 
