@@ -67,7 +67,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=root).strip())
     # The dependencies come from this environment: appended after the venv's own site-packages, so the
     # installed wheel, not the checkout or an editable install, is what `import llama_vision` finds.
-    (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    ours = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))  # lib64 on some systems
+    (site / "dependencies.pth").write_text("".join(f"{path}\n" for path in ours))
     _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
           "--quiet", str(wheel)], cwd=root)
     return bin_dir
