@@ -1,7 +1,10 @@
 """Settings from the environment (prefix LLAMA_VISION_) and an optional .env file.
 
 `load_settings()` is the one way in: a bad value raises `ConfigError` with one line naming the
-variable, the value and what is allowed. The library never calls `load_dotenv`; entry points
+variable, the value and what is allowed. Secrets never appear in that line (nor in a traceback:
+the pydantic error, whose text holds `input_value=...`, is dropped): `LLAMA_VISION_AUTH` shows as
+`alice:***`, a URL in `LLAMA_VISION_API_BASE` as `http://user:***@host`, and a secret setting
+(`SecretStr`, or a name with key/token/secret/password/guid) as `***`. The library never calls `load_dotenv`; entry points
 (app.py, the CLI) pass `env_file` explicitly.
 """
 
@@ -26,6 +29,43 @@ PromptStyle = Literal["key_value", "json", "field_specific"]
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 _MEMORY_ENTRY = re.compile(r"^(\d+|cpu|mps)\s*:\s*\d+(\.\d+)?\s*(GiB|MiB|GB|MB|KiB|KB)$", re.I)
 _AUTH_ENTRY = re.compile(r"^[^:,\s]+:[^,]+$")
+_API_KEY = re.compile(r"^[\x20-\x7e]*$")  # what an HTTP header carries: printable ASCII
+_SECRET_NAME = re.compile(r"key|token|secret|password|guid", re.I)
+_URL_FIELDS = frozenset({"api_base"})
+_USER_NAME = re.compile(r"^[\w.@+-]*")
+
+
+def redact_url(url: str) -> str:
+    """`http://user:pw@host/v1` -> `http://user:***@host/v1`; a bare token (`http://tok@host`)
+    -> `http://***@host`. Anything before the last "@" counts as credentials, so a password
+    holding an unescaped "/" or "@" is hidden too. Never raises (the URL may be malformed)."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    if "@" not in rest:
+        return url
+    userinfo, _, host = rest.rpartition("@")
+    shown = userinfo.split(":", 1)[0] + ":***" if ":" in userinfo else "***"
+    return f"{scheme}{separator}{shown}@{host}"
+
+
+def redact_urls(value: str) -> str:
+    """Every comma-separated URL of LLAMA_VISION_API_BASE through `redact_url`."""
+    return ",".join(redact_url(part) for part in value.split(","))
+
+
+def redact_auth(value: str) -> str:
+    """`alice:pw,bob:pw2` -> `alice:***,bob:***`. An entry without ":" holds no password by the
+    format, so it is shown as the user name it must be, up to the first character no user name
+    has (`alice secret` -> `alice***`)."""
+    shown = []
+    for entry in value.split(","):
+        if ":" in entry:
+            shown.append(entry.split(":", 1)[0] + ":***")
+        else:
+            name = _USER_NAME.match(entry.strip()).group(0)  # type: ignore[union-attr]
+            shown.append(name if name == entry.strip() else name + "***")
+    return ",".join(shown)
 
 
 class Settings(BaseSettings):
@@ -83,6 +123,14 @@ class Settings(BaseSettings):
             raise ValueError("use user:password pairs, comma separated")
         return value
 
+    @field_validator("api_key")
+    @classmethod
+    def _check_api_key(cls, value: SecretStr) -> SecretStr:
+        if not _API_KEY.match(value.get_secret_value()):  # httpx would fail on every request
+            raise ValueError("the key holds a control character or a non-ASCII character; "
+                             "paste it exactly as the server gave it")
+        return value
+
     @field_validator("api_base")
     @classmethod
     def _check_api_base(cls, value: str) -> str:
@@ -96,6 +144,16 @@ class Settings(BaseSettings):
     @property
     def api_bases(self) -> list[str]:
         return [u for u in self.api_base.split(",") if u]
+
+    @property
+    def shown_api_bases(self) -> list[str]:
+        """The servers as pages and logs may show them (credentials redacted)."""
+        return [redact_url(u) for u in self.api_bases]
+
+    def __repr_args__(self):  # type: ignore[no-untyped-def]
+        # SecretStr already hides AUTH and API_KEY; a password inside API_BASE must not leak either
+        for name, value in super().__repr_args__():
+            yield name, (redact_urls(value) if name in _URL_FIELDS and isinstance(value, str) else value)
 
     @property
     def auth_pairs(self) -> list[tuple[str, str]]:
@@ -131,14 +189,33 @@ class Settings(BaseSettings):
         return result
 
 
+def _is_secret(field: str) -> bool:
+    info = Settings.model_fields.get(field)
+    return bool(_SECRET_NAME.search(field)) or (info is not None and info.annotation is SecretStr)
+
+
+def shown_value(field: str, value: object) -> str:
+    """How a setting's value may appear in a message: quoted, with every secret redacted."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if field == "auth":
+        return repr(redact_auth(str(value)))
+    if field in _URL_FIELDS:
+        return repr(redact_urls(str(value)))
+    if _is_secret(field):
+        return "'***'"
+    return repr(value)
+
+
 def _one_line(error: ValidationError) -> str:
     first = error.errors()[0]
-    name = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else ENV_PREFIX
-    value = first.get("input")
+    field = str(first["loc"][0]) if first["loc"] else ""
+    name = ENV_PREFIX + field.upper()
+    value = shown_value(field, first.get("input"))
     reason = first["msg"].removeprefix("Value error, ")
     if first["type"] == "literal_error":
         reason = "allowed: " + reason.removeprefix("Input should be ").replace("'", "")
-    return f"{name}={value!r} is not allowed ({reason}). Fix it in the environment or .env."
+    return f"{name}={value} is not allowed ({reason}). Fix it in the environment or .env."
 
 
 def load_settings(env_file: str | Path | None = None, **overrides: object) -> Settings:

@@ -73,3 +73,82 @@ def test_env_example_lists_every_setting_with_its_default() -> None:
         value = value.get_secret_value() if hasattr(value, "get_secret_value") else value
         shown = listed[f"LLAMA_VISION_{name.upper()}"]
         assert str(value).lower() == shown.lower() or float(shown or 0) == value, name
+
+
+# -- secrets never reach an error message (issue 10, item 7) ------------------------------------
+
+PASSWORD = "s3cret-Pw-9d2f"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "shown"),
+    [
+        ("AUTH", f"alice:{PASSWORD},bob", "alice:***,bob"),  # the bad entry is bob's, not alice's
+        ("AUTH", f"alice {PASSWORD}", "alice***"),  # a space instead of ":"
+        ("AUTH", f"al ice:{PASSWORD}", "al ice:***"),
+        ("API_BASE", f"http://user:{PASSWORD}@host:8000/v1, localhost:11434", "http://user:***@host:8000/v1"),
+        ("API_BASE", f"ftp://user:{PASSWORD}@host", "ftp://user:***@host"),
+        ("API_BASE", f"user:{PASSWORD}@localhost:11434", "user:***@localhost:11434"),
+        ("API_BASE", f"http://{PASSWORD}@host/v1,nope", "http://***@host/v1"),  # a bare token
+        ("API_BASE", f"http://user:{PASSWORD}/x@host/v1,nope", "http://user:***@host/v1"),  # unescaped "/"
+        ("API_KEY", f"sk-{PASSWORD}\u2019", "'***'"),  # a curly quote pasted from a web page
+        ("API_KEY", f"sk-{PASSWORD}\r\nX-Injected: 1", "'***'"),  # a header injection
+    ],
+)
+def test_a_bad_secret_setting_is_redacted(monkeypatch: pytest.MonkeyPatch, variable: str, value: str,
+                                          shown: str) -> None:
+    import traceback
+
+    monkeypatch.setenv(f"LLAMA_VISION_{variable}", value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(f"LLAMA_VISION_{variable}=") and shown in message and "\n" not in message
+    assert PASSWORD not in message and "input_value" not in message
+    # the pydantic error (whose text echoes input_value) is not chained, so no traceback shows it
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert PASSWORD not in "".join(traceback.format_exception(caught.value))
+
+
+def test_every_secret_setting_is_recognised_and_hidden() -> None:
+    from llama_vision.config import _is_secret, shown_value
+
+    secret_fields = [name for name in Settings.model_fields if _is_secret(name)]
+    assert {"auth", "api_key"} <= set(secret_fields)  # and any later one (an ABR GUID, a token)
+    credentials = [f"u:{PASSWORD}", f"http://u:{PASSWORD}@h", f"u:{PASSWORD}@h"]
+    for name in secret_fields:  # wholly hidden, except AUTH's user names (an entry without ":"
+        for value in ([] if name == "auth" else [PASSWORD]) + credentials:  # holds no password)
+            assert PASSWORD not in shown_value(name, value), name
+    for value in credentials[1:]:
+        assert PASSWORD not in shown_value("api_base", value)
+    assert shown_value("port", "99999") == "'99999'"  # ordinary values are shown as they are
+
+
+def test_the_cli_prints_no_secret_even_in_debug(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import traceback
+
+    from llama_vision import cli
+
+    monkeypatch.setenv("LLAMA_VISION_AUTH", f"alice:{PASSWORD},bob")
+    assert cli.main(["hardware"]) == 2
+    err = capsys.readouterr().err
+    assert "LLAMA_VISION_AUTH='alice:***,bob'" in err and PASSWORD not in err
+    monkeypatch.setenv("LLAMA_VISION_DEBUG", "1")  # the debug path re-raises: its traceback is clean too
+    with pytest.raises(ConfigError) as caught:
+        cli.main(["hardware"])
+    assert PASSWORD not in "".join(traceback.format_exception(caught.value))
+
+
+def test_api_base_credentials_are_hidden_in_repr_and_the_page_header() -> None:
+    from types import SimpleNamespace
+
+    settings = load_settings(api_base=f"http://user:{PASSWORD}@gpu1:8000/v1", engine="openai")
+    assert settings.api_bases == [f"http://user:{PASSWORD}@gpu1:8000/v1"]  # the engine still gets it
+    assert settings.shown_api_bases == ["http://user:***@gpu1:8000/v1"]
+    assert PASSWORD not in repr(settings)
+    pytest.importorskip("gradio")
+    from llama_vision.ui.layout import engine_facts
+
+    state = SimpleNamespace(settings=settings, engine_name="openai", engine_status=lambda: {"engine": "openai"})
+    facts = engine_facts(state)  # type: ignore[arg-type]
+    assert "user:***@gpu1:8000" in facts["device"] and PASSWORD not in str(facts)

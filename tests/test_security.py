@@ -210,6 +210,25 @@ def test_with_a_login_the_page_and_the_api_answer(secure_app):
 
 
 # -- the API key ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("variable", "value", "shown"),
+    [("LLAMA_VISION_AUTH", f"{USER}:{PASSWORD},bob", f"{USER}:***,bob"),
+     ("LLAMA_VISION_API_BASE", f"http://{USER}:{SECRET}@localhost:1/v1, nope", f"http://{USER}:***@localhost:1/v1")],
+)
+def test_a_bad_secret_stops_app_start_up_without_printing_it(tmp_path, variable, value, shown):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_VISION_")}
+    env.update({variable: value, "PYTHONPATH": str(REPO)})
+    done = subprocess.run([sys.executable, str(REPO / "app.py")], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and f"{variable}='{shown}" in output, output
+    assert "Traceback" not in output and PASSWORD not in output and SECRET not in output
+
+
 def test_the_api_key_never_leaks(secure_app, fake_server, workdir):
     from gradio_client import Client, handle_file
 

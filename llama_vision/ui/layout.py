@@ -123,7 +123,7 @@ def engine_facts(state: AppState) -> dict[str, str]:
     if name == "ocr":
         return {"engine": "ocr (RapidOCR + rules)", "device": "cpu", "dtype": "n/a", "quantization": "n/a"}
     if name == "openai":
-        servers = ", ".join(settings.api_bases) or "none"
+        servers = ", ".join(settings.shown_api_bases) or "none"  # never a URL password
         return {"engine": f"openai ({settings.api_model})", "device": f"server: {servers}",
                 "dtype": "set by the server", "quantization": "set by the server"}
     device = status.get("device") or settings.device
