@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llama_vision.errors import DocumentError
+from llama_vision.names import escape_name
 from llama_vision.result import Result
 from llama_vision.results_report import results_frame, summarise, summary_frame, write_xlsx
 from llama_vision.results_table import COLUMNS, CsvAppender, flatten_result, read_rows
@@ -98,11 +99,11 @@ def _expand_zip(archive: Path, work_dir: Path, settings: Settings, found: InputL
     for path in extraction.files:
         found.append(path)
         if path.suffix.lower() == ".zip":
-            found.rejected[path] = f"'{path.relative_to(target).as_posix()}': {NESTED_ZIP_MESSAGE}"
+            found.rejected[path] = f"'{escape_name(path.relative_to(target).as_posix())}': {NESTED_ZIP_MESSAGE}"
     for path, size in extraction.oversized:
         found.append(path)
         found.rejected[path] = (
-            f"'{path.relative_to(target).as_posix()}' is {size / 1024**2:.1f} MB, over the "
+            f"'{escape_name(path.relative_to(target).as_posix())}' is {size / 1024**2:.1f} MB, over the "
             f"{settings.max_file_mb:g} MB limit. Raise LLAMA_VISION_MAX_FILE_MB or shrink the file."
         )
     found.notes.extend(f"{archive.name}: {note}" for note in extraction.notes)
@@ -158,7 +159,9 @@ def input_keys(paths: Sequence[Path], base: Path | None = None) -> list[str]:
     """The stable name of each input in the CSV's `file` column, and the resume key.
 
     Relative (POSIX) to `base`, by default the inputs' deepest common folder, so a ZIP extracted
-    into a fresh temporary folder on every run still gives the same keys.
+    into a fresh temporary folder on every run still gives the same keys. Escaped by
+    `names.escape_name` (a newline is `\\n`, ESC is `\\x1b`): the CSV stores the key as it is,
+    so the resume key read back is the same string, and no name can break a line or a terminal.
     """
     absolute = [Path(os.path.abspath(p)) for p in paths]
     if base is None and absolute:
@@ -166,9 +169,10 @@ def input_keys(paths: Sequence[Path], base: Path | None = None) -> list[str]:
     keys = []
     for path in absolute:
         try:
-            keys.append(path.relative_to(base).as_posix() if base else path.as_posix())
+            key = path.relative_to(base).as_posix() if base else path.as_posix()
         except ValueError:
-            keys.append(path.as_posix())
+            key = path.as_posix()
+        keys.append(escape_name(key))
     return keys
 
 

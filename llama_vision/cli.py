@@ -113,7 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """One terminal-safe line: whitespace runs folded, control characters (ESC...) made visible."""
+    from llama_vision.names import printable
+
+    return printable(" ".join(str(text).split()))
 
 
 def _error(message: str) -> None:
@@ -270,7 +273,9 @@ def format_result(result: Result) -> str:
             lines.append(f"  * {recommendation}")
     for warning in result.warnings:
         lines.append(f"  warning: {warning}")
-    return "\n".join(lines)
+    from llama_vision.names import printable
+
+    return "\n".join(printable(line) for line in lines)  # a name or a field may hold ESC or a newline
 
 
 # -- batch ----------------------------------------------------------------------------------
@@ -296,13 +301,13 @@ def _cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
             what = f"{result.document_type or 'unknown'}, {verdict or 'no verdict'}"
         seconds = (result.timings or {}).get("total")
         timing = f" ({seconds:.1f} s)" if seconds is not None else ""
-        print(f"[{done}/{total}] {result.file}: {_one_line(what)}{timing}", file=sys.stderr, flush=True)
+        print(_one_line(f"[{done}/{total}] {result.file}: {what}{timing}"), file=sys.stderr, flush=True)
 
     try:
         with tempfile.TemporaryDirectory(prefix="llama-vision-batch-") as work_dir:
             inputs = collect_inputs(source, settings=settings, work_dir=work_dir)
             for note in inputs.notes:
-                print(f"note: {note}", file=sys.stderr)
+                print(f"note: {_one_line(note)}", file=sys.stderr)
             summary = run_batch(inputs, engine=engine, prompt_style=args.prompt, out_csv=args.out, xlsx=args.xlsx,
                                 resume=args.resume, progress=progress, concurrency=args.concurrency)
     finally:

@@ -5,7 +5,10 @@ the UI's table all come from them, so they always agree.
 
 CSV format: UTF-8, one line per document (newlines inside values become spaces, so `wc -l`
 counts rows and a torn last line is easy to detect), booleans as `true`/`false`, empty cells
-for null. Text cells that a spreadsheet would run as a formula (starting with = + - @ or a tab)
+for null. Other control characters (ESC, tabs, bidi overrides) are written as visible escapes
+(`names.printable`), so neither `cat results.csv` nor the XLSX writer meets a raw one. The `file`
+column is the batch key (`batch.input_keys`, already escaped) and is stored exactly, leading
+spaces included: it is the resume key. Text cells that a spreadsheet would run as a formula (starting with = + - @ or a tab)
 get a leading apostrophe; `read_rows` removes it again (see `_escape`).
 """
 
@@ -21,6 +24,7 @@ from typing import Any
 
 from llama_vision.errors import DocumentError, LlamaVisionError
 from llama_vision.fields import ALL_FIELDS, BOOL_FIELDS, MONEY_FIELDS
+from llama_vision.names import is_unsafe, printable
 from llama_vision.result import Result
 
 # -- the table ------------------------------------------------------------------------------
@@ -51,7 +55,14 @@ _ESCAPED_FORMULA = re.compile(r"^'+[=+\-@\t]")
 
 
 def _one_line(text: str) -> str:
-    return _NEWLINES.sub(" ", text).strip()
+    return printable(_NEWLINES.sub(" ", text).strip())
+
+
+def _json_text(value: Any) -> str:
+    """JSON with unsafe characters as JSON escapes (json.dumps leaves C1 controls and bidi
+    overrides raw when ensure_ascii is off); still valid JSON that loads to the same value."""
+    text = json.dumps(value, ensure_ascii=False)
+    return "".join(f"\\u{ord(c):04x}" if is_unsafe(c) else c for c in text)
 
 
 def _escape(value: str) -> str:
@@ -81,13 +92,13 @@ def flatten_result(result: Result) -> dict[str, Any]:
     compliance = result.compliance or {}
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
     row.update(
-        file=result.file, engine=result.engine, prompt=result.prompt, status=result.status,
+        file=printable(result.file), engine=result.engine, prompt=result.prompt, status=result.status,
         error=_one_line(result.error) if result.error else None, document_type=result.document_type,
     )
     for name in FIELD_COLUMNS:
         value = fields.get(name)
         if name == "items":
-            row[name] = json.dumps(value, ensure_ascii=False) if value else None
+            row[name] = _json_text(value) if value else None
         elif value is None or isinstance(value, bool):
             row[name] = value
         else:
@@ -111,7 +122,8 @@ def _to_cell(name: str, value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:g}" if name != "seconds" else f"{value:.3f}"
-    text = _one_line(str(value))
+    # the key is kept exactly (stripping " a.png" would break resume); items are JSON already
+    text = printable(str(value)) if name in ("file", "items") else _one_line(str(value))
     return _escape(text) if name in TEXT_COLUMNS else text
 
 
