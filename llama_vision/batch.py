@@ -73,19 +73,45 @@ def _document_extensions() -> tuple[str, ...]:
     return tuple(DOCUMENT_EXTENSIONS)
 
 
+LINK_OUT_MESSAGE = (
+    "refused: it is a link to a file outside the batch folder, which a batch never reads. "
+    "Copy the file into the folder instead."
+)
+
+
+def _skipped_part(name: str) -> bool:
+    return name.startswith(".") or name == "__MACOSX"
+
+
 def _scan_folder(folder: Path, found: InputList) -> None:
+    """Documents under `folder`, sorted. A file whose real path is outside `folder` (a symlink
+    to /etc/passwd or to a sibling folder) becomes an error row, decided from the link alone so
+    a batch never reveals whether its target exists; symlinked folders are noted, not walked."""
     extensions = _document_extensions()
-    for path in sorted(folder.rglob("*"), key=lambda p: p.relative_to(folder).as_posix()):
-        relative = path.relative_to(folder)
-        if any(part.startswith(".") or part == "__MACOSX" for part in relative.parts):
-            continue
-        if not path.is_file():
-            continue
+    root = folder.resolve()
+    candidates: list[Path] = []
+    for current, dirs, files in os.walk(folder):  # followlinks=False: never walks out of the folder
+        here = Path(current)
+        for name in sorted(dirs):
+            if not _skipped_part(name) and (here / name).is_symlink():
+                found.notes.append(f"skipped '{escape_name((here / name).relative_to(folder).as_posix())}/' "
+                                   "(a link to a folder; batch folders are read without following links)")
+        dirs[:] = [d for d in dirs if not _skipped_part(d) and not (here / d).is_symlink()]
+        candidates.extend(here / name for name in files if not _skipped_part(name))
+    for path in sorted(candidates, key=lambda p: p.relative_to(folder).as_posix()):
+        label = escape_name(path.relative_to(folder).as_posix())
         suffix = path.suffix.lower()
-        if suffix == ".zip":
+        if suffix != ".zip" and suffix not in extensions:
+            continue
+        if path.is_symlink() and not Path(os.path.realpath(path)).is_relative_to(root):
             found.append(path)
-            found.rejected[path] = f"'{relative.as_posix()}': {NESTED_ZIP_MESSAGE}"
-        elif suffix in extensions:
+            found.rejected[path] = f"'{label}' {LINK_OUT_MESSAGE}"
+        elif not path.is_file():  # a FIFO, a device, a dangling link: never opened
+            continue
+        elif suffix == ".zip":
+            found.append(path)
+            found.rejected[path] = f"'{label}': {NESTED_ZIP_MESSAGE}"
+        else:
             found.append(path)
 
 

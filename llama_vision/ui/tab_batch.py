@@ -105,7 +105,8 @@ def folder_choices(batch_dir: str) -> list[str]:
         return []
     folders = [ROOT_FOLDER]
     for current, dirs, _ in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        # links are not followed (as batch._scan_folder): a linked folder is neither listed nor walked
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (Path(current) / d).is_symlink())
         for name in dirs:
             folders.append((Path(current) / name).relative_to(root).as_posix())
         if len(folders) > 200:
