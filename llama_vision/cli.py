@@ -119,6 +119,13 @@ def _one_line(text: str) -> str:
     return printable(" ".join(str(text).split()))
 
 
+def _json_line(text: str) -> str:
+    """JSON for the terminal: the same value, with no raw control character (names.json_safe)."""
+    from llama_vision.names import json_safe
+
+    return json_safe(text)
+
+
 def _error(message: str) -> None:
     print(f"error: {_one_line(message)}", file=sys.stderr, flush=True)
 
@@ -226,7 +233,7 @@ def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
                 failed += 1
                 _error(f"{result.file}: {result.error}")
             if args.json:
-                print(result.to_json(), flush=True)
+                print(_json_line(result.to_json()), flush=True)
             elif result.status == "ok":
                 print(format_result(result), flush=True)
     finally:
@@ -338,7 +345,7 @@ def _cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.unload()
     if args.json:
-        print(json.dumps(report.to_dict(details=args.details), ensure_ascii=False, indent=2))
+        print(_json_line(json.dumps(report.to_dict(details=args.details), ensure_ascii=False, indent=2)))
     else:
         print(report.format_table())
     return 0

@@ -11,6 +11,7 @@ line, rewrite the user's terminal, or stop `--resume` from recognising the file.
 - `printable` escapes the same characters in free text (error messages, fields read from a
   document) for terminal lines and CSV cells. It leaves backslashes alone, so it is idempotent and
   an escaped key passes through it unchanged.
+- `json_safe` does it for JSON text (`\\u001b`), which still loads to the same value.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["escape_name", "is_unsafe", "printable", "unescape_name"]
+__all__ = ["escape_name", "is_unsafe", "json_safe", "printable", "unescape_name"]
 
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _LONG = {v: k for k, v in _SHORT.items()} | {"\\\\": "\\"}
@@ -50,6 +51,14 @@ def printable(text: str) -> str:
     if not any(is_unsafe(c) for c in text):
         return text
     return "".join(_escape_char(c) if is_unsafe(c) else c for c in text)
+
+
+def json_safe(text: str) -> str:
+    """JSON text with every unsafe character as a JSON escape: `json.dumps(..., ensure_ascii=False)`
+    escapes C0 controls but leaves C1 controls (CSI), U+2028 and bidi overrides raw. Outside
+    strings only JSON's own whitespace (newlines and tabs of `indent=`) occurs, which stays; inside
+    strings `\\uXXXX` means the same character."""
+    return "".join(f"\\u{ord(c):04x}" if c not in _SHORT and is_unsafe(c) else c for c in text)
 
 
 def escape_name(name: str) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 
 from llama_vision.errors import DocumentError, LlamaVisionError
 from llama_vision.fields import ALL_FIELDS, BOOL_FIELDS, MONEY_FIELDS
-from llama_vision.names import is_unsafe, printable
+from llama_vision.names import json_safe, printable
 from llama_vision.result import Result
 
 # -- the table ------------------------------------------------------------------------------
@@ -58,11 +58,6 @@ def _one_line(text: str) -> str:
     return printable(_NEWLINES.sub(" ", text).strip())
 
 
-def _json_text(value: Any) -> str:
-    """JSON with unsafe characters as JSON escapes (json.dumps leaves C1 controls and bidi
-    overrides raw when ensure_ascii is off); still valid JSON that loads to the same value."""
-    text = json.dumps(value, ensure_ascii=False)
-    return "".join(f"\\u{ord(c):04x}" if is_unsafe(c) else c for c in text)
 
 
 def _escape(value: str) -> str:
@@ -98,7 +93,7 @@ def flatten_result(result: Result) -> dict[str, Any]:
     for name in FIELD_COLUMNS:
         value = fields.get(name)
         if name == "items":
-            row[name] = _json_text(value) if value else None
+            row[name] = json_safe(json.dumps(value, ensure_ascii=False)) if value else None
         elif value is None or isinstance(value, bool):
             row[name] = value
         else:

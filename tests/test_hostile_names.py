@@ -115,6 +115,17 @@ def test_extract_prints_no_control_characters(tmp_path, hostile_folder, monkeypa
     assert "esc\\x1b[31mred.png" in captured.out and "missing\\x1b[2J.png" in captured.err
 
 
+def test_extract_json_carries_the_name_with_no_raw_control_character(tmp_path, monkeypatch, capsys):
+    import json
+
+    monkeypatch.setattr(cli, "_engine", lambda settings: FakeEngine(settings, responder=lambda p: KEY_VALUE))
+    name = "csi\x9b31m \u202eesc\x1b.png"  # C1 CSI and a bidi override: json.dumps leaves both raw
+    png(tmp_path / name)
+    assert cli.main(["extract", "--json", str(tmp_path / name)]) == 0
+    out = capsys.readouterr().out
+    assert raw_controls(out) == [] and Path(json.loads(out)["file"]).name == name  # the same value
+
+
 def test_input_keys_are_the_escaped_relative_names(tmp_path):
     paths = [tmp_path / "a" / "x\ny.png", tmp_path / "a" / " z.png"]
     assert input_keys(paths, tmp_path) == ["a/x\\ny.png", "a/ z.png"]
