@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from llama_vision import __version__
 from llama_vision.errors import DocumentError, LlamaVisionError
+from llama_vision.names import json_safe, printable  # no control character reaches the terminal raw
 
 if TYPE_CHECKING:
     from llama_vision.config import Settings
@@ -114,16 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _one_line(text: str) -> str:
     """One terminal-safe line: whitespace runs folded, control characters (ESC...) made visible."""
-    from llama_vision.names import printable
-
     return printable(" ".join(str(text).split()))
-
-
-def _json_line(text: str) -> str:
-    """JSON for the terminal: the same value, with no raw control character (names.json_safe)."""
-    from llama_vision.names import json_safe
-
-    return json_safe(text)
 
 
 def _error(message: str) -> None:
@@ -233,7 +225,7 @@ def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
                 failed += 1
                 _error(f"{result.file}: {result.error}")
             if args.json:
-                print(_json_line(result.to_json()), flush=True)
+                print(json_safe(result.to_json()), flush=True)
             elif result.status == "ok":
                 print(format_result(result), flush=True)
     finally:
@@ -280,8 +272,6 @@ def format_result(result: Result) -> str:
             lines.append(f"  * {recommendation}")
     for warning in result.warnings:
         lines.append(f"  warning: {warning}")
-    from llama_vision.names import printable
-
     return "\n".join(printable(line) for line in lines)  # a name or a field may hold ESC or a newline
 
 
@@ -345,7 +335,7 @@ def _cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.unload()
     if args.json:
-        print(_json_line(json.dumps(report.to_dict(details=args.details), ensure_ascii=False, indent=2)))
+        print(json_safe(json.dumps(report.to_dict(details=args.details), ensure_ascii=False, indent=2)))
     else:
         print(report.format_table())
     return 0
