@@ -30,7 +30,7 @@ _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 _MEMORY_ENTRY = re.compile(r"^(\d+|cpu|mps)\s*:\s*\d+(\.\d+)?\s*(GiB|MiB|GB|MB|KiB|KB)$", re.I)
 _AUTH_ENTRY = re.compile(r"^[^:,\s]+:[^,]+$")
 _API_KEY = re.compile(r"^[\x20-\x7e]*$")  # what an HTTP header carries: printable ASCII
-_SECRET_NAME = re.compile(r"key|token|secret|password|guid", re.I)
+_SECRET_NAME = re.compile(r"key|token|secret|password|guid", re.IGNORECASE)
 _URL_FIELDS = frozenset({"api_base"})
 _USER_NAME = re.compile(r"^[\w.@+-]*")
 

@@ -8,8 +8,9 @@ counts rows and a torn last line is easy to detect), booleans as `true`/`false`,
 for null. Other control characters (ESC, tabs, bidi overrides) are written as visible escapes
 (`names.printable`), so neither `cat results.csv` nor the XLSX writer meets a raw one. The `file`
 column is the batch key (`batch.input_keys`, already escaped) and is stored exactly, leading
-spaces included: it is the resume key. Text cells that a spreadsheet would run as a formula (starting with = + - @ or a tab)
-get a leading apostrophe; `read_rows` removes it again (see `_escape`).
+spaces included: it is the resume key. Text cells that a spreadsheet would run as a formula
+(starting with = + - @ or a tab) get a leading apostrophe; `read_rows` removes it again (see
+`_escape`).
 """
 
 from __future__ import annotations
@@ -56,8 +57,6 @@ _ESCAPED_FORMULA = re.compile(r"^'+[=+\-@\t]")
 
 def _one_line(text: str) -> str:
     return printable(_NEWLINES.sub(" ", text).strip())
-
-
 
 
 def _escape(value: str) -> str:

@@ -105,7 +105,6 @@ def test_batch_then_resume_twice_keeps_one_row_per_file_and_prints_no_control_ch
 
 
 def test_extract_prints_no_control_characters(tmp_path, hostile_folder, monkeypatch, capsys):
-    settings = fake_settings(tmp_path)
     monkeypatch.setattr(cli, "_engine", lambda settings: FakeEngine(settings, responder=lambda p: KEY_VALUE))
     files = [str(hostile_folder / "esc\x1b[31mred.png"), str(hostile_folder / BAD_NAME),
              str(hostile_folder / "missing\x1b[2J.png")]
