@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,26 @@ def redact_url(url: str) -> str:
     userinfo, _, host = rest.rpartition("@")
     shown = userinfo.split(":", 1)[0] + ":***" if ":" in userinfo else "***"
     return f"{scheme}{separator}{shown}@{host}"
+
+
+def _url_problem(url: str) -> str | None:
+    """Why an http(s) URL cannot be used as it is written, or None. Checked at start-up because
+    later a password holding "/" reads as host:port, and the HTTP client's "Invalid port: 'pa'"
+    would print part of it."""
+    rest = url.split("://", 1)[1]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "@" in rest and "@" not in authority:
+        return "a '/', '?' or '#' in the user name or password must be written %2F, %3F or %23"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "the host or port is not valid; use http(s)://host:port/v1"
+    if not parts.hostname:
+        return "the URL has no host; use http(s)://host:port/v1"
+    if port == 0:
+        return "the port must be a number from 1 to 65535"
+    return None
 
 
 def redact_urls(value: str) -> str:
@@ -138,6 +159,9 @@ class Settings(BaseSettings):
         for url in urls:
             if not re.match(r"^https?://", url):
                 raise ValueError("use http(s)://host:port/v1, comma separated for several servers")
+            problem = _url_problem(url)
+            if problem:
+                raise ValueError(problem)
         return ",".join(urls)
 
     # -- derived views -------------------------------------------------------------------

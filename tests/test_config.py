@@ -91,6 +91,8 @@ PASSWORD = "s3cret-Pw-9d2f"
         ("API_BASE", f"user:{PASSWORD}@localhost:11434", "user:***@localhost:11434"),
         ("API_BASE", f"http://{PASSWORD}@host/v1,nope", "http://***@host/v1"),  # a bare token
         ("API_BASE", f"http://user:{PASSWORD}/x@host/v1,nope", "http://user:***@host/v1"),  # unescaped "/"
+        ("API_BASE", f"http://user:{PASSWORD}@host:x1/v1", "http://user:***@host:x1/v1"),  # a bad port
+        ("API_BASE", f"http://user:ab/{PASSWORD}@host:1/v1", "http://user:***@host:1/v1"),  # later: "Invalid port: 'ab'"
         ("API_KEY", f"sk-{PASSWORD}\u2019", "'***'"),  # a curly quote pasted from a web page
         ("API_KEY", f"sk-{PASSWORD}\r\nX-Injected: 1", "'***'"),  # a header injection
     ],
