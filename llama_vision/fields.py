@@ -1,4 +1,4 @@
-"""The canonical field schema (ARCHITECTURE.md §2) and normalisation of raw values.
+"""Normalisation of raw values for the fields of `schema` (ARCHITECTURE.md §2).
 
 Normalised forms: dates DD/MM/YYYY (day first), money "12.30" (Decimal, 2 places), ABN 11 digits
 without spaces, BSB NNN-NNN, booleans for the two statement flags. A value that cannot be
@@ -9,28 +9,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from dateutil import parser as _date_parser
 from stdnum.au import abn as _stdnum_abn
 
-COMMON_FIELDS: tuple[str, ...] = (
-    "supplier_name", "supplier_abn", "supplier_address", "date", "invoice_number",
-    "buyer_name", "buyer_abn", "subtotal", "gst", "total", "payment_method",
-    "tax_invoice_label", "gst_included_statement", "items",
-)
-FUEL_FIELDS: tuple[str, ...] = ("fuel_type", "litres", "price_per_litre")
-BANK_FIELDS: tuple[str, ...] = (
-    "bsb", "account_number", "account_holder", "statement_period", "opening_balance", "closing_balance",
-)
-ALL_FIELDS: tuple[str, ...] = COMMON_FIELDS + FUEL_FIELDS + BANK_FIELDS
-MONEY_FIELDS: frozenset[str] = frozenset(
-    {"subtotal", "gst", "total", "price_per_litre", "opening_balance", "closing_balance"}
-)
-BOOL_FIELDS: frozenset[str] = frozenset({"tax_invoice_label", "gst_included_statement"})
-ABN_FIELDS: frozenset[str] = frozenset({"supplier_abn", "buyer_abn"})
-ITEM_KEYS: tuple[str, ...] = ("description", "quantity", "unit_price", "amount")
+from llama_vision.schema import ABN_FIELDS, ALL_FIELDS, ITEM_ALIASES, ITEM_KEYS, MONEY_FIELDS, kind_of
 
 
 def empty_fields() -> dict[str, Any]:
@@ -322,8 +308,8 @@ def normalise_number(value: Any) -> str | None:
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -6:  # a float's noise, not a printed number
         amount = amount.quantize(Decimal("1e-6"), rounding=ROUND_HALF_UP).normalize()
-        if amount == 0:
-            amount = Decimal(0)
+    if amount == 0:  # "-0.0" would normalise to "0.0" the second time: not idempotent
+        amount = abs(amount)
     return f"{amount:f}"
 
 
@@ -439,22 +425,6 @@ def normalise_bool(value: Any) -> bool | None:
 
 # ------------------------------------------------------------------------------------- fields
 
-TEXT_FIELDS: frozenset[str] = frozenset({
-    "supplier_name", "supplier_address", "invoice_number", "buyer_name", "payment_method",
-    "fuel_type", "account_number", "account_holder", "statement_period",
-})
-# Synonyms for item keys as models and OCR rules write them.
-_ITEM_ALIASES: dict[str, str] = {
-    "description": "description", "desc": "description", "item": "description", "name": "description",
-    "product": "description", "details": "description", "item_description": "description",
-    "quantity": "quantity", "qty": "quantity", "count": "quantity", "units": "quantity",
-    "unit_price": "unit_price", "price": "unit_price", "unit": "unit_price", "each": "unit_price",
-    "rate": "unit_price", "unit_cost": "unit_price", "price_each": "unit_price",
-    "amount": "amount", "total": "amount", "line_total": "amount", "subtotal": "amount",
-    "value": "amount", "cost": "amount", "line_amount": "amount",
-}
-
-
 # Columns of a "|"-separated item by how many parts it has: "Coffee | 4.50" is a description and
 # the line amount; "Coffee | 2 | 9.00" adds the quantity; four parts are in ITEM_KEYS order.
 _ITEM_COLUMNS: dict[int, tuple[str, ...]] = {
@@ -485,7 +455,7 @@ def normalise_item(raw: Any) -> tuple[dict[str, Any] | None, list[str]]:
         return None, [f"item {raw!r} is not a line item; ignored"]
     item: dict[str, Any] = dict.fromkeys(ITEM_KEYS)
     for key, value in raw.items():
-        canonical = _ITEM_ALIASES.get(str(key).strip().lower().replace(" ", "_"))
+        canonical = ITEM_ALIASES.get(str(key).strip().lower().replace(" ", "_"))
         if canonical is None or item[canonical] is not None:
             continue
         if canonical == "description":
@@ -521,25 +491,20 @@ def normalise_items(raw: Any) -> tuple[list[dict[str, Any]], list[str]]:
     return items, warnings
 
 
+# One normaliser per schema kind, so a new field of a known kind needs nothing here.
+_BY_KIND: dict[str, Callable[[Any], Any]] = {
+    "text": normalise_text, "money": normalise_money, "litre_price": normalise_price_per_litre,
+    "number": normalise_number, "date": normalise_date, "abn": normalise_abn, "bsb": normalise_bsb,
+    "bool": normalise_bool, "items": lambda value: normalise_items(value)[0],
+}
+
+
 def normalise_value(field: str, value: Any) -> Any:
-    """The normalised value of one field (None when absent or unreadable)."""
-    if field == "items":
-        return normalise_items(value)[0]
-    if field == "date":
-        return normalise_date(value)
-    if field in ABN_FIELDS:
-        return normalise_abn(value)
-    if field == "price_per_litre":
-        return normalise_price_per_litre(value)
-    if field in MONEY_FIELDS:
-        return normalise_money(value)
-    if field in BOOL_FIELDS:
-        return normalise_bool(value)
-    if field == "bsb":
-        return normalise_bsb(value)
-    if field == "litres":
-        return normalise_number(value)
-    return normalise_text(value)
+    """The normalised value of one field by its schema kind (None when absent or unreadable).
+
+    A name that is not a field is read as text.
+    """
+    return _BY_KIND[kind_of(field) or "text"](value)
 
 
 def normalise_fields(raw: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
