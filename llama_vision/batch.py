@@ -25,6 +25,7 @@ from llama_vision.names import escape_name
 from llama_vision.result import Result
 from llama_vision.results_report import results_frame, summarise, summary_frame, write_xlsx
 from llama_vision.results_table import COLUMNS, CsvAppender, flatten_result, read_rows
+from llama_vision.schema import DOCUMENT_EXTENSIONS
 
 if TYPE_CHECKING:
     from llama_vision.config import Settings
@@ -67,12 +68,6 @@ class InputList(list):
 NESTED_ZIP_MESSAGE = "nested ZIP archives are not expanded. Unzip it and add its files to the batch."
 
 
-def _document_extensions() -> tuple[str, ...]:
-    from llama_vision.documents import DOCUMENT_EXTENSIONS
-
-    return tuple(DOCUMENT_EXTENSIONS)
-
-
 LINK_OUT_MESSAGE = (
     "refused: it is a link to a file outside the batch folder, which a batch never reads. "
     "Copy the file into the folder instead."
@@ -87,7 +82,7 @@ def _scan_folder(folder: Path, found: InputList) -> None:
     """Documents under `folder`, sorted. A file whose real path is outside `folder` (a symlink
     to /etc/passwd or to a sibling folder) becomes an error row, decided from the link alone so
     a batch never reveals whether its target exists; symlinked folders are noted, not walked."""
-    extensions = _document_extensions()
+    extensions = DOCUMENT_EXTENSIONS
     root = folder.resolve()
     candidates: list[Path] = []
     for current, dirs, files in os.walk(folder):  # followlinks=False: never walks out of the folder
@@ -121,7 +116,7 @@ def _expand_zip(archive: Path, work_dir: Path, settings: Settings, found: InputL
     # One folder per archive; the index keeps two archives with the same name apart.
     stem = re.sub(r"[^\w.-]+", "_", archive.stem) or "archive"
     target = Path(work_dir) / f"{index:02d}-{stem}"
-    extraction = extract_zip(archive, target, extensions=_document_extensions(), max_file_bytes=settings.max_file_bytes)
+    extraction = extract_zip(archive, target, extensions=DOCUMENT_EXTENSIONS, max_file_bytes=settings.max_file_bytes)
     for path in extraction.files:
         found.append(path)
         if path.suffix.lower() == ".zip":
@@ -154,7 +149,7 @@ def collect_inputs(
             if not found:
                 raise DocumentError(
                     f"No documents in '{source_path}'.",
-                    hint=f"Put {', '.join(_document_extensions())} files in it (sub-folders are read too).",
+                    hint=f"Put {', '.join(DOCUMENT_EXTENSIONS)} files in it (sub-folders are read too).",
                 )
             return found
         if not source_path.exists():
@@ -176,7 +171,7 @@ def collect_inputs(
     if not found:
         raise DocumentError(
             "No documents to process" + (f" in '{items[0]}'." if len(items) == 1 else "."),
-            hint=f"Use {', '.join(_document_extensions())} files.",
+            hint=f"Use {', '.join(DOCUMENT_EXTENSIONS)} files.",
         )
     return found
 

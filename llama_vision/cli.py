@@ -31,14 +31,13 @@ from typing import TYPE_CHECKING, Any
 from llama_vision import __version__
 from llama_vision.errors import DocumentError, LlamaVisionError
 from llama_vision.names import json_safe, printable  # no control character reaches the terminal raw
+from llama_vision.schema import ENGINE_CHOICES, PROMPT_STYLES
 
 if TYPE_CHECKING:
     from llama_vision.config import Settings
     from llama_vision.engines.base import Engine
     from llama_vision.result import Result
 
-PROMPT_STYLES = ("key_value", "json", "field_specific")
-ENGINES = ("auto", "llama", "openai", "ocr")
 DEBUG_VARIABLE = "LLAMA_VISION_DEBUG"
 EXIT_FAILED_DOCUMENTS = 1
 EXIT_UNEXPECTED = 1
@@ -49,7 +48,7 @@ EXIT_INTERRUPTED = 130
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--engine", choices=ENGINES, help="engine to use (default: LLAMA_VISION_ENGINE, else auto)")
+    parser.add_argument("--engine", choices=ENGINE_CHOICES, help="engine to use (default: LLAMA_VISION_ENGINE, else auto)")
     parser.add_argument("--prompt", choices=PROMPT_STYLES, default="key_value",
                         help="prompt style for engines that follow prompts (default: key_value)")
 

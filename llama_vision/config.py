@@ -20,12 +20,12 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from llama_vision.errors import ConfigError
+from llama_vision.schema import EngineName
 
 ENV_PREFIX = "LLAMA_VISION_"
-EngineName = Literal["auto", "llama", "openai", "ocr"]
+EngineChoice = Literal["auto", EngineName]  # ENGINE_CHOICES as a type
 Quantization = Literal["none", "8bit", "4bit"]
 DType = Literal["auto", "bfloat16", "float16", "float32"]
-PromptStyle = Literal["key_value", "json", "field_specific"]
 
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 _MEMORY_ENTRY = re.compile(r"^(\d+|cpu|mps)\s*:\s*\d+(\.\d+)?\s*(GiB|MiB|GB|MB|KiB|KB)$", re.I)
@@ -94,7 +94,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", validate_default=True)
 
-    engine: EngineName = Field("auto", description="auto: llama if MODEL_PATH holds a model, else openai if API_BASE is set, else ocr")
+    engine: EngineChoice = Field("auto", description="auto: llama if MODEL_PATH holds a model, else openai if API_BASE is set, else ocr")
     model_path: str = Field("", description="Local folder of a Mllama checkpoint (never downloaded)")
     quantization: Quantization = Field("none", description="Weight quantization for the llama engine")
     device: str = Field("auto", description="auto, cpu, cuda, cuda:N or mps")

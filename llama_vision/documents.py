@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from PIL import Image, ImageOps
 
 from llama_vision.errors import DocumentError
+from llama_vision.schema import DOCUMENT_EXTENSIONS, DOCUMENT_FORMATS
 
 if TYPE_CHECKING:
     from llama_vision.config import Settings
@@ -46,12 +47,9 @@ __all__ = [
     "CANVAS_MARGIN",
 ]
 
-#: Extensions worth offering in file pickers and picking up when scanning a folder. Loading itself
-#: ignores extensions and looks at the content.
-DOCUMENT_EXTENSIONS: tuple[str, ...] = (
-    ".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".pdf",
-)
-SUPPORTED_TYPES = "JPEG, PNG, WebP, TIFF, BMP, GIF or PDF"
+#: "JPEG, PNG, WebP, TIFF, BMP, GIF or PDF". Loading ignores extensions and looks at the content;
+#: DOCUMENT_EXTENSIONS (from the schema) only decide what pickers offer and folder scans pick up.
+SUPPORTED_TYPES = ", ".join(list(DOCUMENT_FORMATS)[:-1]) + " or " + list(DOCUMENT_FORMATS)[-1]
 #: An image whose shorter side is below this cannot hold readable text.
 MIN_SIDE = 32
 #: PDF pages are rendered at this resolution...

@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llama_vision.errors import DocumentError
-from llama_vision.fields import ABN_FIELDS, ALL_FIELDS, BOOL_FIELDS, MONEY_FIELDS
 from llama_vision.result import Result
+from llama_vision.schema import ALL_FIELDS, BOOL_FIELDS, DOCUMENT_EXTENSIONS, MONEY_FIELDS, kind_of
 
 if TYPE_CHECKING:
     from llama_vision.engines.base import Engine
@@ -48,11 +48,8 @@ __all__ = ["EvaluationReport", "FieldScore", "Truth", "evaluate", "find_pairs", 
 SROIE_KEYS = {"company": "supplier_name", "address": "supplier_address", "date": "date", "total": "total"}
 COMPLIANCE_KEYS: tuple[str, ...] = ("abn_valid", "gst_consistent", "tax_invoice_required", "missing_elements")
 SOFT_THRESHOLD = 0.8
-#: Fields compared as text (everything without a dedicated normaliser).
-_STRUCTURED = frozenset(MONEY_FIELDS) | frozenset(ABN_FIELDS) | frozenset(BOOL_FIELDS) | {
-    "date", "bsb", "litres", "price_per_litre", "items",
-}
-TEXT_FIELDS: tuple[str, ...] = tuple(f for f in ALL_FIELDS if f not in _STRUCTURED)
+#: Fields compared as text (case-folded, with a soft score); every other kind compares normalised.
+TEXT_FIELDS: tuple[str, ...] = tuple(f for f in ALL_FIELDS if kind_of(f) == "text")
 METHOD = (
     "accuracy = exact match after normalisation (dates DD/MM/YYYY, money 0.00, ABN digits; text "
     "case-folded, spaces collapsed, end punctuation stripped) / fields present in the ground truth; "
@@ -92,8 +89,6 @@ def load_truth(path: str | Path) -> Truth:
 
 def find_pairs(directory: str | Path) -> list[tuple[Path, Path]]:
     """(document, truth) pairs under `directory`, sorted; documents without truth are left out."""
-    from llama_vision.documents import DOCUMENT_EXTENSIONS
-
     folder = Path(directory)
     if not folder.is_dir():
         raise DocumentError(f"'{folder}' is not a folder.", hint="Pass a folder of documents with same-named .json files.")
@@ -134,7 +129,7 @@ def normalise_for_comparison(name: str, value: Any) -> Any:
     normalised = normalise_value(name, value)
     if normalised is None and name in MONEY_FIELDS and value is not None:
         normalised = normalise_money(_CURRENCY_PREFIX.sub("", str(value)))  # "RM49.4", "AUD12"
-    if normalised is None or name in _STRUCTURED:
+    if normalised is None or kind_of(name) not in (None, "text"):
         return normalised
     text = re.sub(r"\s+", " ", str(normalised).casefold()).strip()
     return _strip_end_punctuation(text).strip() or None

@@ -11,7 +11,7 @@ Three answer shapes come back from a vision model:
 - one-field answers in field-specific mode ("The ABN is 51 824 753 556.").
 
 Keys are matched whole after normalisation (never by substring), so TOTAL never grabs SUBTOTAL
-and ABN never grabs BUYER_ABN; many synonyms map to the canonical names of `fields.ALL_FIELDS`.
+and ABN never grabs BUYER_ABN; the synonyms of `schema.FIELDS` map to the canonical names.
 `parse_output` returns raw (cleaned) values; `fields.normalise_fields` normalises them and warns
 about the ones it cannot read. `parse_field_answer` returns normalised values.
 """
@@ -23,17 +23,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from llama_vision.fields import (
-    ABN_FIELDS,
-    ALL_FIELDS,
-    BOOL_FIELDS,
-    MONEY_FIELDS,
-    is_null,
-    normalise_bool,
-    normalise_items,
-    normalise_value,
-)
-from llama_vision.result import DOCUMENT_TYPES
+from llama_vision.fields import is_null, normalise_bool, normalise_items, normalise_value
+from llama_vision.schema import ALL_FIELDS, DOCUMENT_TYPES, FIELD_SYNONYMS, ITEM_ALIASES, ITEM_LIST_KEYS, kind_of
 
 __all__ = [
     "FIELD_SYNONYMS",
@@ -59,94 +50,14 @@ class ParseOutcome:
 
 # --------------------------------------------------------------------------------- key names
 
-_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "supplier_name": (
-        "supplier", "supplier_name", "business", "business_name", "store", "store_name", "merchant",
-        "merchant_name", "vendor", "vendor_name", "seller", "seller_name", "company", "company_name",
-        "shop", "shop_name", "retailer", "trading_name", "issuer", "biller", "payee", "supplier_business_name",
-    ),
-    "supplier_abn": (
-        "abn", "supplier_abn", "business_abn", "seller_abn", "vendor_abn", "merchant_abn", "store_abn",
-        "company_abn", "payee_abn", "abn_number", "supplier_abn_number",
-    ),
-    "supplier_address": (
-        "address", "supplier_address", "business_address", "store_address", "merchant_address",
-        "seller_address", "vendor_address", "company_address", "location",
-    ),
-    "date": (
-        "date", "invoice_date", "transaction_date", "receipt_date", "date_of_issue", "issue_date",
-        "purchase_date", "document_date", "date_issued", "sale_date",
-    ),
-    "invoice_number": (
-        "invoice_number", "invoice_no", "invoice_num", "inv_no", "invoice_id", "receipt_number",
-        "receipt_no", "receipt_id", "transaction_number", "transaction_no", "transaction_id",
-        "reference", "reference_number", "ref", "ref_no", "docket_number", "tax_invoice_number",
-        "document_number",
-    ),
-    "buyer_name": (
-        "buyer", "buyer_name", "customer", "customer_name", "payer", "payer_name", "bill_to", "billed_to",
-        "recipient", "recipient_name", "client", "client_name", "purchaser", "purchaser_name", "sold_to",
-    ),
-    "buyer_abn": ("buyer_abn", "customer_abn", "payer_abn", "recipient_abn", "client_abn", "purchaser_abn"),
-    "subtotal": (
-        "subtotal", "sub_total", "subtotal_ex_gst", "subtotal_excl_gst", "total_ex_gst", "total_excl_gst",
-        "total_excluding_gst", "amount_ex_gst", "net", "net_amount", "net_total", "ex_gst",
-    ),
-    "gst": ("gst", "gst_amount", "tax", "tax_amount", "total_gst", "gst_total", "gst_10", "vat", "total_tax"),
-    "total": (
-        "total", "total_amount", "amount_due", "total_due", "grand_total", "total_inc_gst", "total_incl_gst",
-        "total_including_gst", "amount_paid", "balance_due", "total_payable", "amount_payable", "amount",
-        "total_price", "invoice_total", "total_paid", "rounded_total",
-    ),
-    "payment_method": (
-        "payment_method", "payment", "paid_by", "payment_type", "tender", "tender_type", "card_type",
-        "method_of_payment", "payment_mode",
-    ),
-    "tax_invoice_label": (
-        "tax_invoice_label", "tax_invoice", "is_tax_invoice", "tax_invoice_present", "tax_invoice_shown",
-        "labelled_tax_invoice", "says_tax_invoice", "tax_invoice_words",
-    ),
-    "gst_included_statement": (
-        "gst_included_statement", "gst_statement", "includes_gst", "total_includes_gst",
-        "price_includes_gst", "gst_inclusive", "gst_inclusive_statement", "prices_include_gst",
-    ),
-    "items": ("items", "line_items", "products", "item_list", "purchases", "goods", "lines", "item_lines"),
-    "fuel_type": ("fuel_type", "fuel", "fuel_grade", "product_type", "grade"),
-    "litres": ("litres", "liters", "volume", "fuel_quantity", "quantity_litres", "litres_purchased", "fuel_litres"),
-    "price_per_litre": (
-        "price_per_litre", "price_per_liter", "unit_price_per_litre", "price_litre", "ppl", "price_l",
-        "litre_price", "fuel_price",
-    ),
-    "bsb": ("bsb", "bsb_number", "bank_state_branch"),
-    "account_number": ("account_number", "account_no", "acc_no", "account", "acct_no", "account_num"),
-    "account_holder": ("account_holder", "account_name", "account_holder_name", "account_owner", "holder"),
-    "statement_period": ("statement_period", "period", "statement_dates", "statement_date_range", "period_covered"),
-    "opening_balance": (
-        "opening_balance", "opening", "balance_brought_forward", "starting_balance", "start_balance",
-        "previous_balance",
-    ),
-    "closing_balance": (
-        "closing_balance", "closing", "balance_carried_forward", "ending_balance", "end_balance",
-        "final_balance", "current_balance",
-    ),
-}
-FIELD_SYNONYMS: dict[str, str] = {alias: name for name, aliases in _SYNONYMS.items() for alias in aliases}
-for _name in ALL_FIELDS:
-    FIELD_SYNONYMS.setdefault(_name, _name)
-
 # Keys whose value decides the field: "GST_INCLUDED: yes" is the statement flag, while
 # "GST INCLUDED: $1.12" is the GST amount (printed as part of a "total includes GST" line).
 _GST_INCLUDED_KEYS = frozenset({"gst_included", "gst_incl", "incl_gst", "inc_gst", "including_gst"})
 
-# Parallel item lists (DESCRIPTIONS: a | b, QUANTITIES: 1 | 2, PRICES: ...).
-_LIST_KEYS: dict[str, str] = {
-    "descriptions": "description", "item_descriptions": "description", "item_names": "description",
-    "products_list": "description", "description": "description", "item_description": "description",
-    "quantities": "quantity", "qtys": "quantity", "item_quantities": "quantity", "quantity": "quantity", "qty": "quantity",
-    "unit_prices": "unit_price", "item_unit_prices": "unit_price", "unit_price": "unit_price",
-    "prices": "price", "item_prices": "price", "price": "price",
-    "amounts": "amount", "line_totals": "amount", "item_amounts": "amount", "item_totals": "amount", "line_amounts": "amount",
-}
+# Parallel item lists (DESCRIPTIONS: a | b, QUANTITIES: 1 | 2, PRICES: ...): the schema's list keys,
+# plus PRICES, which is the unit price next to an AMOUNTS list and the line amount without one.
+_LIST_KEYS: dict[str, str] = {**ITEM_LIST_KEYS, "prices": "price", "item_prices": "price", "price": "price",
+                              "line_item_prices": "price"}
 # Keys a model adds that are not fields; recognised so they count as "the format was followed".
 _IGNORED_KEYS = frozenset({"document_type", "type", "time", "currency", "notes", "note", "comments", "confidence"})
 
@@ -220,21 +131,12 @@ def _plain_line(line: str) -> str:
 # ---------------------------------------------------------------------------------- items
 
 
-_HEADER_WORDS: dict[str, str] = {
-    "description": "description", "item": "description", "items": "description", "product": "description",
-    "details": "description", "name": "description", "item_description": "description",
-    "qty": "quantity", "quantity": "quantity", "units": "quantity",
-    "unit_price": "unit_price", "price": "unit_price", "unit": "unit_price", "each": "unit_price", "rate": "unit_price",
-    "amount": "amount", "total": "amount", "line_total": "amount", "subtotal": "amount", "cost": "amount",
-}
-
-
 def _split_cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
 def _table_header(cells: list[str]) -> list[str] | None:
-    columns = [_HEADER_WORDS.get(_key_token(cell)) for cell in cells]
+    columns = [ITEM_ALIASES.get(_key_token(cell)) for cell in cells]
     if cells and all(columns) and "description" in columns:
         return columns  # type: ignore[return-value]
     return None
@@ -662,7 +564,7 @@ def _parse_field_answer(field_name: str, text: str) -> Any:
         outcome = parse_key_value(answer if re.match(r"(?i)^\W*items?\s*:", answer) else "ITEMS:\n" + answer)
         items, _ = normalise_items(outcome.fields.get("items") or [])
         return items
-    if field_name in BOOL_FIELDS:
+    if kind_of(field_name) == "bool":
         flag = normalise_bool(answer)
         if flag is None:
             flag = normalise_bool(_strip_echo(field_name, answer))
@@ -677,9 +579,7 @@ def _parse_field_answer(field_name: str, text: str) -> Any:
     value = _strip_echo(field_name, answer)
     if is_null(value) or _NULL_ANSWER.match(value):
         return None
-    typed = field_name in MONEY_FIELDS or field_name in ABN_FIELDS or field_name in (
-        "date", "bsb", "litres", "price_per_litre")
-    if typed:
+    if kind_of(field_name) not in (None, "text"):  # a typed field: take the first readable value
         for candidate in (value, answer):
             normalised = normalise_value(field_name, candidate)
             if normalised is not None:

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llama_vision.errors import LlamaVisionError
-from llama_vision.result import DOCUMENT_TYPES, Result
+from llama_vision.result import Result
+from llama_vision.schema import DOCUMENT_TYPES, PROMPT_STYLES
 
 if TYPE_CHECKING:
     from llama_vision.engines.base import Engine, Generation
     from llama_vision.prompts import PromptLibrary
 
-PROMPT_STYLES: tuple[str, ...] = ("key_value", "json", "field_specific")
 RULES_PROMPT = "rules"  # what a Result says in `prompt` when the engine does not follow prompts
 CLASSIFY_TOKENS = 12  # a document type is one or two words; do not pay for more
 TokenCallback = Callable[[str], None]

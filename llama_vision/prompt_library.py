@@ -13,8 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from llama_vision.errors import PromptError
-from llama_vision.fields import ALL_FIELDS, BOOL_FIELDS, ITEM_KEYS
-from llama_vision.result import DOCUMENT_TYPES
+from llama_vision.schema import ALL_FIELDS, BOOL_FIELDS, DOCUMENT_TYPES, DOCUMENT_WORDS, ITEM_KEYS
 
 #: Placeholders each output style may use.
 ALLOWED_PLACEHOLDERS: dict[str, frozenset[str]] = {
@@ -25,10 +24,6 @@ ALLOWED_PLACEHOLDERS: dict[str, frozenset[str]] = {
 }
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
-_DOCUMENT_WORDS = {
-    "receipt": "receipt", "tax_invoice": "tax invoice", "fuel_receipt": "fuel receipt",
-    "bank_statement": "bank statement", "other": "document",
-}
 _FALLBACK_TYPE = "other"
 
 
@@ -179,7 +174,7 @@ class PromptLibrary:
 
     def _render(self, entry: PromptEntry, text: str, document_type: str, question: str = "{question}") -> str:
         values = {
-            "document": _DOCUMENT_WORDS.get(document_type, "document"),
+            "document": DOCUMENT_WORDS.get(document_type, "document"),
             "keys": self._key_lines(document_type),
             "json_keys": self._json_skeleton(document_type),
             "labels": ", ".join(DOCUMENT_TYPES),

@@ -3,7 +3,7 @@
 Layout of the folder (each file is data a person can edit without touching code):
 
 - `fields.yaml`: for every field, the KEY the model writes, what to write, and the field-specific
-  question; and which fields each document type asks for.
+  question. Which fields each document type asks for comes from `llama_vision.schema`.
 - one file per prompt style (`key_value.yaml`, `json.yaml`, `field_specific.yaml`,
   `classification.yaml`, `fallback.yaml`, and any others you add): `output_style` (key_value |
   json | field | classification), `text`, optional `description` and `variants` (a full text per
@@ -29,7 +29,6 @@ from typing import Any
 import yaml
 
 from llama_vision.errors import PromptError
-from llama_vision.fields import ALL_FIELDS
 from llama_vision.prompt_library import (
     ALLOWED_PLACEHOLDERS,
     PLACEHOLDER,
@@ -38,7 +37,7 @@ from llama_vision.prompt_library import (
     PromptEntry,
     PromptLibrary,
 )
-from llama_vision.result import DOCUMENT_TYPES
+from llama_vision.schema import ALL_FIELDS, DOCUMENT_TYPES, PROMPT_STYLES, fields_for
 
 __all__ = [
     "OUTPUT_STYLES",
@@ -52,7 +51,7 @@ __all__ = [
 ]
 
 OUTPUT_STYLES: tuple[str, ...] = ("key_value", "json", "field", "classification")
-REQUIRED_STYLES: tuple[str, ...] = ("key_value", "json", "field_specific", "classification", "fallback")
+REQUIRED_STYLES: tuple[str, ...] = (*PROMPT_STYLES, "classification", "fallback")
 FIELDS_FILE = "fields.yaml"
 PACKAGE_FOLDER = "prompts_data"  # inside the llama_vision package, so the wheel carries it
 
@@ -60,7 +59,7 @@ _ENTRY_KEYS = frozenset({"output_style", "text", "description", "variants"})
 _ENTRY_REQUIRED = ("output_style", "text")
 _FIELD_KEYS = frozenset({"key", "describe", "question", "describe_for", "question_for"})
 _FIELD_REQUIRED = ("key", "describe", "question")
-_FIELDS_FILE_KEYS = frozenset({"fields", "document_types"})
+_FIELDS_FILE_KEYS = frozenset({"fields"})
 _REQUIRED_PLACEHOLDER = {"key_value": "keys", "json": "json_keys", "field": "question", "classification": "labels"}
 
 
@@ -134,7 +133,10 @@ def _load_fields(path: Path) -> tuple[dict[str, FieldSpec], dict[str, tuple[str,
     data = _read_yaml(path)
     name = path.name
     if not isinstance(data, dict):
-        raise PromptError(f"{name}: expected a mapping with 'fields' and 'document_types'.", hint="See the comments at the top of the file.")
+        raise PromptError(f"{name}: expected a mapping with 'fields'.", hint="See the comments at the top of the file.")
+    if "document_types" in data:  # older libraries listed them here; the schema is their one home now
+        raise PromptError(f"{name}: key 'document_types' is no longer read.",
+                          hint="Remove it: which fields each document type asks for is set in llama_vision/schema.py.")
     _check_keys(name, "the file", data, _FIELDS_FILE_KEYS, tuple(_FIELDS_FILE_KEYS))
     raw_fields = data["fields"]
     if not isinstance(raw_fields, dict):
@@ -164,26 +166,12 @@ def _load_fields(path: Path) -> tuple[dict[str, FieldSpec], dict[str, tuple[str,
             per_type[extra] = MappingProxyType(dict(value))
         specs[field_name] = FieldSpec(field_name, spec["key"].strip(), spec["describe"].strip(), spec["question"].strip(),
                                       per_type["describe_for"], per_type["question_for"])
-    raw_types = data["document_types"]
-    if not isinstance(raw_types, dict):
-        raise PromptError(f"{name}: key 'document_types' must map document types to lists of fields.",
-                          hint="See the comments at the top of the file.")
-    document_fields: dict[str, tuple[str, ...]] = {}
-    for document_type, listed in raw_types.items():
-        where = f"document_types.{document_type}"
-        if document_type not in DOCUMENT_TYPES:
-            raise PromptError(f"{name}: unknown document type {where!r}.", hint=f"Use {', '.join(DOCUMENT_TYPES)}.")
-        if not isinstance(listed, list) or not listed:
-            raise PromptError(f"{name}: {where!r} must be a non-empty list of fields.", hint="List the fields to ask for.")
-        for field_name in listed:
+    document_fields = {document_type: fields_for(document_type) for document_type in DOCUMENT_TYPES}
+    for document_type, asked in document_fields.items():
+        for field_name in asked:
             if field_name not in specs:
-                raise PromptError(f"{name}: {where!r} lists {field_name!r}, which is not defined under 'fields'.",
-                                  hint="Define it under 'fields' or remove it from the list.")
-        document_fields[document_type] = tuple(listed)
-    absent = [t for t in DOCUMENT_TYPES if t not in document_fields]
-    if absent:
-        raise PromptError(f"{name}: key 'document_types' is missing {', '.join(absent)}.",
-                          hint="Every document type needs its list of fields.")
+                raise PromptError(f"{name}: field {field_name!r} (asked for on a {document_type}) has no entry under 'fields'.",
+                                  hint=f"Add fields.{field_name} with its key, describe and question.")
     return specs, document_fields
 
 

@@ -7,8 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-DocumentType = Literal["receipt", "tax_invoice", "fuel_receipt", "bank_statement", "other"]
-DOCUMENT_TYPES: tuple[str, ...] = ("receipt", "tax_invoice", "fuel_receipt", "bank_statement", "other")
+from llama_vision.schema import DOCUMENT_TYPES, DocumentType  # noqa: F401 - re-exported: public imports use them
 
 
 class Result(BaseModel):

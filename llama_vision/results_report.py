@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llama_vision.fields import MONEY_FIELDS
 from llama_vision.result import Result
 from llama_vision.results_table import (
     BOOL_COLUMNS,
@@ -21,9 +20,14 @@ from llama_vision.results_table import (
     flatten_result,
     unwritable_error,
 )
+from llama_vision.schema import fields_of_kind
 
 if TYPE_CHECKING:
     import pandas as pd
+
+#: Amounts shown with two places in the workbook (a litre price keeps its third place).
+_MONEY = fields_of_kind("money")
+
 
 def _as_decimal(value: Any) -> Decimal | None:
     if value is None or value == "":
@@ -137,7 +141,7 @@ def write_xlsx(rows: Sequence[dict[str, Any]], path: str | Path, *, summary: dic
             cell = sheet.cell(row=sheet.max_row, column=column)
             if isinstance(value, str):
                 cell.data_type = "s"  # openpyxl would store "=..." as a formula
-            elif name in MONEY_FIELDS and isinstance(value, float):
+            elif name in _MONEY and isinstance(value, float):
                 cell.number_format = "0.00"
             widths[name] = max(widths[name], min(len(str(value)) if value is not None else 0, 60))
     for column, name in enumerate(COLUMNS, start=1):

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from llama_vision.errors import DocumentError, LlamaVisionError
-from llama_vision.fields import ALL_FIELDS, BOOL_FIELDS, MONEY_FIELDS
 from llama_vision.names import json_safe, printable
 from llama_vision.result import Result
+from llama_vision.schema import ALL_FIELDS, BOOL_FIELDS, NUMERIC_TEXT_FIELDS
 
 # -- the table ------------------------------------------------------------------------------
 
@@ -44,7 +44,7 @@ BOOL_COLUMNS = frozenset(BOOL_FIELDS) | COMPLIANCE_BOOLS
 FLOAT_COLUMNS = frozenset({"score", "seconds"})
 INT_COLUMNS = frozenset({"pages"})
 #: Decimal strings ("12.30"); kept as text in rows and frames so "12.30" never shows as 12.3.
-NUMBER_TEXT_COLUMNS = frozenset(MONEY_FIELDS) | {"litres"}
+NUMBER_TEXT_COLUMNS = NUMERIC_TEXT_FIELDS
 TEXT_COLUMNS = frozenset(COLUMNS) - BOOL_COLUMNS - FLOAT_COLUMNS - INT_COLUMNS - NUMBER_TEXT_COLUMNS
 #: Lists of codes join with ";" (as asked by spreadsheet users); lists of sentences with " | ".
 CODE_SEPARATOR = ";"

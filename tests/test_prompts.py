@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from llama_vision import schema
 from llama_vision.errors import PromptError
 from llama_vision.fields import ALL_FIELDS
 from llama_vision.parsing import canonical_field, parse_output
@@ -234,9 +235,25 @@ def test_fields_file_validation(folder: Path) -> None:
     path.write_text(original.replace("key: SUBTOTAL", "key: TOTAL", 1))
     with pytest.raises(PromptError, match=r"fields\.subtotal\.key 'TOTAL' would be read back as 'total'"):
         load_prompt_library(folder)
-    path.write_text(original.replace("bank_statement: [supplier_name, bsb", "bank_statement: [supplier_name, iban", 1))
-    with pytest.raises(PromptError, match=r"'document_types\.bank_statement' lists 'iban'"):
+    path.write_text(original.replace("  bsb:\n    key: BSB", "  iban:\n    key: BSB", 1))
+    with pytest.raises(PromptError, match=r"fields\.yaml: unknown field 'fields\.iban'"):
         load_prompt_library(folder)
+    # Every field the schema asks for on a document type needs its prompt text.
+    cut = original.index("  bsb:\n"), original.index("  account_number:\n")
+    path.write_text(original[:cut[0]] + original[cut[1]:])
+    with pytest.raises(PromptError, match=r"fields\.yaml: field 'bsb' \(asked for on a bank_statement\) has no entry"):
+        load_prompt_library(folder)
+    # The per-type lists live in the schema; a library that still has its own is told so.
+    path.write_text(original + "document_types:\n  bank_statement: [supplier_name, iban]\n")
+    with pytest.raises(PromptError, match=r"fields\.yaml: key 'document_types' is no longer read") as error:
+        load_prompt_library(folder)
+    assert "llama_vision/schema.py" in str(error.value)
+
+
+def test_document_types_ask_for_the_schema_fields(library) -> None:
+    for document_type in DOCUMENT_TYPES:
+        assert tuple(library.keys_for(document_type)) == schema.fields_for(document_type)
+    assert "buyer_abn" not in library.keys_for("receipt") and "bsb" in library.keys_for("bank_statement")
 
 
 def test_fallback_must_be_parseable(folder: Path) -> None:

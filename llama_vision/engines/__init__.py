@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING
 
 from llama_vision.engines.base import Capabilities, Engine, Generation, RuleReading
 from llama_vision.errors import ConfigError
+from llama_vision.schema import ENGINE_CHOICES, ENGINE_NAMES
 
 if TYPE_CHECKING:
     from llama_vision.config import Settings
 
 __all__ = ["Capabilities", "Engine", "Generation", "RuleReading", "create_engine", "ENGINE_NAMES"]
-
-ENGINE_NAMES = ("llama", "openai", "ocr")
 
 
 def create_engine(settings: Settings, *, name: str | None = None) -> Engine:
@@ -33,4 +32,4 @@ def create_engine(settings: Settings, *, name: str | None = None) -> Engine:
         from llama_vision.engines.ocr import OcrEngine
 
         return OcrEngine(settings)
-    raise ConfigError(f"Unknown engine {chosen!r}.", hint="Use one of auto, llama, openai, ocr.")
+    raise ConfigError(f"Unknown engine {chosen!r}.", hint=f"Use one of {', '.join(ENGINE_CHOICES)}.")

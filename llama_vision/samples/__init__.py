@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from llama_vision.schema import DOCUMENT_EXTENSIONS
+
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
-_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".pdf")
 
 
 def bundled_samples() -> list[Path]:
     """The bundled sample documents (images), sorted by name; each has a same-named .json."""
     if not BUNDLED_DIR.is_dir():
         return []
-    return sorted(p for p in BUNDLED_DIR.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
+    return sorted(p for p in BUNDLED_DIR.iterdir() if p.suffix.lower() in DOCUMENT_EXTENSIONS)
 
 
 def generate_documents(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - thin lazy wrapper

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llama_vision.schema import DOCUMENT_EXTENSIONS
 from llama_vision.ui.state import Sample, bundled_samples
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 _DONE = object()
 STREAM_INTERVAL = 0.15  # seconds between UI refreshes while tokens arrive
-FILE_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".pdf"]
+FILE_TYPES = list(DOCUMENT_EXTENSIONS)
 
 
 def path_of(value: Any) -> str | None:

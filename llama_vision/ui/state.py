@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llama_vision.engines import create_engine
+from llama_vision.schema import DOCUMENT_EXTENSIONS
 
 if TYPE_CHECKING:
     from llama_vision.config import Settings
     from llama_vision.engines.base import Engine
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples" / "bundled"
-DOCUMENT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".pdf")
 HISTORY_POINTS = 180  # memory samples kept for the dashboard plot (about 6 minutes at 2 s)
 
 
@@ -40,7 +40,7 @@ def bundled_samples(folder: Path = SAMPLES_DIR) -> list[Sample]:
         return []
     samples = []
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in DOCUMENT_SUFFIXES:
+        if path.suffix.lower() not in DOCUMENT_EXTENSIONS:
             continue
         truth = path.with_suffix(".json")
         label = path.stem.replace("_", " ").replace("-", " ").strip().capitalize()

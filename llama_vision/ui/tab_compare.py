@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 import pandas as pd
 
+from llama_vision.schema import ALL_FIELDS
 from llama_vision.ui import views
 from llama_vision.ui.common import FILE_TYPES, page_index, path_of, sample_by_label, sample_choices, truth_for
 from llama_vision.ui.layout import MODEL_QUEUE, reports_errors
-from llama_vision.fields import BANK_FIELDS, FUEL_FIELDS
 from llama_vision.ui.scoring import Truth, accuracy, load_truth, score
 from llama_vision.ui.views import esc
 
@@ -95,7 +95,7 @@ def comparison(results: dict[str, dict[str, Any]], truth: Truth | None) -> tuple
     labels = list(results)
     scores = {label: score(r, truth) for label, r in results.items()} if truth else {}
     truth_fields = truth.fields if truth else {}
-    names = [n for n in views.fields_for(None) + FUEL_FIELDS + BANK_FIELDS + ("items",)
+    names = [n for n in (*(f for f in ALL_FIELDS if f != "items"), "items")
              if any(_cell(n, r) not in (None, "") for r in results.values())
              or truth_fields.get(n) not in (None, "", [])]
     rows_data = []

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from llama_vision.fields import BANK_FIELDS, COMMON_FIELDS, FUEL_FIELDS, ITEM_KEYS
+from llama_vision import schema
 
 VERDICT_STYLE: dict[str, tuple[str, str]] = {
     # verdict -> (label a person reads, css class that colours the badge)
@@ -26,36 +26,11 @@ STATUS_STYLE: dict[str, tuple[str, str]] = {
     "fail": ("✘ fail", "lv-bad"),
     "not_applicable": ("– not applicable", "lv-neutral"),
 }
-FIELD_LABELS: dict[str, str] = {
-    "supplier_name": "Supplier", "supplier_abn": "Supplier ABN", "supplier_address": "Supplier address",
-    "date": "Date", "invoice_number": "Invoice number", "buyer_name": "Buyer", "buyer_abn": "Buyer ABN",
-    "subtotal": "Subtotal (ex GST)", "gst": "GST", "total": "Total", "payment_method": "Payment method",
-    "tax_invoice_label": "Says \"tax invoice\"", "gst_included_statement": "\"Total includes GST\" statement",
-    "fuel_type": "Fuel type", "litres": "Litres", "price_per_litre": "Price per litre",
-    "bsb": "BSB", "account_number": "Account number", "account_holder": "Account holder",
-    "statement_period": "Statement period", "opening_balance": "Opening balance",
-    "closing_balance": "Closing balance",
-}
-ELEMENT_LABELS: dict[str, str] = {
-    "tax_invoice_label": "the words \"tax invoice\"",
-    "supplier_identity": "the supplier's name",
-    "supplier_abn": "the supplier's ABN",
-    "issue_date": "the date of issue",
-    "item_description": "a description of the items (quantity and price)",
-    "gst_amount": "the GST amount (or \"total includes GST\")",
-    "buyer_identity": "the buyer's name or ABN ($1,000 or more)",
-}
+#: The checks of `compliance.checks` that are not tax-invoice elements (those are labelled by the schema).
 CHECK_LABELS: dict[str, str] = {
-    "total": "Total read", "tax_invoice_rules": "Tax invoice rules",
-    "tax_invoice_label": "Says \"tax invoice\"", "supplier_identity": "Supplier named",
-    "supplier_abn": "Supplier ABN shown", "issue_date": "Date of issue", "item_description": "Items described",
-    "gst_amount": "GST shown", "buyer_identity": "Buyer identified ($1,000+)",
+    "total": "Total read", "tax_invoice_rules": "Tax invoice rules", **schema.ELEMENT_LABELS,
     "abn_valid": "ABN checksum", "gst_consistent": "GST arithmetic", "totals_consistent": "Lines add up",
     "date_valid": "Date is real",
-}
-DOCUMENT_LABELS: dict[str, str] = {
-    "receipt": "Receipt", "tax_invoice": "Tax invoice", "fuel_receipt": "Fuel receipt",
-    "bank_statement": "Bank statement", "other": "Other document",
 }
 MISSING = "—"
 
@@ -65,11 +40,11 @@ def esc(value: Any) -> str:
 
 
 def field_label(name: str) -> str:
-    return FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+    return schema.label_of(name)
 
 
 def document_label(document_type: str | None) -> str:
-    return DOCUMENT_LABELS.get(document_type or "", document_type or "unknown")
+    return schema.DOCUMENT_LABELS.get(document_type or "", document_type or "unknown")
 
 
 def show_value(name: str, value: Any) -> str:
@@ -78,35 +53,32 @@ def show_value(name: str, value: Any) -> str:
         return MISSING
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if name in {"supplier_abn", "buyer_abn"} and isinstance(value, str) and len(value) == 11 and value.isdigit():
+    kind = schema.kind_of(name)
+    if kind == "abn" and isinstance(value, str) and len(value) == 11 and value.isdigit():
         return f"{value[:2]} {value[2:5]} {value[5:8]} {value[8:]}"
-    if name in {"subtotal", "gst", "total", "opening_balance", "closing_balance"}:
+    if kind == "money":
         return f"${value}"
     return str(value)
 
 
 def fields_for(document_type: str | None) -> tuple[str, ...]:
     """The fields worth a row for this kind of document (items get their own table)."""
-    names = tuple(f for f in COMMON_FIELDS if f != "items")
-    if document_type == "fuel_receipt":
-        names += FUEL_FIELDS
-    if document_type == "bank_statement":
-        names += BANK_FIELDS
-    return names
+    return tuple(f for f in schema.fields_for(document_type) if f != "items")
 
 
 def fields_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """One row per field the document type asks for, plus any other field that holds a value."""
     fields = result.get("fields") or {}
     names = list(fields_for(result.get("document_type")))
-    names += [n for n in FUEL_FIELDS + BANK_FIELDS if n not in names and fields.get(n) not in (None, "")]
+    names += [n for n in schema.ALL_FIELDS if n not in names and n != "items" and fields.get(n) not in (None, "")]
     rows = [[field_label(n), show_value(n, fields.get(n))] for n in names]
     return pd.DataFrame(rows, columns=["Field", "Value"])
 
 
 def items_frame(result: dict[str, Any]) -> pd.DataFrame:
     items = (result.get("fields") or {}).get("items") or []
-    rows = [[show_value(k, (item or {}).get(k)) for k in ITEM_KEYS] for item in items if isinstance(item, dict)]
-    return pd.DataFrame(rows, columns=["Description", "Quantity", "Unit price", "Amount"])
+    rows = [[show_value(k, (item or {}).get(k)) for k in schema.ITEM_KEYS] for item in items if isinstance(item, dict)]
+    return pd.DataFrame(rows, columns=[k.label for k in schema.ITEM_FIELDS])
 
 
 def checks_of(compliance: dict[str, Any]) -> list[dict[str, str]]:
@@ -161,7 +133,7 @@ def compliance_html(result: dict[str, Any]) -> str:
     missing_html = ""
     if missing:
         missing_html = "<h4>Missing from the tax invoice</h4><ul>" + "".join(
-            f"<li>{esc(ELEMENT_LABELS.get(m, m))}</li>" for m in missing) + "</ul>"
+            f"<li>{esc(schema.ELEMENT_MISSING.get(m, m))}</li>" for m in missing) + "</ul>"
     recs = compliance.get("recommendations") or []
     recs_html = ""
     if recs:
