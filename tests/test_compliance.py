@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llama_vision.compliance import ELEMENTS, VERDICTS, check_compliance
+from llama_vision.compliance import (
+    ELEMENTS,
+    NO_ABN_WITHHOLDING_RATE,
+    VERDICTS,
+    WITHHOLDING_EXEMPT_UP_TO,
+    check_compliance,
+)
 from llama_vision.fields import empty_fields, normalise_fields
 
 VALID_ABN = "51824753556"
@@ -71,7 +78,9 @@ def test_small_receipt_still_runs_and_shows_checks() -> None:
     assert check_names(result)["tax_invoice_label"] == "fail"
     assert result["score"] < 100
     joined = " ".join(result["recommendations"])
-    assert "82.50" in joined and "49%" in joined
+    assert "82.50" in joined
+    # Rule "no-ABN withholding, $75 exception": $11.18 excluding GST is under $75, so no withholding.
+    assert "no 'no ABN' withholding applies" in joined and "47%" not in joined and "49%" not in joined
 
 
 @pytest.mark.parametrize(
@@ -144,7 +153,74 @@ def test_no_abn_recommends_asking_and_mentions_withholding() -> None:
     result = check_compliance(invoice(supplier_abn=None), "tax_invoice")
     assert result["abn_valid"] is None
     text = " ".join(result["recommendations"])
-    assert "Acme Plumbing" in text and "49%" in text and "withh" in text
+    assert "Acme Plumbing" in text and "47%" in text and "withh" in text
+
+
+# -- rule: PAYG "no ABN" withholding (ARCHITECTURE.md §5) --------------------------------------------
+
+
+def _withholding_advice(result: dict[str, Any]) -> list[str]:
+    return [r for r in result["recommendations"] if "withh" in r]
+
+
+def test_withholding_rule_rate_is_the_top_rate_47_percent() -> None:
+    assert NO_ABN_WITHHOLDING_RATE == Decimal("0.47")
+    assert WITHHOLDING_EXEMPT_UP_TO == Decimal("75.00")
+
+
+def test_withholding_rule_500_invoice_without_abn_names_47_percent_and_every_exception() -> None:
+    fields = invoice(supplier_abn=None, subtotal="454.55", gst="45.45", total="500.00",
+                     items=[{"description": "Repairs", "quantity": "1", "unit_price": "454.55", "amount": "454.55"}])
+    advice = _withholding_advice(check_compliance(fields, "tax_invoice"))
+    assert len(advice) == 1
+    text = advice[0]
+    assert "47%" in text and "49%" not in text
+    for exception in ("$75.00 or less excluding GST", "Statement by a supplier", "wholly input taxed",
+                      "not carrying on an enterprise"):
+        assert exception in text, exception
+
+
+def test_withholding_rule_cafe_receipt_under_75_without_abn_recommends_no_withholding() -> None:
+    fields = invoice(supplier_name="Bean There Cafe", supplier_abn=None, subtotal=None, gst="2.09", total="23.00",
+                     tax_invoice_label=None,
+                     items=[{"description": "Flat white", "quantity": "2", "unit_price": "11.50", "amount": "23.00"}])
+    result = check_compliance(fields, "receipt")
+    assert result["verdict"] == "not_required"
+    text = " ".join(result["recommendations"])
+    assert "47%" not in text and "may have to withhold" not in text
+    assert "no 'no ABN' withholding applies" in text
+
+
+@pytest.mark.parametrize(
+    ("subtotal", "gst", "total", "withhold"),
+    [
+        ("75.00", "7.50", "82.50", False),  # exactly $75 excluding GST: the exception applies
+        ("75.01", "7.50", "82.51", True),  # one cent over
+        (None, "7.50", "82.50", False),  # total less the GST shown: $75.00
+        (None, None, "75.00", False),  # no GST shown: the total is the most it can be
+        (None, None, "80.00", True),  # $72.73-$80 excluding GST: the exception cannot be assumed
+        (None, None, None, True),  # total unreadable: the payment is unknown
+    ],
+)
+def test_withholding_rule_75_dollar_exception_is_excluding_gst(subtotal: str | None, gst: str | None,
+                                                                 total: str | None, withhold: bool) -> None:
+    fields = invoice(supplier_abn=None, subtotal=subtotal, gst=gst, total=total)
+    text = " ".join(_withholding_advice(check_compliance(fields, "tax_invoice")))
+    assert ("may have to withhold 47%" in text) is withhold
+
+
+def test_withholding_rule_an_abn_failing_the_checksum_is_not_a_quoted_abn() -> None:
+    big = " ".join(check_compliance(invoice(supplier_abn=INVALID_ABN), "tax_invoice")["recommendations"])
+    assert "checksum" in big and "47%" in big and "Statement by a supplier" in big
+    small = invoice(supplier_abn=INVALID_ABN, subtotal=None, gst="1.12", total="12.30",
+                    items=[{"description": "Coffee", "quantity": "1", "unit_price": "12.30", "amount": "12.30"}])
+    text = " ".join(check_compliance(small, "receipt")["recommendations"])
+    assert "checksum" in text and "withh" not in text
+
+
+def test_withholding_rule_does_not_apply_to_bank_statements_or_a_valid_abn() -> None:
+    assert not _withholding_advice(check_compliance(invoice(), "tax_invoice"))
+    assert not _withholding_advice(check_compliance(empty_fields(), "bank_statement"))
 
 
 @pytest.mark.parametrize(
