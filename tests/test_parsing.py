@@ -216,6 +216,53 @@ def test_json_without_known_keys_is_not_ok() -> None:
     assert not parse_json("no json here").ok
 
 
+# Keys other people's prompts use (issue 12): a user pasting their own prompt into the comparison tab
+# gets answers in this vocabulary, and each key must land in our field.
+OTHER_VOCABULARY = {
+    "SUPPLIER": "supplier_name", "SUPPLIER_NAME": "supplier_name", "STORE": "supplier_name",
+    "BUSINESS_NAME": "supplier_name", "BUSINESS_ABN": "supplier_abn", "ABN": "supplier_abn",
+    "INVOICE_DATE": "date", "GST_AMOUNT": "gst", "TOTAL_AMOUNT": "total", "PAYER_NAME": "buyer_name",
+    "BUSINESS_ADDRESS": "supplier_address", "BSB_NUMBER": "bsb", "BANK_ACCOUNT_NUMBER": "account_number",
+    "ACCOUNT_HOLDER": "account_holder", "STATEMENT_PERIOD": "statement_period",
+}
+
+
+@pytest.mark.parametrize(("key", "field"), sorted(OTHER_VOCABULARY.items()))
+def test_other_prompt_vocabularies_map_to_our_fields(key: str, field: str) -> None:
+    assert canonical_field(key) == field
+    assert canonical_field(key.replace("_", " ").title()) == field  # "Bank Account Number"
+
+
+def test_an_answer_in_another_vocabulary_parses_to_our_fields() -> None:
+    answer = """BUSINESS_NAME: Harbour Hardware
+BUSINESS_ABN: 51 824 753 556
+BUSINESS_ADDRESS: 12 Wharf St, Hobart TAS 7000
+INVOICE_DATE: 15/03/2024
+PAYER_NAME: Jane Citizen
+GST_AMOUNT: $10.00
+TOTAL_AMOUNT: $110.00
+"""
+    fields, warnings = normalise_fields(parse_output(answer, "key_value").fields)
+    assert warnings == []
+    assert (fields["supplier_name"], fields["supplier_abn"], fields["supplier_address"]) == (
+        "Harbour Hardware", "51824753556", "12 Wharf St, Hobart TAS 7000")
+    assert (fields["date"], fields["buyer_name"], fields["gst"], fields["total"]) == (
+        "15/03/2024", "Jane Citizen", "10.00", "110.00")
+    bank = parse_json('{"BSB_NUMBER": "062 000", "BANK_ACCOUNT_NUMBER": "1234 5678", '
+                      '"ACCOUNT_HOLDER": "J Citizen", "STATEMENT_PERIOD": "01/03/2024 to 31/03/2024"}')
+    fields, _ = normalise_fields(bank.fields)
+    assert (fields["bsb"], fields["account_number"], fields["account_holder"], fields["statement_period"]) == (
+        "062-000", "1234 5678", "J Citizen", "01/03/2024 to 31/03/2024")
+
+
+def test_parallel_line_item_lists_in_another_vocabulary() -> None:
+    answer = ("LINE_ITEM_DESCRIPTIONS: Hammer | Nails\nLINE_ITEM_QUANTITIES: 1 | 2\n"
+              "LINE_ITEM_PRICES: 20.00 | 5.00\nLINE_ITEM_TOTAL_PRICES: 20.00 | 10.00\nTOTAL_AMOUNT: 30.00")
+    items = normalise_fields(parse_output(answer, "key_value").fields)[0]["items"]
+    assert [(i["description"], i["quantity"], i["unit_price"], i["amount"]) for i in items] == [
+        ("Hammer", "1", "20.00", "20.00"), ("Nails", "2", "5.00", "10.00")]
+
+
 @pytest.mark.parametrize(
     ("key", "expected"),
     [
