@@ -20,11 +20,11 @@ from typing import Literal, get_args
 
 __all__ = [
     "ABN_FIELDS", "ALL_FIELDS", "BANK_FIELDS", "BOOL_FIELDS", "COMMON_FIELDS", "DOCUMENT_EXTENSIONS",
-    "DOCUMENT_FORMATS", "DOCUMENT_LABELS", "DOCUMENT_TYPES", "DOCUMENT_WORDS", "ELEMENTS", "ENGINE_CHOICES",
-    "ENGINE_NAMES", "FIELDS", "FIELD_SYNONYMS", "FUEL_FIELDS", "ITEM_ALIASES", "ITEM_KEYS", "ITEM_LIST_KEYS",
-    "KINDS", "MONEY_FIELDS", "NUMERIC_TEXT_FIELDS", "PROMPT_STYLES", "TEXT_FIELDS", "DocumentType",
-    "Element", "EngineName", "Field", "ItemKey", "Kind", "PromptStyle", "fields_for", "fields_of_kind",
-    "kind_of", "label_of",
+    "DOCUMENT_FORMATS", "DOCUMENT_LABELS", "DOCUMENT_TYPES", "DOCUMENT_WORDS", "ELEMENTS", "ELEMENT_LABELS",
+    "ELEMENT_MISSING", "ELEMENT_SPECS", "ENGINE_CHOICES", "ENGINE_NAMES", "FIELDS", "FIELD_SYNONYMS", "FUEL_FIELDS",
+    "ITEM_ALIASES", "ITEM_FIELDS", "ITEM_KEYS", "ITEM_LIST_KEYS", "KINDS", "MONEY_FIELDS", "NUMERIC_TEXT_FIELDS",
+    "PROMPT_STYLES", "TEXT_FIELDS", "DocumentType", "Element", "EngineName", "Field", "ItemKey", "Kind",
+    "PromptStyle", "fields_for", "fields_of_kind", "kind_of", "label_of",
 ]
 
 # -- document types ---------------------------------------------------------------------------
