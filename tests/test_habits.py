@@ -52,6 +52,8 @@ GRADIO = "gradio only in llama_vision.ui"
     ("cli", "def _serve():\n    from llama_vision.ui import build_app", LAYERS),
     ("engines.ocr", "from llama_vision.engines import llama as _llama", ENGINES),
     ("parsing", "from llama_vision import compliance as _compliance", None),  # siblings that may import each other
+    ("schema", "from llama_vision import fields as _fields", LAYERS),  # the schema is the bottom layer
+    ("compliance.rules", "from llama_vision.engines import base as _base", LAYERS),  # inside a package too
 ])
 def test_an_import_across_a_layer_breaks_the_contract(copy: Path, module: str, line: str, broken: str | None) -> None:
     add_line(copy, module, line)
