@@ -2,11 +2,12 @@
 compliance element and accepted document extension, each stated once.
 
 Everything else reads this module: `fields` (normalisation by kind), `parsing` (the synonyms
-model answers use as keys, item aliases), `evaluation` (which fields compare as text), `batch`
-(column kinds), `ui.views` (labels, per-type field lists), `compliance` (element labels),
-`prompts` (which fields each document type asks for), `documents`, `batch` and the UI (document
-extensions). Adding a field is one `Field` entry in FIELDS plus its prompt text in
-`prompts/fields.yaml`; tests/test_schema.py checks that it then reaches every consumer.
+model answers use as keys, item aliases), `evaluation` (which fields compare as text),
+`results_table` (column kinds), `ui.views` (labels, per-type field lists), `compliance` (element
+labels), `prompts` (which fields each document type asks for), `documents`, `batch` and the UI
+(document extensions), `config` and the CLI (engine names, prompt styles). Adding a field is one
+`Field` entry in FIELDS plus its prompt text in `llama_vision/prompts_data/fields.yaml`;
+tests/test_schema.py checks that it then reaches every consumer.
 
 This is the bottom layer of the package: it imports only the standard library.
 """

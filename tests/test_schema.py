@@ -236,7 +236,7 @@ def test_adding_a_field_is_one_schema_entry_plus_prompt_text(tmp_path: Path) -> 
     import shutil
 
     prompts = tmp_path / "prompts"
-    shutil.copytree(REPO / "prompts", prompts)
+    shutil.copytree(REPO / "llama_vision" / "prompts_data", prompts)
     fields_yaml = prompts / "fields.yaml"
     fields_yaml.write_text(fields_yaml.read_text().replace("  fuel_type:\n", _NEW_PROMPT + "  fuel_type:\n", 1))
     code = f"NEW_FIELD = {_NEW_FIELD!r}\n" + textwrap.dedent(_ADD_A_FIELD)
