@@ -26,7 +26,7 @@ STATUS_STYLE: dict[str, tuple[str, str]] = {
     "fail": ("✘ fail", "lv-bad"),
     "not_applicable": ("– not applicable", "lv-neutral"),
 }
-#: The checks of `compliance.checks` that are not tax-invoice elements (those are labelled by the schema).
+#: Labels of the compliance checks (the tax-invoice elements are labelled once, in the schema).
 CHECK_LABELS: dict[str, str] = {
     "total": "Total read", "tax_invoice_rules": "Tax invoice rules", **schema.ELEMENT_LABELS,
     "abn_valid": "ABN checksum", "gst_consistent": "GST arithmetic", "totals_consistent": "Lines add up",
