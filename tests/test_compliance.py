@@ -399,3 +399,26 @@ def test_never_raises_on_junk(fields: dict, document_type: str | None) -> None:
     result = check_compliance(fields, document_type)  # type: ignore[arg-type]
     assert result["verdict"] in VERDICTS
     assert 0 <= result["score"] <= 100
+
+
+# -- the named rules check_compliance runs -------------------------------------------------------------
+
+
+def test_each_named_rule_gives_the_compliance_objects_answer() -> None:
+    from llama_vision.compliance import rules
+    from llama_vision.compliance.facts import read_facts
+
+    fields = invoice(supplier_abn=INVALID_ABN, gst="12.00", total="112.00", date="31/02/2024",
+                     items=[{"description": "A", "quantity": "1", "unit_price": "60.00", "amount": "60.00"}])
+    result = check_compliance(fields, "tax_invoice")
+    facts = read_facts(fields, "tax_invoice")
+    assert rules.abn_rule(facts).ok is result["abn_valid"] is False
+    assert rules.gst_rule(facts).ok is result["gst_consistent"] is False
+    assert rules.totals_rule(facts).ok is result["totals_consistent"] is False
+    assert rules.date_rule(facts).ok is result["date_valid"] is False
+    elements = rules.elements_rule(facts)
+    assert [name for name in ELEMENTS if name in elements and not elements[name].ok] == result["missing_elements"]
+    assert result["missing_elements"] == ["issue_date"]  # an impossible date is no date of issue
+    assert rules.verdict_rule(facts, result["missing_elements"], rules.abn_rule(facts), rules.gst_rule(facts)) == (
+        result["verdict"], result["summary"])
+    assert result["verdict"] == "non_compliant" and "the date of issue, a valid ABN" in result["summary"]
