@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from llama_vision.fields import is_null, normalise_bool
+from llama_vision.parsing.joined import split_joined_keys
 from llama_vision.parsing.items import items_from_lines, items_from_parallel, split_list
 from llama_vision.parsing.keys import (
     FENCE,
@@ -55,7 +56,7 @@ def _parse_key_value(text: str) -> ParseOutcome:
     lists: dict[str, list[str]] = {}
     current: str | None = None  # the key whose continuation lines we are collecting
     item_lines: list[str] = []
-    for raw_line in strip_fences(text).splitlines():
+    for raw_line in split_joined_keys(strip_fences(text)).splitlines():
         line = plain_line(raw_line)
         if not line:
             continue
