@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from llama_vision.ocr_layout import TextBox
+from llama_vision.engines.ocr.layout import TextBox
 
 # SROIE label -> our field
 SROIE_FIELDS = {"company": "supplier_name", "date": "date", "address": "supplier_address", "total": "total"}
@@ -79,7 +79,7 @@ def cached_boxes(image_path: Path, cache_dir: Path | None, run_ocr: Callable[[Pa
 def score_sroie(folder: Path, *, files: list[Path] | None = None, cache_dir: Path | None = None,
                 run_ocr: Callable[[Path], list[TextBox]]) -> dict[str, Any]:
     """Per-field accuracy over `folder`'s ID.jpg + ID.json pairs, and per-file details."""
-    from llama_vision.ocr_rules import read_boxes
+    from llama_vision.engines.ocr.rules import read_boxes
 
     images = files if files is not None else sorted(p for p in folder.glob("*.jpg") if p.with_suffix(".json").is_file())
     correct = dict.fromkeys(SROIE_FIELDS, 0)
@@ -132,7 +132,7 @@ def _same(field: str, predicted: Any, truth: Any) -> bool:
 def score_synthetic(images: list[Path], *, cache_dir: Path | None,
                     run_ocr: Callable[[Path], list[TextBox]]) -> dict[str, Any]:
     """Per-field accuracy on generated documents; a null truth needs a null answer."""
-    from llama_vision.ocr_rules import read_boxes
+    from llama_vision.engines.ocr.rules import read_boxes
 
     correct = dict.fromkeys((*SYNTHETIC_FIELDS, "document_type"), 0)
     details = []

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from llama_vision.config import load_settings  # noqa: E402
 from llama_vision.documents import load_pages  # noqa: E402
 from llama_vision.engines.ocr import OCR_PARAMS, OcrEngine  # noqa: E402
-from llama_vision.ocr_eval import print_misses, score_sroie  # noqa: E402
+from benchmarks.ocr_cache import print_misses, score_sroie  # noqa: E402
 
 DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "sroie-dev"
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from llama_vision.config import load_settings  # noqa: E402
 from llama_vision.documents import load_pages  # noqa: E402
 from llama_vision.engines.ocr import OcrEngine  # noqa: E402
-from llama_vision.ocr_eval import print_misses, score_synthetic  # noqa: E402
+from benchmarks.ocr_cache import print_misses, score_synthetic  # noqa: E402
 
 
 def main() -> None:

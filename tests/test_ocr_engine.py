@@ -16,7 +16,7 @@ from llama_vision.config import load_settings
 from llama_vision.engines import create_engine
 from llama_vision.engines.base import RuleReading
 from llama_vision.engines.ocr import BUNDLED_MODELS, OcrEngine, bundled_model_paths
-from llama_vision.ocr_eval import SROIE_FIELDS, matches
+from benchmarks.ocr_cache import SROIE_FIELDS, matches
 
 pytest.importorskip("rapidocr")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from llama_vision.fields import ALL_FIELDS
-from llama_vision.ocr_layout import TextBox, group_lines
-from llama_vision.ocr_rules import extract_fields, read_boxes
-from llama_vision.ocr_text import find_abns, find_dates, money_values
+from llama_vision.engines.ocr.layout import TextBox, group_lines
+from llama_vision.engines.ocr.rules import extract_fields, read_boxes
+from llama_vision.engines.ocr.text import find_abns, find_dates, money_values
 
 VALID_ABN = "51824753556"  # the ATO's worked example
 BUYER_ABN = "53004085616"

@@ -1,14 +1,14 @@
 """The words the OCR rules look for: labels, noise, addresses, payment and fuel names.
 
 Regular expressions run on upper-cased OCR lines. Kept apart from the rules so the vocabulary can
-grow (a new label, a new state) without touching the logic in `ocr_rules`.
+grow (a new label, a new state) without touching the logic in `rules`.
 """
 
 from __future__ import annotations
 
 import re
 
-from llama_vision.ocr_text import ABN_LABEL
+from llama_vision.engines.ocr.text import ABN_LABEL
 
 # --------------------------------------------------------------------------------------------
 # vocabulary

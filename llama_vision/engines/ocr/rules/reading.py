@@ -1,6 +1,6 @@
 """Rules that turn OCR lines into the canonical fields (pure functions, no OCR runtime).
 
-The OCR engine reads a page into text lines (see `ocr_layout`); these rules fill the same
+The OCR engine reads a page into text lines (see `layout`); these rules fill the same
 fields a vision model would (names as in `fields.ALL_FIELDS`) and classify the document.
 They are general, label-driven rules tuned on real scanned receipts (SROIE) and on the
 project's Australian synthetic documents. A field the rules cannot find is None, never a
@@ -20,12 +20,12 @@ from decimal import Decimal
 from typing import Any
 
 from llama_vision.fields import empty_fields
-from llama_vision.ocr_layout import Line, TextBox, group_lines, lines_from_strings
-from llama_vision.ocr_text import (
+from llama_vision.engines.ocr.layout import Line, TextBox, group_lines, lines_from_strings
+from llama_vision.engines.ocr.text import (
     ABN_LABEL, ABN_LABEL_RE, MONEY_RE, abn_checksum_ok, find_abns, find_dates, fmt_date, fmt_money,
     money_values, norm_space,
 )
-from llama_vision.ocr_vocabulary import (
+from llama_vision.engines.ocr.vocabulary import (
     ACCOUNT_RE, ADDRESS_HINT_RE, BSB_RE, BUYER_RE, CLOSING_RE, FUEL_TYPES, GST_AMOUNT_RE, GST_INCLUDED_RE,
     GST_NOT_AMOUNT_RE, HOLDER_RE, INVOICE_NO_LOOSE_RE, INVOICE_NO_RE, ITEM_HEADER_RE, ITEM_SKIP_RE,
     LEGAL_SUFFIX_RE, LITRES_LABEL_RE, LITRES_RE, MONEY_LABEL_RE, NAME_TAIL_WORDS, NOISE_RE, NOT_TOTAL_RE,
