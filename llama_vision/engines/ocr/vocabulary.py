@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 
-from llama_vision.engines.ocr.text import ABN_LABEL
-
 # --------------------------------------------------------------------------------------------
 # vocabulary
 # --------------------------------------------------------------------------------------------
+
+# "ABN", "A.B.N.", and the glued forms OCR makes of them ("CustomerA.B.N.2058...", "ABN37329")
+ABN_LABEL = r"(?:A\.\s?B\.\s?N\.?|(?<![A-Z])ABN(?![A-Z]))"
+ABN_LABEL_RE = re.compile(ABN_LABEL)
 
 NOISE_RE = re.compile(
     r"^(TAX\s*INVOICE|INVOICE|RECEIPT|OFFICIAL\s+RECEIPT|CASH\s+(SALES?|BILL|RECEIPT)|SALES?\s+RECEIPT|"
