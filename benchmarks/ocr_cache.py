@@ -1,53 +1,39 @@
-"""Score the OCR engine against labelled scans (SROIE-style `company/date/address/total` labels).
+"""The OCR benchmarks' shared parts: an OCR engine that caches its text boxes, and the scoring.
 
-Used by `benchmarks/ocr_sroie.py` and the SROIE accuracy test. Both sides are normalised before
-comparing, with the project's normalisers (`fields.normalise_date` / `normalise_money`): dates to
-DD/MM/YYYY (day first), money to 2 decimals (an "RM" or "$" prefix dropped),
-text case-, spacing- and punctuation-insensitive (only letters and digits are compared).
-OCR boxes are cached as JSON per image so rules can be re-run without re-running OCR.
+Scoring is `llama_vision.evaluation.evaluate`, the same path as `llama-vision evaluate`: every
+document goes through the pipeline and is compared with its ground truth there (one SROIE
+scorer). This module only adds:
+
+- `CachedOcrEngine`: the real OcrEngine, whose text boxes are kept as JSON per page (keyed by the
+  page's pixels, the OCR downscale and RapidOCR's settings), so re-runs only re-apply the rules;
+- `summarise`: the report's per-field accuracy, plus the `letters_digits` secondary rate that
+  `evaluation.score_result` records for text fields (the comparison SROIE figures are quoted with);
+- `print_misses`: the --errors listing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import re
+import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from llama_vision.engines.ocr import OCR_PARAMS, OcrEngine
 from llama_vision.engines.ocr.layout import TextBox
 
-# SROIE label -> our field
-SROIE_FIELDS = {"company": "supplier_name", "date": "date", "address": "supplier_address", "total": "total"}
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from llama_vision.config import Settings
+    from llama_vision.evaluation import EvaluationReport
 
 
-def norm_text(value: Any) -> str:
-    return re.sub(r"[^A-Z0-9]", "", str(value or "").upper())
-
-
-def norm_date(value: Any) -> str | None:
-    from llama_vision.fields import normalise_date
-
-    return normalise_date(value)
-
-
-def norm_money(value: Any) -> str | None:
-    from llama_vision.fields import normalise_money
-
-    found = normalise_money(value)
-    return found.lstrip("-") if found else None
-
-
-NORMALISERS: dict[str, Callable[[Any], Any]] = {
-    "company": norm_text, "address": norm_text, "date": norm_date, "total": norm_money,
-}
-
-
-def matches(label_key: str, predicted: Any, label: Any) -> bool:
-    norm = NORMALISERS[label_key]
-    expected = norm(label)
-    return expected not in (None, "") and norm(predicted) == expected
+def settings_key() -> str:
+    """A short hash of the engine's RapidOCR settings: boxes cached under another key are not reused."""
+    return hashlib.sha1(json.dumps(OCR_PARAMS, sort_keys=True).encode()).hexdigest()[:8]
 
 
 def boxes_to_json(boxes: Iterable[TextBox]) -> list[dict[str, Any]]:
@@ -60,106 +46,77 @@ def boxes_from_json(rows: Iterable[dict[str, Any]]) -> list[TextBox]:
             for r in rows]
 
 
-def cached_boxes(image_path: Path, cache_dir: Path | None, run_ocr: Callable[[Path], list[TextBox]]) -> tuple[list[TextBox], float | None]:
-    """(boxes, OCR seconds or None when cached). The cache key is the file name and size."""
-    if cache_dir is not None:
-        cache_file = cache_dir / f"{image_path.stem}-{image_path.stat().st_size}.json"
-        if cache_file.is_file():
-            data = json.loads(cache_file.read_text())
-            return boxes_from_json(data["boxes"]), None
-    started = time.perf_counter()
-    boxes = run_ocr(image_path)
-    seconds = time.perf_counter() - started
-    if cache_dir is not None:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        cache_file.write_text(json.dumps({"seconds": seconds, "boxes": boxes_to_json(boxes)}))
-    return boxes, seconds
+class CachedOcrEngine(OcrEngine):
+    """OcrEngine that reads each page's boxes from `cache_dir` when it has seen the page before.
+
+    `ocr_cpu_seconds` / `ocr_seconds` hold the CPU and wall time of the OCR calls that ran (not
+    the cached ones). `cache_dir=None` caches nothing (time OCR afresh).
+    """
+
+    def __init__(self, settings: Settings, cache_dir: Path | None) -> None:
+        super().__init__(settings)
+        self.cache_dir = cache_dir
+        self.ocr_cpu_seconds: list[float] = []
+        self.ocr_seconds: list[float] = []
+
+    def _cache_file(self, image: Image) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        digest = hashlib.sha1(f"{image.mode}{image.size}".encode() + image.tobytes()).hexdigest()[:20]
+        return self.cache_dir / f"{self.settings.ocr_max_side}-{settings_key()}" / f"{digest}.json"
+
+    def ocr_boxes(self, image: Image) -> list[TextBox]:
+        cache_file = self._cache_file(image)
+        if cache_file is not None and cache_file.is_file():
+            return boxes_from_json(json.loads(cache_file.read_text())["boxes"])
+        cpu, wall = time.process_time(), time.perf_counter()
+        boxes = super().ocr_boxes(image)
+        self.ocr_cpu_seconds.append(time.process_time() - cpu)
+        self.ocr_seconds.append(time.perf_counter() - wall)
+        if cache_file is not None:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            cache_file.write_text(json.dumps({"boxes": boxes_to_json(boxes)}))
+        return boxes
 
 
-def score_sroie(folder: Path, *, files: list[Path] | None = None, cache_dir: Path | None = None,
-                run_ocr: Callable[[Path], list[TextBox]]) -> dict[str, Any]:
-    """Per-field accuracy over `folder`'s ID.jpg + ID.json pairs, and per-file details."""
-    from llama_vision.engines.ocr.rules import read_boxes
+def _mean(values: list[float], places: int) -> float | None:
+    return round(sum(values) / len(values), places) if values else None
 
-    images = files if files is not None else sorted(p for p in folder.glob("*.jpg") if p.with_suffix(".json").is_file())
-    correct = dict.fromkeys(SROIE_FIELDS, 0)
-    details, ocr_seconds = [], []
-    for image in images:
-        label = json.loads(image.with_suffix(".json").read_text())
-        boxes, seconds = cached_boxes(image, cache_dir, run_ocr)
-        if seconds is not None:
-            ocr_seconds.append(seconds)
-        reading = read_boxes(boxes)
-        row: dict[str, Any] = {"file": image.name}
-        for key, field in SROIE_FIELDS.items():
-            ok = matches(key, reading.fields.get(field), label.get(key))
-            correct[key] += ok
-            row[key] = {"ok": ok, "got": reading.fields.get(field), "want": label.get(key)}
-        details.append(row)
-    n = max(len(images), 1)
+
+def summarise(report: EvaluationReport, engine: CachedOcrEngine) -> dict[str, Any]:
+    """The benchmark's JSON line: evaluate's figures per field, the secondary text rate, timing."""
+    data = report.to_dict(details=False)
+    letters: dict[str, list[int]] = {}
+    for document in report.details:
+        for name, entry in document["fields"].items():
+            if "letters_digits" in entry:
+                tally = letters.setdefault(name, [0, 0])
+                tally[0] += entry["letters_digits"]
+                tally[1] += 1
     return {
-        "files": len(images),
-        "accuracy": {k: round(v / n, 3) for k, v in correct.items()},
-        "ocr_seconds_mean": round(sum(ocr_seconds) / len(ocr_seconds), 2) if ocr_seconds else None,
-        "details": details,
+        "files": report.documents,
+        "errors": report.errors,
+        "accuracy": {name: entry["accuracy"] for name, entry in data["fields"].items() if entry["present"]},
+        "accuracy_letters_digits": {name: round(c / n, 3) for name, (c, n) in letters.items()},
+        "spurious": {name: entry["spurious"] for name, entry in data["fields"].items() if entry["spurious"]},
+        "all_fields": data["accuracy"],
+        "document_type": data["document_type"]["accuracy"] if data["document_type"] else None,
+        "compliance_exact_rate": data["compliance"]["exact_rate"] if data["compliance"] else None,
+        "ocr_seconds_mean": _mean(engine.ocr_seconds, 2),
+        "ocr_cpu_seconds_mean": _mean(engine.ocr_cpu_seconds, 3),
+        "method": data["method"],
     }
 
 
-# fields compared on the project's synthetic Australian documents (truth JSON from samples.generator)
-SYNTHETIC_FIELDS = (
-    "supplier_abn", "date", "total", "gst", "subtotal", "supplier_name", "supplier_address", "invoice_number",
-    "payment_method",
-    "buyer_name", "buyer_abn", "tax_invoice_label", "gst_included_statement", "fuel_type", "litres",
-    "price_per_litre", "items", "bsb", "account_number", "account_holder", "statement_period", "opening_balance",
-    "closing_balance",
-)
-
-
-def _same(field: str, predicted: Any, truth: Any) -> bool:
-    from llama_vision.fields import normalise_items, normalise_value
-
-    if field == "items":
-        got, want = normalise_items(predicted or [])[0], normalise_items(truth or [])[0]
-        key = lambda items: [(norm_text(i.get("description")), i.get("amount")) for i in items]  # noqa: E731
-        return key(got) == key(want)
-
-    got, want = normalise_value(field, predicted), normalise_value(field, truth)
-    if isinstance(want, str) and isinstance(got, str):
-        return norm_text(got) == norm_text(want)
-    return got == want
-
-
-def score_synthetic(images: list[Path], *, cache_dir: Path | None,
-                    run_ocr: Callable[[Path], list[TextBox]]) -> dict[str, Any]:
-    """Per-field accuracy on generated documents; a null truth needs a null answer."""
-    from llama_vision.engines.ocr.rules import read_boxes
-
-    correct = dict.fromkeys((*SYNTHETIC_FIELDS, "document_type"), 0)
-    details = []
-    for image in images:
-        truth = json.loads(image.with_suffix(".json").read_text())
-        boxes, _seconds = cached_boxes(image, cache_dir, run_ocr)
-        reading = read_boxes(boxes)
-        row: dict[str, Any] = {"file": image.name}
-        for name in SYNTHETIC_FIELDS:
-            ok = _same(name, reading.fields.get(name), truth["fields"].get(name))
-            correct[name] += ok
-            row[name] = {"ok": ok, "got": reading.fields.get(name), "want": truth["fields"].get(name)}
-        ok = reading.document_type == truth["document_type"]
-        correct["document_type"] += ok
-        row["document_type"] = {"ok": ok, "got": reading.document_type, "want": truth["document_type"]}
-        details.append(row)
-    n = max(len(images), 1)
-    return {"files": len(images), "accuracy": {k: round(v / n, 3) for k, v in correct.items()}, "details": details}
-
-
-def print_misses(details: Iterable[dict[str, Any]], *, file_width: int = 22, key_width: int = 8) -> None:
-    """One stderr line per field a run got wrong (the benchmarks' --errors)."""
-    import sys
-
-    for row in details:
-        for key, cell in row.items():
-            if key != "file" and not cell["ok"]:
-                print(f"{row['file']:<{file_width}} {key:<{key_width}} got={cell['got']!r} want={cell['want']!r}",
-                      file=sys.stderr)
-
+def print_misses(report: EvaluationReport, *, file_width: int = 22, key_width: int = 8) -> None:
+    """One stderr line per field a run got wrong, or invented where the truth is null (--errors)."""
+    for document in report.details:
+        for name, entry in document["fields"].items():
+            wrong = entry.get("spurious") if entry["absent"] else not entry["correct"]
+            if wrong:
+                print(f"{document['file']:<{file_width}} {name:<{key_width}} got={entry['got']!r} "
+                      f"want={entry['expected']!r}", file=sys.stderr)
+        kind = document.get("document_type")
+        if kind and not kind["correct"]:
+            print(f"{document['file']:<{file_width}} {'type':<{key_width}} got={kind['got']!r} "
+                  f"want={kind['expected']!r}", file=sys.stderr)
