@@ -12,13 +12,7 @@ from PIL import Image
 from llama_vision import batch
 from llama_vision.errors import DocumentError
 from llama_vision.evaluation import (
-    Truth,
-    evaluate,
-    find_pairs,
-    letters_and_digits,
-    load_truth,
-    normalise_for_comparison,
-    score_result,
+    Truth, evaluate, find_pairs, letters_and_digits, load_truth, normalise_for_comparison, score_result,
 )
 from llama_vision.result import Result
 from tests.fakes import FakeEngine, fake_settings

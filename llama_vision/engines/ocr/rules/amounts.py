@@ -12,17 +12,8 @@ from decimal import Decimal
 
 from llama_vision.engines.ocr.layout import Line, norm_space
 from llama_vision.engines.ocr.vocabulary import (
-    GST_AMOUNT_RE,
-    GST_NOT_AMOUNT_RE,
-    INVOICE_NO_LOOSE_RE,
-    INVOICE_NO_RE,
-    MONEY_LABEL_RE,
-    NOT_TOTAL_RE,
-    PAYMENT_CONTEXT_RE,
-    PAYMENT_WORDS,
-    SUBTOTAL_RE,
-    SUMMARY_RE,
-    TOTAL_LABELS,
+    GST_AMOUNT_RE, GST_NOT_AMOUNT_RE, INVOICE_NO_LOOSE_RE, INVOICE_NO_RE, MONEY_LABEL_RE, NOT_TOTAL_RE,
+    PAYMENT_CONTEXT_RE, PAYMENT_WORDS, SUBTOTAL_RE, SUMMARY_RE, TOTAL_LABELS,
 )
 from llama_vision.fields import PRINTED_AMOUNT_RE, find_amounts, find_dates, normalise_money
 

@@ -8,19 +8,8 @@ from typing import Any
 
 from llama_vision.engines.ocr.layout import norm_space
 from llama_vision.engines.ocr.vocabulary import (
-    ACCOUNT_RE,
-    BSB_RE,
-    CLOSING_RE,
-    FUEL_TYPES,
-    HOLDER_RE,
-    ITEM_HEADER_RE,
-    ITEM_SKIP_RE,
-    LITRES_LABEL_RE,
-    LITRES_RE,
-    OPENING_RE,
-    PERIOD_RE,
-    PPL_LABEL_RE,
-    PPL_RE,
+    ACCOUNT_RE, BSB_RE, CLOSING_RE, FUEL_TYPES, HOLDER_RE, ITEM_HEADER_RE, ITEM_SKIP_RE, LITRES_LABEL_RE, LITRES_RE,
+    OPENING_RE, PERIOD_RE, PPL_LABEL_RE, PPL_RE,
 )
 from llama_vision.fields import find_amounts, find_dates, normalise_money
 

@@ -11,18 +11,8 @@ import re
 
 from llama_vision.engines.ocr.layout import norm_space
 from llama_vision.engines.ocr.vocabulary import (
-    ABN_LABEL,
-    ABN_LABEL_RE,
-    ADDRESS_HINT_RE,
-    BUYER_RE,
-    ITEM_HEADER_RE,
-    LEGAL_SUFFIX_RE,
-    NAME_TAIL_WORDS,
-    NOISE_RE,
-    POSTCODE_END_RE,
-    REG_NUMBER_RE,
-    REGISTRATION_RE,
-    STOP_ADDRESS_RE,
+    ABN_LABEL, ABN_LABEL_RE, ADDRESS_HINT_RE, BUYER_RE, ITEM_HEADER_RE, LEGAL_SUFFIX_RE, NAME_TAIL_WORDS, NOISE_RE,
+    POSTCODE_END_RE, REG_NUMBER_RE, REGISTRATION_RE, STOP_ADDRESS_RE,
 )
 from llama_vision.fields import abn_is_valid, find_abns, find_amounts, find_dates
 

@@ -23,13 +23,7 @@ from typing import Any
 
 from llama_vision.engines.ocr.layout import Line, TextBox, group_lines, lines_from_strings, norm_space
 from llama_vision.engines.ocr.rules.amounts import (
-    amount_lines,
-    document_date,
-    fix_ocr_words,
-    gst_amount,
-    invoice_number,
-    payment_method,
-    subtotal_amount,
+    amount_lines, document_date, fix_ocr_words, gst_amount, invoice_number, payment_method, subtotal_amount,
     total_amount,
 )
 from llama_vision.engines.ocr.rules.items import bank_fields, fuel, line_items
