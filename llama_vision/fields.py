@@ -608,12 +608,12 @@ def find_amounts(text: str) -> list[Decimal]:
 _PRINTED_MONTH = r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\.?"
 # a year ends at a non-digit, or runs into a time glued to it ("201813:30")
 _PRINTED_YEAR = r"(?:(?:19|20)\d{2}|\d{2})(?:(?!\d)|(?=\d{1,2}:\d{2}))"
-_PRINTED_DATES = (  # where dates are on an upper-cased line, most specific first
-    re.compile(r"(?<!\d)(?:19|20)\d{2}\s?[/\-.]\s?\d{1,2}\s?[/\-.]\s?\d{1,2}(?:(?!\d)|(?=\d{1,2}:\d{2}))"),
-    re.compile(r"(?<![\d.])\d{1,2}\s?(?P<sep>[/\-.])\s?\d{1,2}\s?(?P=sep)\s?" + _PRINTED_YEAR),
-    re.compile(r"(?<!\d)\d{1,2}(?:ST|ND|RD|TH)?[\s\-/.]*" + _PRINTED_MONTH + r"[\s\-/.,]*" + _PRINTED_YEAR),
-    re.compile(_PRINTED_MONTH + r"\s*\d{1,2}(?:ST|ND|RD|TH)?,?\s*(?:19|20)\d{2}(?!\d)"),
-)
+_PRINTED_DATES = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (  # most specific first
+    r"(?<!\d)(?:19|20)\d{2}\s?[/\-.]\s?\d{1,2}\s?[/\-.]\s?\d{1,2}(?:(?!\d)|(?=\d{1,2}:\d{2}))",
+    r"(?<![\d.])\d{1,2}\s?(?P<sep>[/\-.])\s?\d{1,2}\s?(?P=sep)\s?" + _PRINTED_YEAR,
+    r"(?<!\d)\d{1,2}(?:ST|ND|RD|TH)?[\s\-/.]*" + _PRINTED_MONTH + r"[\s\-/.,]*" + _PRINTED_YEAR,
+    _PRINTED_MONTH + r"\s*\d{1,2}(?:ST|ND|RD|TH)?,?\s*(?:19|20)\d{2}(?!\d)",
+))
 
 
 def find_dates(text: str) -> list[tuple[int, str]]:
@@ -622,11 +622,10 @@ def find_dates(text: str) -> list[tuple[int, str]]:
     Each span is read by `normalise_date`, so the rules are the same: day first, never swapped
     to month first, impossible dates (31/02/2024) left out.
     """
-    upper = text.upper()
     found: list[tuple[int, str]] = []
     taken: list[tuple[int, int]] = []
     for pattern in _PRINTED_DATES:
-        for match in pattern.finditer(upper):
+        for match in pattern.finditer(text):
             if any(start < match.end() and match.start() < end for start, end in taken):
                 continue
             value = normalise_date(re.sub(r"\s*([/\-.])\s*", r"\1", match.group(0)))

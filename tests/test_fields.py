@@ -429,3 +429,13 @@ def test_find_abns_puts_checksum_valid_numbers_first() -> None:
     assert F.find_abns("ABN 12 345 678 901 / 51 824 753 556") == ["51824753556", "12345678901"]
     assert F.find_abns("ABN: 51824753556 12")[0] == "51824753556"  # a branch number run on
     assert F.find_abns("Ph 02 9876 5432") == []  # ten digits
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789/-.: ,$RMAJNayMARCHß"), max_size=40))
+def test_finders_never_raise_and_give_normalised_values(text: str) -> None:
+    for position, value in F.find_dates(text):
+        assert 0 <= position < len(text) and normalise_date(value) == value
+    for amount in F.find_amounts(text):
+        assert normalise_money(amount) == f"{amount:.2f}".replace("-0.00", "0.00")
+    assert all(len(abn) == 11 and abn.isdigit() for abn in F.find_abns(text))
