@@ -4,7 +4,10 @@
     python benchmarks/ocr_sroie.py --max-side 1280 --errors
     python benchmarks/ocr_sroie.py --compare-sides 8192,1600,1280,1024   # downscaling effect
 
-OCR boxes are cached per image under --cache (default /tmp/llama_vision_ocr_cache/<max side>-<key>/,
+Scored by `evaluation.evaluate`, as `llama-vision evaluate DIR --engine ocr` scores it: "accuracy"
+is its exact agreement per field; "accuracy_letters_digits" is its secondary text rate (only
+letters and digits compared), the way SROIE figures are usually quoted.
+OCR boxes are cached per page under --cache (default /tmp/llama_vision_ocr_cache/<max side>-<key>/,
 the key a hash of the engine's RapidOCR settings, so changed settings never reuse stale boxes),
 so re-runs only re-apply the rules; pass --no-cache to time OCR afresh. CPU heavy: run one at a time.
 Timing (OCR calls that ran, not cached ones): ocr_cpu_seconds_mean is the process CPU time of the
@@ -14,45 +17,28 @@ OCR call (all threads), the stable number on a shared machine; ocr_seconds_mean 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.ocr_cache import CachedOcrEngine, print_misses, summarise  # noqa: E402
 from llama_vision.config import load_settings  # noqa: E402
-from llama_vision.documents import load_pages  # noqa: E402
-from llama_vision.engines.ocr import OCR_PARAMS, OcrEngine  # noqa: E402
-from llama_vision.ocr_eval import print_misses, score_sroie  # noqa: E402
+from llama_vision.engines.ocr import OCR_PARAMS  # noqa: E402
+from llama_vision.evaluation import evaluate  # noqa: E402
 
 DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "sroie-dev"
 
 
-def settings_key() -> str:
-    """A short hash of the engine's RapidOCR settings: boxes cached under another key are not reused."""
-    return hashlib.sha1(json.dumps(OCR_PARAMS, sort_keys=True).encode()).hexdigest()[:8]
-
-
-def run(data: Path, max_side: int, cache: Path | None, limit: int | None) -> dict:
-    settings = load_settings(ocr_max_side=max_side)
-    engine = OcrEngine(settings)
+def run(data: Path, max_side: int, cache: Path | None, limit: int | None, errors: bool = False) -> dict:
+    engine = CachedOcrEngine(load_settings(engine="ocr", ocr_max_side=max_side), cache)
     engine.initialize()  # model loading is not part of a receipt's time
-    files = sorted(p for p in data.glob("*.jpg") if p.with_suffix(".json").is_file())[: limit or None]
-    cpu_seconds: list[float] = []
-
-    def run_ocr(path: Path) -> list:
-        page = load_pages(path, settings=settings)[0]
-        started = time.process_time()
-        boxes = engine.ocr_boxes(page)
-        cpu_seconds.append(time.process_time() - started)
-        return boxes
-
-    result = score_sroie(data, files=files, run_ocr=run_ocr,
-                         cache_dir=None if cache is None else cache / f"{max_side}-{settings_key()}")
-    result["ocr_cpu_seconds_mean"] = round(sum(cpu_seconds) / len(cpu_seconds), 3) if cpu_seconds else None
+    report = evaluate(data, engine=engine, limit=limit, progress=False)
+    if errors:
+        print_misses(report, file_width=22, key_width=16)
+    result = summarise(report, engine)
     result["max_side"] = max_side
     result["ocr_settings"] = OCR_PARAMS
     return result
@@ -74,11 +60,7 @@ def main() -> None:
     sides = [int(s) for s in args.compare_sides.split(",")] if args.compare_sides else [
         args.max_side or load_settings().ocr_max_side]
     for side in sides:
-        result = run(args.data, side, cache, args.limit)
-        details = result.pop("details")
-        if args.errors:
-            print_misses(details, file_width=22, key_width=8)
-        print(json.dumps(result))
+        print(json.dumps(run(args.data.resolve(), side, cache, args.limit, args.errors)))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,13 @@
 
     python benchmarks/ocr_synthetic.py --count 60 --seed 7 --errors
 
+Scored by `evaluation.evaluate` against the generator's truth JSON, as `llama-vision evaluate`
+scores it: exact agreement per field present in the truth, values invented where the truth is null
+("spurious"), the document type and compliance exactness. Line items are not scored there (see
+evaluation.py); tests/test_ocr_rules.py checks the item rules.
 Documents are generated under /tmp/llama_vision_synthetic/<seed>-<kinds>/ and OCR boxes are cached
-under /tmp/llama_vision_ocr_cache/synthetic-<seed>-<kinds>[-<max side>]/, so re-runs only re-apply
-the rules. --max-side N reads at another downscale (its own cache).
+under /tmp/llama_vision_ocr_cache/synthetic-<seed>-<kinds>/, so re-runs only re-apply the rules.
+--max-side N reads at another downscale (cached apart: the key includes it).
 CPU heavy on the first run (about 60 OCR passes): run one at a time.
 """
 
@@ -18,10 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.ocr_cache import CachedOcrEngine, print_misses, summarise  # noqa: E402
 from llama_vision.config import load_settings  # noqa: E402
-from llama_vision.documents import load_pages  # noqa: E402
-from llama_vision.engines.ocr import OcrEngine  # noqa: E402
-from llama_vision.ocr_eval import print_misses, score_synthetic  # noqa: E402
+from llama_vision.evaluation import evaluate  # noqa: E402
 
 
 def main() -> None:
@@ -40,19 +43,14 @@ def main() -> None:
     folder = args.work / f"{args.seed}-{args.kinds or 'default'}"
     images = sorted(p for p in folder.glob("*") if p.suffix in {".jpg", ".png"}) if folder.is_dir() else []
     if len(images) < args.count:
-        images = generate_documents(folder, args.count, seed=args.seed, kinds=kinds)
-    images = sorted(images)[: args.count]
-    settings = load_settings(**({"ocr_max_side": args.max_side} if args.max_side else {}))
-    engine = OcrEngine(settings)
-    cache = args.cache / f"synthetic-{args.seed}-{args.kinds or 'default'}"
-    if settings.ocr_max_side != 1600:  # 1600 (the default) keeps the original cache folder
-        cache = cache.with_name(f"{cache.name}-{settings.ocr_max_side}")
-    result = score_synthetic(images, cache_dir=cache,
-                             run_ocr=lambda path: engine.ocr_boxes(load_pages(path, settings=settings)[0]))
-    result["max_side"] = settings.ocr_max_side
-    details = result.pop("details")
+        generate_documents(folder, args.count, seed=args.seed, kinds=kinds)
+    settings = load_settings(engine="ocr", **({"ocr_max_side": args.max_side} if args.max_side else {}))
+    engine = CachedOcrEngine(settings, args.cache / f"synthetic-{args.seed}-{args.kinds or 'default'}")
+    report = evaluate(folder, engine=engine, limit=args.count, progress=False)
     if args.errors:
-        print_misses(details, file_width=28, key_width=22)
+        print_misses(report, file_width=28, key_width=22)
+    result = summarise(report, engine)
+    result["max_side"] = settings.ocr_max_side
     print(json.dumps(result))
 
 

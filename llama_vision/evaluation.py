@@ -16,6 +16,10 @@ How a field is scored (documented in the report's `method`):
   `spurious` (an invented value), reported separately.
 - Text fields also get a softer rate: character similarity (difflib ratio) >= 0.8, shown as its
   own column and never mixed into the headline.
+- And a secondary `letters_digits` verdict per text field in the details: equal after keeping
+  only letters and digits (case-folded), the comparison SROIE results are usually quoted with
+  ("POPULAR BOOK CO. (M) SDN BHD" = "Popular Book Co (M) Sdn. Bhd."). The OCR benchmarks show it
+  beside the headline; it is never mixed into it.
 - The two statement flags treat null as false on both sides (not seen = not there).
 - `items` are not scored field by field (their count and order vary legitimately).
 - A document that failed (status=error) scores every one of its truth fields as wrong.
@@ -43,7 +47,10 @@ from llama_vision.schema import ALL_FIELDS, BOOL_FIELDS, DOCUMENT_EXTENSIONS, MO
 if TYPE_CHECKING:
     from llama_vision.engines.base import Engine
 
-__all__ = ["EvaluationReport", "FieldScore", "Truth", "evaluate", "find_pairs", "load_truth", "score_result"]
+__all__ = [
+    "EvaluationReport", "FieldScore", "Truth", "evaluate", "find_pairs", "letters_and_digits", "load_truth",
+    "score_result",
+]
 
 SROIE_KEYS = {"company": "supplier_name", "address": "supplier_address", "date": "date", "total": "total"}
 COMPLIANCE_KEYS: tuple[str, ...] = ("abn_valid", "gst_consistent", "tax_invoice_required", "missing_elements")
@@ -139,6 +146,11 @@ def similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
+def letters_and_digits(value: Any) -> str:
+    """Only the letters and digits of a value, case-folded: the `letters_digits` comparison."""
+    return "".join(c for c in str(value if value is not None else "").casefold() if c.isalnum())
+
+
 @dataclass
 class FieldScore:
     present: int = 0  # documents whose truth has a value
@@ -200,6 +212,8 @@ def score_result(result: Result, truth: Truth) -> dict[str, Any]:
             entry["correct"] = ok and got == expected
             if name in TEXT_FIELDS:
                 entry["soft"] = ok and got is not None and similarity(str(got), str(expected)) >= SOFT_THRESHOLD
+                kept = letters_and_digits(expected)
+                entry["letters_digits"] = ok and bool(kept) and letters_and_digits(got) == kept
         fields[name] = entry
     scored: dict[str, Any] = {"file": result.file, "status": result.status, "error": result.error, "fields": fields}
     if truth.document_type:

@@ -534,3 +534,88 @@ def normalise_fields(raw: dict[str, Any] | None) -> tuple[dict[str, Any], list[s
         elif field in ABN_FIELDS and normalised and not abn_is_valid(normalised):
             warnings.append(f"{field}: {normalised} fails the ABN checksum")
     return fields, warnings
+
+
+# =============================================================================================
+# Finding values in a line of printed text (the OCR rules read a page line by line).
+#
+# The normalisers above read one value; these finders locate every date, amount and ABN in a
+# line, left to right, and hand each span to those normalisers, so a value reads the same
+# whichever engine saw it. They are tolerant of what tills and OCR print: currency glued to an
+# amount ("RM49.40"), a time glued to the year ("05/01/201813:30"), spaces around a date's
+# separators ("15 / 03 / 2024"), spaced ABNs ("51 824 753 556").
+# =============================================================================================
+
+#: An amount as printed on a line: two decimals, optional currency and minus ("RM49.40",
+#: "$1,234.50", "-1.20", "12,30"). Not a percentage, a date (15.03.24) or a longer number.
+PRINTED_AMOUNT_RE = re.compile(
+    r"(?<![\w.,/])(?P<neg>-{1,2})?\s?(?:RM|AUD|A\$|\$)?\s?(?P<neg2>-)?"
+    r"(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.\s?|,)(?P<dec>\d{2})(?![\d%]|[.,]\d)"
+)
+
+
+def find_amounts(text: str) -> list[Decimal]:
+    """Every amount printed with two decimals in `text`, left to right.
+
+    The two decimals make a comma unambiguous on a line: "12,30" is 12.30 (a till's decimal
+    comma, or OCR reading the point as a comma), which `normalise_money` alone must refuse.
+    """
+    amounts = []
+    for match in PRINTED_AMOUNT_RE.finditer(text):
+        amount = _amount_of(f"{match.group('int').replace(',', '')}.{match.group('dec')}")
+        if amount is None:
+            continue
+        negative = match.group("neg") == "-" or bool(match.group("neg2"))  # "--" is a rule, not a sign
+        amounts.append(-amount if negative else amount)
+    return amounts
+
+
+_PRINTED_MONTH = r"(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\.?"
+# a year ends at a non-digit, or runs into a time glued to it ("201813:30")
+_PRINTED_YEAR = r"(?:(?:19|20)\d{2}|\d{2})(?:(?!\d)|(?=\d{1,2}:\d{2}))"
+_PRINTED_DATES = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (  # most specific first
+    r"(?<!\d)(?:19|20)\d{2}\s?[/\-.]\s?\d{1,2}\s?[/\-.]\s?\d{1,2}(?:(?!\d)|(?=\d{1,2}:\d{2}))",
+    r"(?<![\d.])\d{1,2}\s?(?P<sep>[/\-.])\s?\d{1,2}\s?(?P=sep)\s?" + _PRINTED_YEAR,
+    r"(?<!\d)\d{1,2}(?:ST|ND|RD|TH)?[\s\-/.]*" + _PRINTED_MONTH + r"[\s\-/.,]*" + _PRINTED_YEAR,
+    _PRINTED_MONTH + r"\s*\d{1,2}(?:ST|ND|RD|TH)?,?\s*(?:19|20)\d{2}(?!\d)",
+))
+
+
+def find_dates(text: str) -> list[tuple[int, str]]:
+    """(position, DD/MM/YYYY) for every date printed in `text`, left to right.
+
+    Each span is read by `normalise_date`, so the rules are the same: day first, never swapped
+    to month first, impossible dates (31/02/2024) left out.
+    """
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for pattern in _PRINTED_DATES:
+        for match in pattern.finditer(text):
+            if any(start < match.end() and match.start() < end for start, end in taken):
+                continue
+            value = normalise_date(re.sub(r"\s*([/\-.])\s*", r"\1", match.group(0)))
+            if value is not None:
+                found.append((match.start(), value))
+                taken.append(match.span())
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+_ABN_RUN = re.compile(r"(?<!\d)(\d[\d ]{9,16}\d)(?!\d)")
+
+
+def find_abns(text: str) -> list[str]:
+    """11-digit numbers in `text` (spaces allowed), checksum-valid ones first (`abn_is_valid`).
+
+    A longer run of digits ("51824753556 12": an ABN and a branch number run together) gives each
+    of its 11-digit windows.
+    """
+    candidates: list[str] = []
+    for match in _ABN_RUN.finditer(text):
+        digits = re.sub(r"\D", "", match.group(1))
+        if len(digits) == 11:
+            candidates.append(digits)
+        elif len(digits) > 11:
+            candidates.extend(digits[i:i + 11] for i in range(len(digits) - 10))
+    valid = [c for c in candidates if abn_is_valid(c)]
+    return valid + [c for c in candidates if c not in valid]

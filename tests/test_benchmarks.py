@@ -133,3 +133,48 @@ def test_peak_bandwidth_by_device_name() -> None:
     assert peak_bandwidth("NVIDIA H200") == 4.8e12
     assert peak_bandwidth("NVIDIA H100 PCIe") == 2.0e12
     assert peak_bandwidth("Some Future GPU") is None
+
+
+def test_ocr_benchmarks_score_with_evaluate_and_report_the_letters_digits_rate(capsys) -> None:
+    from benchmarks.ocr_cache import CachedOcrEngine, print_misses, summarise
+    from llama_vision.config import load_settings
+    from llama_vision.evaluation import EvaluationReport, Truth
+    from llama_vision.result import Result
+
+    report = EvaluationReport(directory="x", engine="ocr", prompt_style="rules")
+    truth = Truth(fields={"supplier_name": "POPULAR BOOK CO. (M) SDN BHD", "total": "RM49.40", "buyer_name": None},
+                  style="sroie")
+    readings = (("Popular Book Co (M) Sdn. Bhd.", "49.40", None), ("POPULAR BOOK CO. (M) SDN BHD", "9.40", "Bob"))
+    for name, total, buyer in readings:
+        report.add(Result(file=f"{total}.jpg", engine="ocr", prompt="rules",
+                          fields={"supplier_name": name, "total": total, "buyer_name": buyer}), truth)
+    summary = summarise(report, CachedOcrEngine(load_settings(env_file=None, engine="ocr"), None))
+    assert summary["accuracy"] == {"supplier_name": 0.5, "total": 0.5}  # evaluate's exact figures
+    assert summary["accuracy_letters_digits"] == {"supplier_name": 1.0}
+    assert summary["spurious"] == {"buyer_name": 1} and summary["ocr_seconds_mean"] is None
+    print_misses(report)
+    misses = capsys.readouterr().err.splitlines()
+    assert [line.split()[:2] for line in misses] == [["49.40.jpg", "supplier_name"], ["9.40.jpg", "total"],
+                                                     ["9.40.jpg", "buyer_name"]]
+
+
+def test_cached_ocr_engine_reads_a_page_once_per_downscale(tmp_path: Path) -> None:
+    pytest.importorskip("rapidocr")
+    from PIL import Image, ImageDraw
+
+    from benchmarks.ocr_cache import CachedOcrEngine
+    from llama_vision.config import load_settings
+
+    page = Image.new("RGB", (600, 200), "white")
+    ImageDraw.Draw(page).text((20, 80), "TOTAL 12.50", fill="black", font_size=40)
+    engine = CachedOcrEngine(load_settings(env_file=None, engine="ocr"), tmp_path)
+    try:
+        first, second = engine.ocr_boxes(page), engine.ocr_boxes(page)
+        assert first and first == second and len(engine.ocr_cpu_seconds) == 1  # the second came from disk
+        assert len(list(tmp_path.rglob("*.json"))) == 1
+        smaller = CachedOcrEngine(load_settings(env_file=None, engine="ocr", ocr_max_side=400), tmp_path)
+        smaller.ocr_boxes(page)
+        assert len(smaller.ocr_cpu_seconds) == 1 and len(list(tmp_path.rglob("*.json"))) == 2
+        smaller.unload()
+    finally:
+        engine.unload()

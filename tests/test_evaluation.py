@@ -11,7 +11,9 @@ from PIL import Image
 
 from llama_vision import batch
 from llama_vision.errors import DocumentError
-from llama_vision.evaluation import evaluate, find_pairs, load_truth, normalise_for_comparison
+from llama_vision.evaluation import (
+    Truth, evaluate, find_pairs, letters_and_digits, load_truth, normalise_for_comparison, score_result,
+)
 from llama_vision.result import Result
 from tests.fakes import FakeEngine, fake_settings
 
@@ -196,3 +198,15 @@ def test_real_pipeline_with_fake_engine(tmp_path):
     report = evaluate(folder, engine=engine, prompt_style="key_value", progress=False)
     assert report.documents == 1 and report.errors == 0, report.details
     assert report.fields["total"].correct == 1
+
+
+def test_letters_digits_is_a_secondary_verdict_beside_the_exact_one():
+    truth = Truth(fields={"supplier_name": "POPULAR BOOK CO. (M) SDN BHD", "total": "5.00"}, style="sroie")
+    result = Result(file="a.png", engine="ocr", prompt="rules",
+                    fields={"supplier_name": "Popular Book Co (M) Sdn. Bhd.", "total": "5.00"})
+    scored = score_result(result, truth)["fields"]
+    assert scored["supplier_name"]["correct"] is False and scored["supplier_name"]["letters_digits"] is True
+    assert "letters_digits" not in scored["total"]  # text fields only
+    assert letters_and_digits("Sdn. Bhd. (M) 56000") == "sdnbhdm56000"
+    failed = score_result(Result.failed("a.png", "ocr", "rules", "boom"), truth)["fields"]
+    assert failed["supplier_name"]["letters_digits"] is False

@@ -387,3 +387,55 @@ def test_every_sroie_label_normalises(sroie_dir) -> None:
         assert normalise_money(label["total"]) is not None, label["total"]
     assert normalise_date("14/JUN/2017") == "14/06/2017"
     assert normalise_date("05-AUG-2017") == "05/08/2017"
+
+
+# -- finding values in a line of printed text (the OCR rules' reader) -----------------------------
+
+
+@pytest.mark.parametrize(
+    "printed",
+    ["15/03/2024", "15-03-24", "15.03.2024", "15 Mar 2024", "15-MAR-24", "2024-03-15", "March 15, 2024",
+     "25 DEC 2018", "1-2-03"],
+)
+def test_find_dates_reads_each_date_as_normalise_date_does(printed: str) -> None:
+    assert F.find_dates(printed) == [(0, normalise_date(printed))]
+
+
+def test_find_dates_gives_every_date_in_a_line_with_its_position() -> None:
+    line = "Date: 05/01/201813:30  Due 2018 - 02 - 04  Exp 31/02/2018"
+    # a glued time, spaces around separators; the impossible 31/02 is left out
+    assert F.find_dates(line) == [(6, "05/01/2018"), (27, "04/02/2018")]
+
+
+def test_find_dates_never_swaps_to_month_first() -> None:
+    assert F.find_dates("03/15/2024") == [] and normalise_date("03/15/2024") is None
+    assert F.find_dates("TEL.:05.22.95.66.66") == []  # a phone number is not 22 May 2095
+
+
+def test_find_amounts_reads_two_decimal_amounts_left_to_right() -> None:
+    assert F.find_amounts("RM49.40  $1,234.50  -1.20  A$ 7.05") == [
+        Decimal("49.40"), Decimal("1234.50"), Decimal("-1.20"), Decimal("7.05")]
+    assert F.find_amounts("Qty 2  GST 6%  15/03/2024  01.03.18  3.5") == []  # counts, rates, dates
+    assert F.find_amounts("---- 5.00") == [Decimal("5.00")]  # a ruled line is not a minus sign
+
+
+def test_find_amounts_reads_a_decimal_comma_that_a_lone_value_cannot_be_trusted_with() -> None:
+    # two decimals on a printed line make "12,30" an amount; alone it may be thousands or cents
+    assert F.find_amounts("Total 12,30") == [Decimal("12.30")]
+    assert normalise_money("12,30") is None
+
+
+def test_find_abns_puts_checksum_valid_numbers_first() -> None:
+    assert F.find_abns("ABN 12 345 678 901 / 51 824 753 556") == ["51824753556", "12345678901"]
+    assert F.find_abns("ABN: 51824753556 12")[0] == "51824753556"  # a branch number run on
+    assert F.find_abns("Ph 02 9876 5432") == []  # ten digits
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789/-.: ,$RMAJNayMARCHß"), max_size=40))
+def test_finders_never_raise_and_give_normalised_values(text: str) -> None:
+    for position, value in F.find_dates(text):
+        assert 0 <= position < len(text) and normalise_date(value) == value
+    for amount in F.find_amounts(text):
+        assert normalise_money(amount) == f"{amount:.2f}".replace("-0.00", "0.00")
+    assert all(len(abn) == 11 and abn.isdigit() for abn in F.find_abns(text))

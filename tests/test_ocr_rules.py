@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from llama_vision.fields import ALL_FIELDS
-from llama_vision.ocr_layout import TextBox, group_lines
-from llama_vision.ocr_rules import extract_fields, read_boxes
-from llama_vision.ocr_text import find_abns, find_dates, money_values
+from llama_vision.engines.ocr.layout import TextBox, group_lines
+from llama_vision.engines.ocr.rules import extract_fields, read_boxes
+from llama_vision.fields import ALL_FIELDS, find_abns, find_amounts, find_dates
 
 VALID_ABN = "51824753556"  # the ATO's worked example
 BUYER_ABN = "53004085616"
@@ -73,8 +72,8 @@ def test_a_labelled_date_beats_a_card_expiry_printed_first() -> None:
 
 
 def test_money_reads_currency_signs_thousands_and_comma_decimals() -> None:
-    assert [str(v) for v in money_values("RM49.40  $1,234.50  12,30  -1.20")] == ["49.40", "1234.50", "12.30", "-1.20"]
-    assert money_values("GST 6% 15/03/2024 01.03.18") == []
+    assert [str(v) for v in find_amounts("RM49.40  $1,234.50  12,30  -1.20")] == ["49.40", "1234.50", "12.30", "-1.20"]
+    assert find_amounts("GST 6% 15/03/2024 01.03.18") == []
 
 
 def test_abn_candidates_put_checksum_valid_ones_first() -> None:

@@ -8,6 +8,7 @@ still ask "what is printed to the right of this label".
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,11 @@ from typing import Any
 
 # the multilingual recogniser sometimes puts accents or look-alike symbols on Latin text
 _LOOKALIKES = str.maketrans({"×": "x", "–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "：": ":", "，": ",", "（": "(", "）": ")"})
+
+
+def norm_space(text: str) -> str:
+    """One line with single spaces and no ends: "  Total   RM 5.00 " -> "Total RM 5.00"."""
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def clean_text(text: str) -> str:

@@ -1,18 +1,20 @@
 """The words the OCR rules look for: labels, noise, addresses, payment and fuel names.
 
 Regular expressions run on upper-cased OCR lines. Kept apart from the rules so the vocabulary can
-grow (a new label, a new state) without touching the logic in `ocr_rules`.
+grow (a new label, a new state) without touching the logic in `rules`.
 """
 
 from __future__ import annotations
 
 import re
 
-from llama_vision.ocr_text import ABN_LABEL
-
 # --------------------------------------------------------------------------------------------
 # vocabulary
 # --------------------------------------------------------------------------------------------
+
+# "ABN", "A.B.N.", and the glued forms OCR makes of them ("CustomerA.B.N.2058...", "ABN37329")
+ABN_LABEL = r"(?:A\.\s?B\.\s?N\.?|(?<![A-Z])ABN(?![A-Z]))"
+ABN_LABEL_RE = re.compile(ABN_LABEL)
 
 NOISE_RE = re.compile(
     r"^(TAX\s*INVOICE|INVOICE|RECEIPT|OFFICIAL\s+RECEIPT|CASH\s+(SALES?|BILL|RECEIPT)|SALES?\s+RECEIPT|"

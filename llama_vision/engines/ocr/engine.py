@@ -2,7 +2,7 @@
 
 The default when no model is configured, so the whole app works offline on a laptop. It does
 not follow prompts: the pipeline calls `read_fields`, which reads the page into text boxes,
-groups them into rows (`ocr_layout`) and fills the canonical fields with rules (`ocr_rules`).
+groups them into rows (`layout`) and fills the canonical fields with rules (`rules`).
 `_generate` returns the OCR text so prompt-comparison screens still have something to show.
 
 Offline by construction: the detection, direction and recognition models are passed to
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
     from llama_vision.config import Settings
-    from llama_vision.ocr_layout import TextBox
+    from llama_vision.engines.ocr.layout import TextBox
 
 # The models shipped in the rapidocr 3.x wheel (PP-OCRv6 small det/rec, PP-OCR mobile cls).
 BUNDLED_MODELS = {
@@ -130,7 +130,7 @@ class OcrEngine(Engine):
     def ocr_boxes(self, image: Image) -> list[TextBox]:
         """The page's text boxes, in the coordinates of the downscaled image."""
         from llama_vision.documents import prepare_for_ocr
-        from llama_vision.ocr_layout import boxes_from_rapidocr
+        from llama_vision.engines.ocr.layout import boxes_from_rapidocr
 
         self.initialize()
         import numpy as np
@@ -141,7 +141,7 @@ class OcrEngine(Engine):
         return boxes_from_rapidocr(output.boxes, output.txts, output.scores)
 
     def read_fields(self, image: Image) -> RuleReading:
-        from llama_vision.ocr_rules import read_boxes
+        from llama_vision.engines.ocr.rules import read_boxes
 
         started = time.perf_counter()
         boxes = self.ocr_boxes(image)
@@ -155,7 +155,7 @@ class OcrEngine(Engine):
 
     def _generate(self, image: Image, prompt: str, max_new_tokens: int) -> Generation:
         """The OCR text, reading order, whatever the prompt: this engine does not follow prompts."""
-        from llama_vision.ocr_layout import group_lines
+        from llama_vision.engines.ocr.layout import group_lines
 
         started = time.perf_counter()
         text = "\n".join(line.text for line in group_lines(self.ocr_boxes(image)))

@@ -1,0 +1,160 @@
+"""Who is on the page: the supplier's name, address and ABN, and the buyer (pure functions).
+
+Names and addresses are read from the top of the page, down to the first phone, ABN,
+registration or date line; ABNs are 11 digits next to an "ABN" label (`fields.find_abns`,
+checksum-valid ones preferred).
+"""
+
+from __future__ import annotations
+
+import re
+
+from llama_vision.engines.ocr.layout import norm_space
+from llama_vision.engines.ocr.vocabulary import (
+    ABN_LABEL, ABN_LABEL_RE, ADDRESS_HINT_RE, BUYER_RE, ITEM_HEADER_RE, LEGAL_SUFFIX_RE, NAME_TAIL_WORDS, NOISE_RE,
+    POSTCODE_END_RE, REG_NUMBER_RE, REGISTRATION_RE, STOP_ADDRESS_RE,
+)
+from llama_vision.fields import abn_is_valid, find_abns, find_amounts, find_dates
+
+
+def _is_noise(up: str) -> bool:
+    letters = re.sub(r"[^A-Z]", "", up)
+    if len(letters) < 3 or NOISE_RE.match(up.strip(" .:*-=#")):
+        return True
+    # a line that is mostly digits and punctuation (phone, date, receipt numbers)
+    return sum(c.isdigit() for c in up) > len(letters)
+
+
+def clean_name(text: str) -> str:
+    """A name line without its registration number, and nothing after a legal suffix."""
+    up = text.upper()
+    m = LEGAL_SUFFIX_RE.search(up)
+    if m:
+        # "Sdn Ehd", "SLN BHD": the recogniser's usual slips on the legal suffix
+        suffix = re.sub(r"S[DL]N(\.?\s*)[BE8]HD", r"SDN\1BHD", text[m.start(): m.end()], flags=re.I)
+        text = text[: m.start()] + suffix
+    else:
+        text = REG_NUMBER_RE.sub(" ", text)
+    text = re.sub(r"(?<=[A-Za-z])0(?=[A-Za-z])", "O", text)  # "YONG S0ON": a zero inside a word is an O
+    return norm_space(text.strip(" *-=#:,"))
+
+
+_ADDRESS_START_RE = re.compile(r"\b(JALAN|JLN|LOT|STREET|ROAD|LEVEL|FLOOR|FLR|LORONG|TAMAN|PO\s*BOX)\b")
+
+
+def _name_candidate(text: str) -> bool:
+    up = clean_name(text).upper()
+    if not up or _is_noise(up) or REGISTRATION_RE.search(up) or BUYER_RE.match(up):
+        return False
+    if LEGAL_SUFFIX_RE.search(up):
+        return True
+    if find_amounts(up):
+        return False  # an item line ("Apples 7.18"), never a shop name
+    return not (STOP_ADDRESS_RE.search(up) or POSTCODE_END_RE.search(up) or _ADDRESS_START_RE.search(up))
+
+
+def supplier_name(texts: list[str]) -> tuple[int, str | None]:
+    """The trading or legal name printed at the top; (index of its last line, name)."""
+    candidates = []
+    for i in range(min(len(texts), 8)):
+        if BUYER_RE.match(texts[i]):
+            break
+        if _name_candidate(texts[i]):
+            candidates.append(i)
+    if not candidates:
+        return -1, None
+    # prefer a legal name (SDN BHD, PTY LTD) near the top: receipts often print a brand first
+    first = candidates[0]
+    legal = [i for i in candidates if LEGAL_SUFFIX_RE.search(clean_name(texts[i]).upper()) and i <= first + 4]
+    idx = legal[0] if legal else first
+    name = clean_name(texts[idx])
+    head = LEGAL_SUFFIX_RE.split(name.upper())[0]
+    if legal and idx - 1 in candidates and (_only_tail_words(head) or re.match(r"\s*(&|AND\b)", head)):
+        name = clean_name(texts[idx - 1]) + " " + name  # "POPULAR BOOK" / "CO. (M) SDN BHD"
+    elif not legal and idx + 1 < len(texts) and _only_tail_words(texts[idx + 1].upper()):
+        name, idx = name + " " + clean_name(texts[idx + 1]), idx + 1  # "TSH POWER HARDWARE" / "TRADING"
+    return idx, name
+
+
+def _only_tail_words(text: str) -> bool:
+    words = re.findall(r"[A-Z]+", text)
+    return all(w in NAME_TAIL_WORDS for w in words)
+
+
+_STRONG_STOP_RE = re.compile(r"(\bTEL\b|TELEPHONE|\bPH(ONE)?\b|\bFAX\b|E-?MAIL|WWW\.|TAX\s*INVOICE|\bINVOICE\b|"
+                             r"RECEIPT|\bCASHIER\b|\bTABLE\b|\bQTY\b|DESCRIPTION|" + ABN_LABEL + ")")
+
+
+def supplier_address(texts: list[str], name_idx: int) -> str | None:
+    """Address lines after the name, up to phone / ABN / registration / date lines."""
+    if name_idx < 0:
+        return None
+    block: list[str] = []
+    for i in range(name_idx + 1, min(len(texts), name_idx + 10)):
+        up = texts[i].upper()
+        if not block:
+            # before the address: registration numbers, a brand or branch line, the date
+            if _STRONG_STOP_RE.search(up) or BUYER_RE.match(up) or find_amounts(up) or i > name_idx + 4:
+                break
+            if (not ADDRESS_HINT_RE.search(REG_NUMBER_RE.sub(" ", up)) or REGISTRATION_RE.search(up)
+                    or find_dates(up) or up.startswith("(")):
+                continue
+        elif (STOP_ADDRESS_RE.search(up) or BUYER_RE.match(up) or find_dates(up) or find_amounts(up)
+              or REGISTRATION_RE.search(up)):
+            break
+        block.append(norm_space(texts[i]))
+    if not block:
+        return None
+    # the address ends at its postcode / state line; anything after (a branch name) is not it
+    ends = [j for j, t in enumerate(block) if POSTCODE_END_RE.search(t.upper())]
+    if ends:
+        block = block[: ends[-1] + 1]
+    return " ".join(block).strip(" ,")
+
+
+def buyer_block_start(ups: list[str]) -> int:
+    for i, up in enumerate(ups):
+        if BUYER_RE.match(up):
+            return i
+    return len(ups)
+
+
+def abns(ups: list[str], buyer_start: int) -> tuple[str | None, str | None]:
+    """(supplier ABN, buyer ABN): 11 digits next to "ABN", checksum-valid preferred."""
+    supplier: list[str] = []
+    buyer: list[str] = []
+    for i, up in enumerate(ups):
+        label = ABN_LABEL_RE.search(up)
+        if not label:
+            continue
+        found = find_abns(up[label.end():]) or (find_abns(ups[i + 1]) if i + 1 < len(ups) else [])
+        (buyer if _in_buyer_block(ups, i, buyer_start) else supplier).extend(found)
+    if not supplier:
+        # an unlabelled, checksum-valid 11-digit number near the top, above any buyer block
+        for i, up in enumerate(ups[: min(len(ups), 12, buyer_start)]):
+            if not _in_buyer_block(ups, i, buyer_start):
+                supplier.extend(a for a in find_abns(up) if abn_is_valid(a))
+    pick = lambda xs: next((x for x in xs if abn_is_valid(x)), xs[0] if xs else None)  # noqa: E731
+    return pick(supplier), pick(buyer)
+
+
+def _in_buyer_block(ups: list[str], i: int, buyer_start: int) -> bool:
+    up = ups[i]
+    return (buyer_start <= i <= buyer_start + 5 or bool(BUYER_RE.match(up))
+            or bool(re.search(r"CUSTOMER|CLIENT|BUYER|RECIPIENT|PURCHASER", up)))
+
+
+def buyer_name(texts: list[str], buyer_start: int) -> str | None:
+    """The name after "Bill to:" / "Customer:", on the same line or the next; never an ABN line."""
+    if buyer_start >= len(texts):
+        return None
+    m = BUYER_RE.match(texts[buyer_start])
+    value = norm_space(m.group("v")).strip(":- ") if m else ""
+    if value:
+        return None if ABN_LABEL_RE.search(value.upper()) else value
+    for nxt in texts[buyer_start + 1: buyer_start + 2]:
+        up = nxt.upper()
+        if not (ABN_LABEL_RE.search(up) or ITEM_HEADER_RE.search(up) or _is_noise(up) or find_amounts(up)
+                or re.search(r"\d{5,}", re.sub(r"\s", "", up))):
+            return norm_space(nxt)
+    return None
