@@ -10,6 +10,28 @@ from pydantic import BaseModel, Field
 from llama_vision.schema import DOCUMENT_TYPES, DocumentType  # noqa: F401 - re-exported: public imports use them
 
 
+class FieldEvidence(BaseModel):
+    """Where a field's value came from and how sure the engine is (ARCHITECTURE.md section 9).
+
+    `confidence` is measured (recogniser scores, token probabilities), never a constant, and is
+    null when the engine gives nothing to measure. `box` is [x0, y0, x1, y1] in pixels of page
+    `page` as loaded (EXIF-rotated); it is null unless the text was found on the page."""
+
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    page: int | None = None
+    box: list[float] | None = None
+    text: str | None = None
+    source: Literal["ocr", "model", "rule"] = "ocr"
+
+
+class Review(BaseModel):
+    """Whether a person should look at this document before trusting it, and why."""
+
+    needed: bool = False
+    fields: list[str] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+
+
 class Result(BaseModel):
     file: str
     engine: str
@@ -24,6 +46,8 @@ class Result(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     pages: int | None = None
     usage: dict[str, Any] = Field(default_factory=dict)  # prompt/generated tokens, tokens/s
+    evidence: dict[str, FieldEvidence] = Field(default_factory=dict)
+    review: Review = Field(default_factory=Review)
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -121,21 +121,31 @@ def buyer_block_start(ups: list[str]) -> int:
 
 def abns(ups: list[str], buyer_start: int) -> tuple[str | None, str | None]:
     """(supplier ABN, buyer ABN): 11 digits next to "ABN", checksum-valid preferred."""
-    supplier: list[str] = []
-    buyer: list[str] = []
+    supplier: list[list[str]] = []  # the ABNs found on each labelled line, top to bottom
+    buyer: list[list[str]] = []
     for i, up in enumerate(ups):
         label = ABN_LABEL_RE.search(up)
         if not label:
             continue
         found = find_abns(up[label.end():]) or (find_abns(ups[i + 1]) if i + 1 < len(ups) else [])
-        (buyer if _in_buyer_block(ups, i, buyer_start) else supplier).extend(found)
-    if not supplier:
+        (buyer if _in_buyer_block(ups, i, buyer_start) else supplier).append(found)
+    if not any(supplier):
         # an unlabelled, checksum-valid 11-digit number near the top, above any buyer block
         for i, up in enumerate(ups[: min(len(ups), 12, buyer_start)]):
             if not _in_buyer_block(ups, i, buyer_start):
-                supplier.extend(a for a in find_abns(up) if abn_is_valid(a))
-    pick = lambda xs: next((x for x in xs if abn_is_valid(x)), xs[0] if xs else None)  # noqa: E731
-    return pick(supplier), pick(buyer)
+                supplier.append([a for a in find_abns(up) if abn_is_valid(a)])
+    return _first_printed(supplier), _first_printed(buyer)
+
+
+def _first_printed(groups: list[list[str]]) -> str | None:
+    """The ABN of the topmost labelled line (the header's), checksum-valid reading preferred within it.
+
+    A later line's ABN never replaces it, however "nicer" (a valid checksum): a second ABN printed
+    lower down is a conflict for review (`llama_vision.conflicts`), not a better answer."""
+    for found in groups:
+        if found:
+            return next((x for x in found if abn_is_valid(x)), found[0])
+    return None
 
 
 def _in_buyer_block(ups: list[str], i: int, buyer_start: int) -> bool:
