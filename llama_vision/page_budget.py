@@ -58,6 +58,8 @@ def pdf_scales(
     for width, height in sizes_pt:
         width, height = max(float(width), 1.0), max(float(height), 1.0)
         scale = min(dpi / 72.0, max_side / max(width, height), math.sqrt(page_pixels / (width * height)))
+        while math.ceil(width * scale) * math.ceil(height * scale) > page_pixels:  # pdfium rounds up
+            scale *= 0.999
         scales.append(scale)
         total += width * height * scale * scale
     if total <= document_pixels:
