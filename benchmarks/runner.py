@@ -27,6 +27,7 @@ FIGURES: dict[str, tuple[str, str]] = {
     "ocr": ("OCR seconds per SROIE receipt, downscale vs none", "<= 1.5 s, accuracy unchanged"),
     "footprint": ("estimate_footprint vs meta-device 11B model", "within 1%"),
     "concurrency": ("openai engine concurrency (benchmarks/concurrency.py)", "see script"),
+    "document_worker": ("document load through the bounded worker vs in-process", "<= 50 ms more per document"),
 }
 MODEL_FIGURES = ("pipeline_overhead", "batching", "field_prompts")
 
@@ -61,6 +62,10 @@ def _runner(name: str, quick: bool, size: str, shared: dict[str, Any]) -> Callab
         from benchmarks.fig_concurrency import concurrency
 
         return lambda: concurrency(quick=quick)
+    if name == "document_worker":
+        from benchmarks.fig_document_worker import document_worker
+
+        return lambda: document_worker(quick=quick)
     raise KeyError(name)
 
 

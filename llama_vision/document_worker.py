@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from llama_vision import page_budget
 from llama_vision.errors import DocumentError
-from llama_vision.page_worker import read_frame, write_frame
+from llama_vision.page_worker import read_frame, widen_pipe, write_frame
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -54,16 +54,20 @@ class _Gone(Exception):
 
 
 class _Worker:
-    def __init__(self, memory_mb: int) -> None:
+    def __init__(self, memory_mb: int, *, address_space_mb: int | None = None) -> None:
+        """`address_space_mb` (default: `memory_mb`) is the child's RLIMIT_AS; where the child
+        cannot apply exactly `memory_mb`, this side watches its RSS instead."""
         self.memory_mb = memory_mb
         self.broken = False
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH", "")) if p)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "llama_vision.page_worker", str(memory_mb)],
+            [sys.executable, "-m", "llama_vision.page_worker", str(address_space_mb or memory_mb)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
         )
-        self.frames: queue.Queue[tuple[dict[str, Any], bytes] | None] = queue.Queue()
+        widen_pipe(self.process.stdin.fileno())
+        widen_pipe(self.process.stdout.fileno())
+        self.frames: queue.Queue[tuple[dict[str, Any], bytearray] | None] = queue.Queue()
         threading.Thread(target=self._read, name="page-worker-reader", daemon=True).start()
         try:
             header, _ = self._next(time.monotonic() + _START_SECONDS, watch=False)
@@ -73,7 +77,7 @@ class _Worker:
                 "The page worker (a child process that draws documents) did not start.",
                 hint="Check that this Python can run `python -m llama_vision.page_worker`.",
             ) from None
-        self.limited = bool(header.get("limited"))
+        self.limited = header.get("limited_mb") == memory_mb
 
     def _read(self) -> None:
         try:
@@ -83,7 +87,7 @@ class _Worker:
             pass
         self.frames.put(None)
 
-    def _next(self, deadline: float, *, watch: bool = True) -> tuple[dict[str, Any], bytes]:
+    def _next(self, deadline: float, *, watch: bool = True) -> tuple[dict[str, Any], bytearray]:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -178,7 +182,7 @@ class _Worker:
             raise
 
 
-def _checked_size(header: dict[str, Any], payload: bytes, count: int, max_pages: int) -> tuple[int, int]:
+def _checked_size(header: dict[str, Any], payload: bytes | bytearray, count: int, max_pages: int) -> tuple[int, int]:
     """A page frame's size, trusted only when it matches its payload and the budgets."""
     width, height = header.get("width"), header.get("height")
     if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):

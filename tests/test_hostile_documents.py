@@ -292,3 +292,35 @@ def test_cli_batch_of_30_with_one_hostile_document(tmp_path):
     assert again.returncode == 0 and "0 documents processed, 30 already done" in again.stdout, again.stdout
     assert len(list(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8")))) == 30
     assert not list(tmp_path.glob("llama-vision-batch-*"))  # the batch's scratch folder is gone
+
+
+# -- the worker ------------------------------------------------------------------------------
+def test_where_rlimit_is_unavailable_the_app_watches_the_workers_memory(settings):
+    # The child's own cap is far above the limit, so only the parent's RSS watch can stop it at
+    # 256 MB: it is killed (SIGKILL), not aborted by a failed allocation (SIGABRT).
+    worker = document_worker._Worker(LIMIT_MB, address_space_mb=4 * LIMIT_MB)
+    assert not worker.limited
+    error, seconds, _ = watched(lambda: worker.load(hostile.fan_out_pdf(), "fan.pdf", "pdf", settings))
+    assert isinstance(error, DocumentError) and "needs more than 256 MB to draw" in str(error), error
+    assert worker.process.returncode == -9 and seconds < 20
+
+
+def test_concurrent_loads_share_a_few_workers(tmp_path, settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = [good_png(tmp_path / f"r{i}.png", text_colour=(i * 20, 0, 0)) for i in range(8)]
+    hostile_path = tmp_path / "bad.pdf"
+    hostile_path.write_bytes(hostile.self_drawing_pdf())
+
+    def load(path: Path) -> object:
+        try:
+            return load_pages(path, settings=settings)[0].getpixel((20, 20))
+        except DocumentError as error:
+            return str(error)
+
+    with ThreadPoolExecutor(6) as pool:
+        outcomes = list(pool.map(load, [*paths[:4], hostile_path, *paths[4:]]))
+    assert outcomes[:4] + outcomes[5:] == [(i * 20, 0, 0) for i in range(8)]
+    assert "needs more than 256 MB" in outcomes[4]
+    children = [c for c in psutil.Process().children() if "page_worker" in " ".join(c.cmdline())]
+    assert len(children) <= document_worker.POOL_SIZE
