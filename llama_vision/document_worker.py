@@ -228,8 +228,11 @@ class _Pool:
     def acquire(self, memory_mb: int) -> _Worker:
         with self.changed:
             while True:
-                for worker in self.idle:
-                    if worker.memory_mb == memory_mb:
+                for worker in list(self.idle):
+                    if worker.process.poll() is not None:  # ended while idle (killed from outside)
+                        self.idle.remove(worker)
+                        worker.kill()
+                    elif worker.memory_mb == memory_mb:
                         self.idle.remove(worker)
                         self.busy += 1
                         return worker

@@ -155,27 +155,15 @@ def load_pages_from_bytes(data: bytes, name: str, *, settings: Settings | None =
     settings = _settings(settings)
     _check_size(len(data), name, settings)
     kind = detect_kind(data)
-    if kind is None:
-        raise DocumentError(
-            f"'{name}' is {_describe_unsupported(data)}.", hint=f"Use a {SUPPORTED_TYPES} file."
-        )
-    # Decoding and rendering run in a child process with a memory and a time limit: one hostile
-    # file must cost that child, never this process (see document_worker).
-    from llama_vision.document_worker import load_in_worker
+    if kind is not None:
+        # Decoding and rendering run in a child process with a memory and a time limit: one
+        # hostile file must cost that child, never this process (see document_worker).
+        from llama_vision.document_worker import load_in_worker
 
-    return load_in_worker(data, name, kind, settings)
-
-
-def iter_pages(data: bytes, name: str, kind: str, *, max_pages: int) -> Iterator[Image.Image]:
-    """Decode in this process, one page at a time, within the pixel budgets of `page_budget`.
-
-    What the document worker runs; everything else calls `load_pages`, which runs it in the
-    worker. `kind` is what `detect_kind` said. Raises `DocumentError`.
-    """
-    if kind == "pdf":
-        yield from _render_pdf(data, name, max_pages)
-    else:
-        yield _open_image(data, name, kind)
+        return load_in_worker(data, name, kind, settings)
+    raise DocumentError(
+        f"'{name}' is {_describe_unsupported(data)}.", hint=f"Use a {SUPPORTED_TYPES} file."
+    )
 
 
 #: How far above the processor's own resize target `prepare_for_model` stops shrinking, so the
@@ -209,6 +197,18 @@ def prepare_for_model(
 def prepare_for_ocr(image: Image.Image, max_side: int) -> Image.Image:
     """Downscale (never upscale) for the OCR engine: detection time grows with the pixel count."""
     return _fit(image, max_side)
+
+
+def iter_pages(data: bytes, name: str, kind: str, *, max_pages: int) -> Iterator[Image.Image]:
+    """Decode in this process, one page at a time, within the pixel budgets of `page_budget`.
+
+    What the document worker runs; everything else calls `load_pages`, which runs it in the
+    worker. `kind` is what `detect_kind` said. Raises `DocumentError`.
+    """
+    if kind == "pdf":
+        yield from _render_pdf(data, name, max_pages)
+    else:
+        yield _open_image(data, name, kind)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -110,6 +110,8 @@ def _serve(request: dict[str, Any], data: bytes, out: BinaryIO) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    # Ctrl+C in a terminal reaches the whole process group; the app decides when this child ends.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     source = sys.stdin.buffer
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints from a library must not break frames

@@ -324,3 +324,13 @@ def test_concurrent_loads_share_a_few_workers(tmp_path, settings):
     assert "needs more than 256 MB" in outcomes[4]
     children = [c for c in psutil.Process().children() if "page_worker" in " ".join(c.cmdline())]
     assert len(children) <= document_worker.POOL_SIZE
+
+
+def test_a_worker_killed_while_idle_is_replaced_not_blamed_on_the_next_document(tmp_path, settings):
+    path = good_png(tmp_path / "fine.png")
+    load_pages(path, settings=settings)
+    for child in psutil.Process().children():
+        if "page_worker" in " ".join(child.cmdline()):
+            child.kill()
+            child.wait(5)
+    assert load_pages(path, settings=settings)[0].size == (160, 96)
