@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llama_vision import scratch
 from llama_vision.schema import DOCUMENT_EXTENSIONS
 from llama_vision.ui.state import Sample, bundled_samples
 
@@ -109,32 +110,12 @@ def truth_for(path: str | None) -> Path | None:
 
 OUTPUT_ROOT = Path(tempfile.gettempdir()) / "llama_vision_ui"
 OUTPUT_MAX_AGE = 6 * 3600  # seconds a download folder is kept; a demo left running must not fill the disk
-#: Disk quota for everything the app keeps under OUTPUT_ROOT (run folders, staged uploads,
-#: extracted ZIPs): an archive that would go past it is refused before a byte is written.
-OUTPUT_QUOTA_BYTES = 4 * 1024**3
-RUN_PREFIX = "run_"
-_STALE_SWEPT: list[bool] = []
-
-
-def remove_stale_runs() -> None:
-    """At start: set the quota and remove run folders whose app process is no longer running
-    (one killed for memory, or stopped with kill -9, never cleaned up after itself)."""
-    from llama_vision import scratch
-
-    OUTPUT_ROOT.mkdir(parents=True, exist_ok=True)
-    scratch.limit_folder(OUTPUT_ROOT, OUTPUT_QUOTA_BYTES)
-    scratch.remove_stale(RUN_PREFIX, OUTPUT_ROOT)
-    _STALE_SWEPT.append(True)
 
 
 def output_dir() -> Path:
     """A fresh folder under the system temp dir for files the user downloads (Gradio may serve
-    from there); folders older than OUTPUT_MAX_AGE are removed on the way, and the first call in
-    a process removes the run folders of app processes that are no longer running."""
-    from llama_vision import scratch
-
-    if not _STALE_SWEPT:
-        remove_stale_runs()
+    from there); folders older than OUTPUT_MAX_AGE are removed on the way."""
+    OUTPUT_ROOT.mkdir(parents=True, exist_ok=True)
     cutoff = time.time() - OUTPUT_MAX_AGE
     for old in OUTPUT_ROOT.iterdir():
         try:
@@ -142,7 +123,7 @@ def output_dir() -> Path:
                 shutil.rmtree(old, ignore_errors=True)
         except OSError:
             continue
-    return scratch.scratch_dir(RUN_PREFIX, OUTPUT_ROOT)
+    return Path(tempfile.mkdtemp(prefix="run_", dir=OUTPUT_ROOT))
 
 
 def write_result_json(result: Result) -> str:
@@ -150,3 +131,9 @@ def write_result_json(result: Result) -> str:
     target = output_dir() / f"{stem}.result.json"
     target.write_text(result.to_json(indent=2), encoding="utf-8")
     return str(target)
+
+
+#: Disk quota for everything the app keeps under OUTPUT_ROOT (run folders, staged uploads,
+#: extracted ZIPs): safe_zip refuses an archive that would go past it before writing a byte.
+OUTPUT_QUOTA_BYTES = 4 * 1024**3
+scratch.limit_folder(OUTPUT_ROOT, OUTPUT_QUOTA_BYTES)
