@@ -2,7 +2,11 @@
 
 Supported, detected by content (magic bytes), never by extension: JPEG, PNG, WebP, TIFF (first
 page), BMP, GIF (first frame) and PDF (every page, rendered with pypdfium2 at about 200 dpi, the
-longest side capped in pixels, at most `settings.max_pages` pages).
+longest side and the area capped in pixels, at most `settings.max_pages` pages).
+
+The decoding and rendering run in a child process with a memory and a time limit
+(`document_worker`), within pixel budgets per page and per document (`page_budget`): a file that
+would cost more is one `DocumentError`, never a crash of the caller.
 
 Every bad input raises ONE `DocumentError` whose single line names the file and says what to do:
 missing, a folder, empty, over the size cap (checked before reading), not a document (text, HTML,

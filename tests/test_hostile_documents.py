@@ -279,6 +279,9 @@ def test_cli_batch_of_30_with_one_hostile_document(tmp_path):
     for index in range(29):
         good_png(folder / f"receipt-{index:02d}.png", text_colour=(index * 8, 0, 0))
     (folder / "receipt-15-hostile.pdf").write_bytes(hostile.fan_out_pdf())
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left_behind = tmp_path / f"llama-vision-batch-{int(gone.stdout)}-killed"  # what a kill -9 leaves
+    (left_behind / "00-a").mkdir(parents=True)
     done, seconds, peak = run_cli(["batch", "in", "--out", "out.csv"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and seconds < 60 and peak < RSS_CAP
@@ -334,3 +337,46 @@ def test_a_worker_killed_while_idle_is_replaced_not_blamed_on_the_next_document(
             child.kill()
             child.wait(5)
     assert load_pages(path, settings=settings)[0].size == (160, 96)
+
+
+# -- the running app -------------------------------------------------------------------------
+@pytest.mark.slow
+def test_the_app_refuses_hostile_uploads_and_keeps_serving(tmp_path):
+    pytest.importorskip("gradio_client")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client, handle_file
+
+    from tests.ui_helpers import launch_app
+
+    app = launch_app("hostile", tmp_path / "ui", LLAMA_VISION_DOCUMENT_MEMORY_MB=str(LIMIT_MB))
+    client = Client(app.url, verbose=False, download_files=str(tmp_path / "downloads"))
+    files = {"invoice.pdf": hostile.self_drawing_pdf(), "fan.pdf": hostile.fan_out_pdf(), "strip.png": hostile.wide_png()}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    good = good_png(tmp_path / "good.png")
+
+    def extract(path: Path) -> str:
+        try:
+            *_, result, _download = Client(app.url, verbose=False).predict(
+                handle_file(str(path)), 1, "key_value", api_name="/extract")
+            return result["status"]
+        except Exception as error:  # noqa: BLE001 - the message is what we check
+            return str(error)
+
+    def all_uploads() -> list[str]:
+        with ThreadPoolExecutor(4) as pool:  # another user's good document while the bad ones draw
+            bad = [pool.submit(extract, tmp_path / name) for name in files]
+            fine = pool.submit(extract, good)
+            return [f.result() for f in bad] + [fine.result()]
+
+    outcome, seconds, peak = watched(all_uploads, pid=app.process.pid)
+    assert isinstance(outcome, list), outcome
+    assert "'invoice.pdf': this PDF needs more than 256 MB to draw" in outcome[0], outcome
+    assert "'fan.pdf': this PDF needs more than 256 MB to draw" in outcome[1], outcome
+    assert "'strip.png' declares an image too large to decode safely" in outcome[2], outcome
+    assert outcome[3] == "ok" and seconds < 60 and peak < RSS_CAP
+    zeros = hostile.zeros_zip(tmp_path / "receipts.zip")
+    with pytest.raises(Exception, match="looks like a ZIP bomb"):
+        client.predict([handle_file(str(zeros))], None, "all", api_name="/batch")
+    assert app.process.poll() is None and extract(good) == "ok"
