@@ -34,6 +34,7 @@ Other rules, by design:
 
 from __future__ import annotations
 
+import errno
 import re
 import stat
 import threading
@@ -58,6 +59,8 @@ _CHUNK = 1024 * 1024
 # Extractions under a quota run one at a time, so two cannot both pass the same free space.
 _QUOTA_LOCK = threading.Lock()
 _DRIVE = re.compile(r"^[A-Za-z]:")
+# Errors of the folder being written to, not of the archive.
+_DISK_ERRORS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
 
 
 @dataclass
@@ -281,6 +284,11 @@ def _extract(
             raise
         except Exception as error:  # zlib.error, BadZipFile (CRC), EOFError, NotImplementedError, OSError...
             destination.unlink(missing_ok=True)
+            if isinstance(error, OSError) and error.errno in _DISK_ERRORS:
+                raise DocumentError(
+                    f"'{label}': member '{info.filename}' cannot be written ({error.strerror}).",
+                    hint="Free some disk space (or fix the folder's permissions) and try again.",
+                ) from None
             raise DocumentError(
                 f"'{label}' is damaged: member '{info.filename}' cannot be extracted ({_describe(error)}).",
                 hint="Download or re-create the archive and try again.",
@@ -291,15 +299,18 @@ def _extract(
 def _describe(error: BaseException) -> str:
     """What a zipfile/zlib error means, in words."""
     text = str(error)
+    lowered = text.lower()
     if isinstance(error, zlib.error):
         return "its compressed data is corrupt"
-    if isinstance(error, EOFError) or "truncated" in text.lower() or "end of file" in text.lower():
+    if isinstance(error, EOFError) or "truncated" in lowered or "end of file" in lowered:
         return "the archive is cut short"
-    if "CRC" in text:
+    if "crc" in lowered:
         return "its checksum does not match, so the data is corrupt"
-    if isinstance(error, NotImplementedError) or "compression method" in text:
+    if isinstance(error, NotImplementedError) or "compression method" in lowered:
         return "it uses a compression method that cannot be read here; re-create it with ordinary deflate"
-    if isinstance(error, OSError) and error.strerror:
-        return f"the disk said: {error.strerror}"
+    if "not a zip file" in lowered:
+        return "it has no ZIP directory: it is cut short, or not a ZIP at all"
+    if "magic number" in lowered or "differ" in lowered or isinstance(error, OSError):
+        return "the archive's directory does not match its contents: it is cut short or damaged"
     text = text.strip() or type(error).__name__
     return text if len(text) <= 100 else text[:97] + "..."

@@ -135,3 +135,38 @@ def corrupt_member_zip(path: Path, good: bytes) -> Path:
     raw[data_at:data_at + 16] = b"\xff" * 16  # an invalid deflate block type
     path.write_bytes(bytes(raw))
     return path
+
+
+def broken_zips(good: bytes) -> dict[str, bytes]:
+    """Seven ways a ZIP is damaged, each holding one member 'a.png' (or 'bad.png') of `good`."""
+    import io
+    import tempfile
+    import zipfile
+
+    def archive(compression: int = zipfile.ZIP_STORED, data: bytes = good) -> bytearray:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression) as zf:
+            zf.writestr("a.png", data)
+        return bytearray(buffer.getvalue())
+
+    kinds: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        kinds["corrupt deflate data"] = corrupt_member_zip(Path(folder) / "c.zip", good).read_bytes()
+    raw = archive()
+    raw[40] ^= 0xFF  # a byte of the stored member: the CRC no longer matches
+    kinds["bad checksum"] = bytes(raw)
+    raw = archive()
+    kinds["cut in half"] = bytes(raw[: len(raw) // 2])
+    raw = archive()
+    raw[8] = 9  # deflate64, which zipfile cannot read, in the local and the central header
+    raw[raw.find(b"PK\x01\x02") + 10] = 9
+    kinds["unsupported method"] = bytes(raw)
+    raw = archive()
+    raw[30] = ord("b")  # the local header's name no longer matches the directory's
+    kinds["header mismatch"] = bytes(raw)
+    raw = archive()
+    kinds["bad local signature"] = bytes(b"XXXX" + raw[4:])
+    raw = archive(zipfile.ZIP_DEFLATED, good * 10)
+    directory = raw.find(b"PK\x01\x02")
+    kinds["member cut short"] = bytes(raw[:200] + raw[directory:])
+    return kinds

@@ -380,3 +380,17 @@ def test_the_app_refuses_hostile_uploads_and_keeps_serving(tmp_path):
     with pytest.raises(Exception, match="looks like a ZIP bomb"):
         client.predict([handle_file(str(zeros))], None, "all", api_name="/batch")
     assert app.process.poll() is None and extract(good) == "ok"
+
+
+@pytest.mark.parametrize("kind", list(hostile.broken_zips(b"x")))
+def test_every_kind_of_damaged_zip_is_named_and_explained(tmp_path, settings, kind):
+    data = hostile.broken_zips(os.urandom(3000))[kind]
+    archive = tmp_path / "upload.zip"
+    archive.write_bytes(data)
+    with pytest.raises(DocumentError) as caught:
+        collect_inputs(archive, settings=settings, work_dir=tmp_path / "work")
+    message = str(caught.value)
+    assert message.startswith("'upload.zip' is ") and "\n" not in message, message
+    assert any(word in message for word in ("corrupt", "cut short", "damaged", "compression method")), message
+    for raw in ("Error -3", "Bad magic", "differ", "Invalid argument", "File is not a zip file", "Bad CRC"):
+        assert raw not in message, message
