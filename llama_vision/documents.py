@@ -292,11 +292,15 @@ def _open_image(data: bytes, name: str, kind: str) -> Image.Image:
             image.load()
             factor = page_budget.reduction_factor(*image.size)
             if factor > 1:  # other formats: one cheap box reduction after decoding
+                if image.mode in ("1", "P") or image.mode.startswith("I;"):  # modes reduce() refuses
+                    image = _to_rgb(image, name) if image.mode == "P" else image.convert("L" if image.mode == "1" else "I")
                 image = image.reduce(factor)
         except DocumentError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _bomb(name) from None
+        except MemoryError:  # the worker's limit, not a damaged file: the worker reports it
+            raise
         except Exception as error:  # Pillow raises OSError, SyntaxError, ValueError, EOFError...
             raise DocumentError(
                 f"'{name}' looks like a {label} image but cannot be decoded: "
@@ -305,6 +309,8 @@ def _open_image(data: bytes, name: str, kind: str) -> Image.Image:
             ) from None
     try:
         image = ImageOps.exif_transpose(image) or image
+    except MemoryError:
+        raise
     except Exception:  # a broken EXIF block must not lose an otherwise good page
         pass
     return _to_rgb(image, name)

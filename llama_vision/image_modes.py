@@ -37,6 +37,8 @@ def to_rgb(image: Image.Image, name: str) -> Image.Image:
         return _high_depth_to_rgb(image)
     try:
         return image.convert("RGB")
+    except MemoryError:
+        raise
     except Exception as error:
         raise DocumentError(
             f"'{name}' uses the colour mode {mode}, which cannot be converted to RGB ({str(error).strip()[:80] or type(error).__name__}).",

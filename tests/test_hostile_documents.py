@@ -394,3 +394,18 @@ def test_every_kind_of_damaged_zip_is_named_and_explained(tmp_path, settings, ki
     assert any(word in message for word in ("corrupt", "cut short", "damaged", "compression method")), message
     for raw in ("Error -3", "Bad magic", "differ", "Invalid argument", "File is not a zip file", "Bad CRC"):
         assert raw not in message, message
+
+
+@pytest.mark.parametrize("mode", ["1", "P", "I;16", "RGBA", "L"])
+def test_an_image_over_the_page_budget_is_shrunk_in_any_mode(tmp_path, mode):
+    path = tmp_path / "scan.png"
+    Image.new(mode, (8200, 5000)).save(path)  # 41 MP: just over the budget, a lossless scan
+    (page,) = load_pages(path, settings=load_settings(document_memory_mb=512))
+    assert page.mode == "RGB" and page.size == (4100, 2500)
+
+
+def test_running_out_of_memory_while_decoding_is_the_memory_error_not_a_corrupt_file(tmp_path):
+    path = tmp_path / "scan.png"
+    Image.new("P", (8200, 5000)).save(path)  # to RGB needs 164 MB more than the 64 MB allowed
+    with pytest.raises(DocumentError, match="'scan.png': this image needs more than 64 MB to decode"):
+        load_pages(path, settings=load_settings(document_memory_mb=64))
