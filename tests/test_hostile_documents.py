@@ -69,6 +69,18 @@ def watched(call: Callable[[], object], pid: int | None = None) -> tuple[object,
     return outcome, seconds, peak[0]
 
 
+def page_workers(parent: int) -> list[int]:
+    """The live page worker processes of process `parent`."""
+    found = []
+    for child in psutil.Process(parent).children():
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and "page_worker" in " ".join(child.cmdline()):
+                found.append(child.pid)
+        except psutil.Error:  # ended while we looked
+            continue
+    return found
+
+
 def good_png(path: Path, text_colour=(0, 0, 0)) -> Path:
     image = Image.new("RGB", (160, 96), "white")
     image.paste(text_colour, (10, 10, 90, 40))
@@ -325,17 +337,15 @@ def test_concurrent_loads_share_a_few_workers(tmp_path, settings):
         outcomes = list(pool.map(load, [*paths[:4], hostile_path, *paths[4:]]))
     assert outcomes[:4] + outcomes[5:] == [(i * 20, 0, 0) for i in range(8)]
     assert "needs more than 256 MB" in outcomes[4]
-    children = [c for c in psutil.Process().children() if "page_worker" in " ".join(c.cmdline())]
-    assert len(children) <= document_worker.POOL_SIZE
+    assert len(page_workers(os.getpid())) <= document_worker.POOL_SIZE
 
 
 def test_a_worker_killed_while_idle_is_replaced_not_blamed_on_the_next_document(tmp_path, settings):
     path = good_png(tmp_path / "fine.png")
     load_pages(path, settings=settings)
-    for child in psutil.Process().children():
-        if "page_worker" in " ".join(child.cmdline()):
-            child.kill()
-            child.wait(5)
+    for pid in page_workers(os.getpid()):
+        psutil.Process(pid).kill()
+        psutil.Process(pid).wait(5)
     assert load_pages(path, settings=settings)[0].size == (160, 96)
 
 
@@ -409,3 +419,31 @@ def test_running_out_of_memory_while_decoding_is_the_memory_error_not_a_corrupt_
     Image.new("P", (8200, 5000)).save(path)  # to RGB needs 164 MB more than the 64 MB allowed
     with pytest.raises(DocumentError, match="'scan.png': this image needs more than 64 MB to decode"):
         load_pages(path, settings=load_settings(document_memory_mb=64))
+
+
+def test_a_killed_batch_leaves_no_worker_behind_and_resume_finishes_it(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for index in range(29):
+        good_png(folder / f"receipt-{index:02d}.png", text_colour=(index * 8, 0, 0))
+    (folder / "receipt-03-hostile.pdf").write_bytes(hostile.self_drawing_pdf())
+    env = {**cli_env(tmp_path), "LLAMA_VISION_DOCUMENT_SECONDS": "5"}
+    process = subprocess.Popen([sys.executable, "-m", "llama_vision", "batch", "in", "--out", "out.csv"],
+                               cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out_csv, workers = tmp_path / "out.csv", set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        workers |= set(page_workers(process.pid))
+        if out_csv.is_file() and len(out_csv.read_text(encoding="utf-8").splitlines()) > 6:
+            break
+        time.sleep(0.05)
+    process.kill()
+    process.wait(10)
+    assert workers, "the batch never started a page worker"
+    gone, alive = psutil.wait_procs([psutil.Process(pid) for pid in workers if psutil.pid_exists(pid)], timeout=15)
+    assert not alive, f"page workers outlived the killed batch: {alive}"
+    done, _, _ = run_cli(["batch", "in", "--out", "out.csv", "--resume"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(out_csv.open(encoding="utf-8")))
+    assert len(rows) == 30 and len({r["file"] for r in rows}) == 30
+    assert [r["file"] for r in rows if r["status"] == "error"] == ["receipt-03-hostile.pdf"]
