@@ -3,13 +3,25 @@
 Every builder returns bytes (or writes a file) small enough to keep the tests fast; what makes
 each one hostile is what it costs to *draw*, not its size on disk. Never load one of these
 without the document worker's limits: unguarded, the XObject PDFs eat all the memory there is.
+`watched` and `page_workers` are what the tests measure with.
 """
 
 from __future__ import annotations
 
+import os
 import struct
+import threading
+import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+
+import psutil
+from PIL import Image
+
+#: The document worker's memory limit in these tests, and the resident memory the app may reach.
+LIMIT_MB = 256
+RSS_CAP = 1.5 * 1024**3
 
 
 def build_pdf(objects: list[bytes]) -> bytes:
@@ -170,3 +182,48 @@ def broken_zips(good: bytes) -> dict[str, bytes]:
     directory = raw.find(b"PK\x01\x02")
     kinds["member cut short"] = bytes(raw[:200] + raw[directory:])
     return kinds
+
+
+def watched(call: Callable[[], object], pid: int | None = None) -> tuple[object, float, int]:
+    """(what `call` returned or raised, seconds, peak RSS of process `pid` (default: this one))."""
+    process = psutil.Process(pid or os.getpid())
+    peak = [process.memory_info().rss]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            try:
+                peak[0] = max(peak[0], process.memory_info().rss)
+            except psutil.Error:
+                return
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    try:
+        outcome: object = call()
+    except Exception as error:  # noqa: BLE001 - the test inspects it
+        outcome = error
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    return outcome, seconds, peak[0]
+
+
+def page_workers(parent: int) -> list[int]:
+    """The live page worker processes of process `parent`."""
+    found = []
+    for child in psutil.Process(parent).children():
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and "page_worker" in " ".join(child.cmdline()):
+                found.append(child.pid)
+        except psutil.Error:  # ended while we looked
+            continue
+    return found
+
+
+def good_png(path: Path, text_colour=(0, 0, 0)) -> Path:
+    image = Image.new("RGB", (160, 96), "white")
+    image.paste(text_colour, (10, 10, 90, 40))
+    image.save(path)
+    return path
