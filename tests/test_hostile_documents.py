@@ -174,3 +174,21 @@ def test_running_out_of_memory_while_decoding_is_the_memory_error_not_a_corrupt_
     Image.new("P", (8200, 5000)).save(path)  # to RGB needs 164 MB more than the 64 MB allowed
     with pytest.raises(DocumentError, match="'scan.png': this image needs more than 64 MB to decode"):
         load_pages(path, settings=load_settings(document_memory_mb=64))
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("LLAMA_VISION_DOCUMENT_MEMORY_MB", "10"), ("LLAMA_VISION_DOCUMENT_MEMORY_MB", "lots"),
+    ("LLAMA_VISION_DOCUMENT_SECONDS", "0"), ("LLAMA_VISION_DOCUMENT_SECONDS", "-5"),
+])
+def test_the_limits_are_validated_at_start_up(monkeypatch, variable, value):
+    from llama_vision.errors import ConfigError
+
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=f"^{variable}="):
+        load_settings()
+
+
+def test_the_limits_default_to_a_gigabyte_and_thirty_seconds():
+    defaults = load_settings()
+    assert (defaults.document_memory_mb, defaults.document_seconds) == (1024, 30.0)
+    assert document_worker._size_text(1024) == "1 GB" and document_worker._size_text(300) == "300 MB"
