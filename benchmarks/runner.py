@@ -23,6 +23,7 @@ FIGURES: dict[str, tuple[str, str]] = {
     "batching": ("8 documents batched vs one by one", ">= 2x"),
     "field_prompts": ("8 field questions: ask_fields vs 8 generates", "<= 0.35x"),
     "image_prep": ("12 MP photo: downscale first vs full photo to the processor", ">= 5x faster"),
+    "document_worker": ("document load through the bounded worker vs in-process", "<= 50 ms more per document"),
     "cold_start": ("python app.py to first 200 vs import gradio", "<= 1.5x"),
     "ocr": ("OCR seconds per SROIE receipt, downscale vs none", "<= 1.5 s, accuracy unchanged"),
     "footprint": ("estimate_footprint vs meta-device 11B model", "within 1%"),
@@ -45,6 +46,10 @@ def _runner(name: str, quick: bool, size: str, shared: dict[str, Any]) -> Callab
         from benchmarks.fig_image_prep import image_prep
 
         return lambda: image_prep(quick=quick)
+    if name == "document_worker":
+        from benchmarks.fig_document_worker import document_worker
+
+        return lambda: document_worker(quick=quick)
     if name == "cold_start":
         from benchmarks.fig_cold_start import cold_start
 

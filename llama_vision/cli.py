@@ -235,7 +235,11 @@ def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 # -- batch ----------------------------------------------------------------------------------
 
 
+BATCH_PREFIX = "llama-vision-batch-"
+
+
 def _cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
+    from llama_vision import scratch
     from llama_vision.batch import collect_inputs, run_batch
 
     if not args.resume and args.out.is_file() and args.out.stat().st_size:
@@ -258,7 +262,9 @@ def _cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
         print(_one_line(f"[{done}/{total}] {result.file}: {what}{timing}"), file=sys.stderr, flush=True)
 
     try:
-        with tempfile.TemporaryDirectory(prefix="llama-vision-batch-") as work_dir:
+        # The pid in the name lets the next batch remove what a killed one left behind.
+        scratch.remove_stale(BATCH_PREFIX)
+        with tempfile.TemporaryDirectory(prefix=f"{BATCH_PREFIX}{os.getpid()}-") as work_dir:
             inputs = collect_inputs(source, settings=settings, work_dir=work_dir)
             for note in inputs.notes:
                 print(f"note: {_one_line(note)}", file=sys.stderr)

@@ -113,6 +113,8 @@ class Settings(BaseSettings):
     share: bool = Field(False, description="Create a public Gradio share link")
     max_file_mb: float = Field(20.0, gt=0, le=2048, description="Upload and input size cap in MB")
     max_pages: int = Field(20, ge=1, le=500, description="PDF page cap")
+    document_memory_mb: int = Field(1024, ge=64, le=65536, description="Memory one document may take to decode or draw, in MB")
+    document_seconds: float = Field(30.0, gt=0, le=3600, description="Seconds one document may take to decode or draw")
     max_image_side: int = Field(2240, ge=560, le=8192, description="Longest image side handed to the model")
     ocr_max_side: int = Field(1600, ge=320, le=8192, description="Longest image side handed to OCR")
     batch_dir: str = Field("", description="Folder the app may read batches from (empty: uploads only)")

@@ -2,7 +2,11 @@
 
 Supported, detected by content (magic bytes), never by extension: JPEG, PNG, WebP, TIFF (first
 page), BMP, GIF (first frame) and PDF (every page, rendered with pypdfium2 at about 200 dpi, the
-longest side capped in pixels, at most `settings.max_pages` pages).
+longest side and the area capped in pixels, at most `settings.max_pages` pages).
+
+The decoding and rendering run in a child process with a memory and a time limit
+(`document_worker`), within pixel budgets per page and per document (`page_budget`): a file that
+would cost more is one `DocumentError`, never a crash of the caller.
 
 Every bad input raises ONE `DocumentError` whose single line names the file and says what to do:
 missing, a folder, empty, over the size cap (checked before reading), not a document (text, HTML,
@@ -20,12 +24,15 @@ import math
 import re
 import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PIL import Image, ImageOps
 
+from llama_vision import page_budget
 from llama_vision.errors import DocumentError
+from llama_vision.image_modes import to_rgb as _to_rgb
 from llama_vision.schema import DOCUMENT_EXTENSIONS, DOCUMENT_FORMATS
 
 if TYPE_CHECKING:
@@ -52,11 +59,9 @@ __all__ = [
 SUPPORTED_TYPES = ", ".join(list(DOCUMENT_FORMATS)[:-1]) + " or " + list(DOCUMENT_FORMATS)[-1]
 #: An image whose shorter side is below this cannot hold readable text.
 MIN_SIDE = 32
-#: PDF pages are rendered at this resolution...
-PDF_DPI = 200
-#: ...but never with a longer side than this (an A0 poster at 200 dpi would be 9,362 px; A4 at
-#: 300 dpi is 3,508 px, more than any engine here uses).
-PDF_MAX_SIDE = 3508
+#: PDF pages are rendered at about 200 dpi, the longest side and the area capped; the pixel
+#: budgets per page and per document live in page_budget.
+PDF_DPI, PDF_MAX_SIDE = page_budget.PDF_DPI, page_budget.PDF_MAX_SIDE
 #: Pillow's own default, used only if someone switched the guard off (MAX_IMAGE_PIXELS = None).
 _FALLBACK_MAX_PIXELS = 89_478_485
 
@@ -155,10 +160,12 @@ def load_pages_from_bytes(data: bytes, name: str, *, settings: Settings | None =
     settings = _settings(settings)
     _check_size(len(data), name, settings)
     kind = detect_kind(data)
-    if kind == "pdf":
-        return _render_pdf(data, name, settings)
     if kind is not None:
-        return [_open_image(data, name, kind)]
+        # Decoding and rendering run in a child process with a memory and a time limit: one
+        # hostile file must cost that child, never this process (see document_worker).
+        from llama_vision.document_worker import load_in_worker
+
+        return load_in_worker(data, name, kind, settings)
     raise DocumentError(
         f"'{name}' is {_describe_unsupported(data)}.", hint=f"Use a {SUPPORTED_TYPES} file."
     )
@@ -195,6 +202,18 @@ def prepare_for_model(
 def prepare_for_ocr(image: Image.Image, max_side: int) -> Image.Image:
     """Downscale (never upscale) for the OCR engine: detection time grows with the pixel count."""
     return _fit(image, max_side)
+
+
+def iter_pages(data: bytes, name: str, kind: str, *, max_pages: int) -> Iterator[Image.Image]:
+    """Decode in this process, one page at a time, within the pixel budgets of `page_budget`.
+
+    What the document worker runs; everything else calls `load_pages`, which runs it in the
+    worker. `kind` is what `detect_kind` said. Raises `DocumentError`.
+    """
+    if kind == "pdf":
+        yield from _render_pdf(data, name, max_pages)
+    else:
+        yield _open_image(data, name, kind)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,6 +259,15 @@ def _bomb(name: str, width: int | None = None, height: int | None = None) -> Doc
     )
 
 
+def _over_budget(name: str, width: int, height: int) -> DocumentError:
+    return DocumentError(
+        f"'{name}' declares an image too large to decode safely ({width}x{height} px, "
+        f"{width * height / 1e6:.0f} megapixels): over the {page_budget.IMAGE_MAX_PIXELS / 1e6:.0f}-megapixel"
+        " budget per page and too narrow to shrink to it.",
+        hint="It may be malicious; if it is a genuine scan, crop or downscale it first.",
+    )
+
+
 def _open_image(data: bytes, name: str, kind: str) -> Image.Image:
     """Decode fully (truncation shows only on load), upright and RGB."""
     limit = Image.MAX_IMAGE_PIXELS or _FALLBACK_MAX_PIXELS
@@ -255,12 +283,24 @@ def _open_image(data: bytes, name: str, kind: str) -> Image.Image:
                 raise _bomb(name, width, height)
             if min(width, height) < MIN_SIDE:
                 raise _too_small(name, width, height)
+            factor = page_budget.reduction_factor(width, height)
+            if factor > 1 and min(width, height) // factor < MIN_SIDE:
+                raise _over_budget(name, width, height)
             image.seek(0)  # first frame (GIF) or first page (TIFF)
+            if factor > 1 and kind == "jpeg":  # the decoder scales by 1/2, 1/4 or 1/8 for free
+                image.draft(None, (-(-width // factor), -(-height // factor)))
             image.load()
+            factor = page_budget.reduction_factor(*image.size)
+            if factor > 1:  # other formats: one cheap box reduction after decoding
+                if image.mode in ("1", "P") or image.mode.startswith("I;"):  # modes reduce() refuses
+                    image = _to_rgb(image, name) if image.mode == "P" else image.convert("L" if image.mode == "1" else "I")
+                image = image.reduce(factor)
         except DocumentError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _bomb(name) from None
+        except MemoryError:  # the worker's limit, not a damaged file: the worker reports it
+            raise
         except Exception as error:  # Pillow raises OSError, SyntaxError, ValueError, EOFError...
             raise DocumentError(
                 f"'{name}' looks like a {label} image but cannot be decoded: "
@@ -269,6 +309,8 @@ def _open_image(data: bytes, name: str, kind: str) -> Image.Image:
             ) from None
     try:
         image = ImageOps.exif_transpose(image) or image
+    except MemoryError:
+        raise
     except Exception:  # a broken EXIF block must not lose an otherwise good page
         pass
     return _to_rgb(image, name)
@@ -279,63 +321,8 @@ def _short(error: BaseException) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _to_rgb(image: Image.Image, name: str) -> Image.Image:
-    """Any Pillow mode -> RGB, with transparency on white and high bit depths scaled, not clipped."""
-    mode = image.mode
-    if mode == "RGB":
-        return image
-    if mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-        mode = image.mode
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    if mode == "CMYK":
-        return _cmyk_to_rgb(image)
-    if mode in ("1", "L"):
-        return image.convert("RGB")
-    if mode.startswith("I") or mode == "F":
-        return _high_depth_to_rgb(image)
-    try:
-        return image.convert("RGB")
-    except Exception as error:
-        raise DocumentError(
-            f"'{name}' uses the colour mode {mode}, which cannot be converted to RGB ({_short(error)}).",
-            hint="Save it as an ordinary RGB JPEG or PNG.",
-        ) from None
-
-
-def _cmyk_to_rgb(image: Image.Image) -> Image.Image:
-    """Use the embedded ICC profile when there is one (print-ready scans), else Pillow's formula."""
-    icc = image.info.get("icc_profile")
-    if icc:
-        try:
-            from PIL import ImageCms
-
-            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
-        except Exception:
-            pass
-    return image.convert("RGB")
-
-
-def _high_depth_to_rgb(image: Image.Image) -> Image.Image:
-    """16/32-bit greyscale: stretch the used range to 0-255 (Pillow's convert("L") would clip)."""
-    if image.mode not in ("I", "F"):
-        image = image.convert("I")  # I;16, I;16B, I;16L... -> 32-bit int, values kept
-    low, high = image.getextrema()
-    if low >= 0 and high <= 255:
-        scaled = image
-    elif high == low:
-        scaled = image.point(lambda _v: 255 if high > 0 else 0)
-    else:
-        scale = 255.0 / (high - low)
-        scaled = image.point(lambda v: (v - low) * scale)
-    return scaled.convert("L").convert("RGB")
-
-
-def _render_pdf(data: bytes, name: str, settings: Settings) -> list[Image.Image]:
+def _render_pdf(data: bytes, name: str, max_pages: int) -> Iterator[Image.Image]:
+    """Pages one at a time: only the page being drawn is held, never the whole document."""
     import pypdfium2 as pdfium
 
     with _PDFIUM_LOCK:
@@ -347,15 +334,20 @@ def _render_pdf(data: bytes, name: str, settings: Settings) -> list[Image.Image]
             count = len(pdf)
             if count == 0:
                 raise _no_pages(name)
-            if count > settings.max_pages:
+            if count > max_pages:
                 raise DocumentError(
-                    f"'{name}' has {count} pages, over the {settings.max_pages}-page limit.",
+                    f"'{name}' has {count} pages, over the {max_pages}-page limit.",
                     hint="Split the PDF, or raise LLAMA_VISION_MAX_PAGES.",
                 )
-            pages = []
-            for index in range(count):
-                pages.append(_render_page(pdf, index, name))
-            return pages
+            scales = page_budget.pdf_scales([pdf.get_page_size(index) for index in range(count)])
+            if scales is None:
+                raise DocumentError(
+                    f"'{name}' has {count} pages too large to draw at a readable size within the "
+                    f"{page_budget.DOCUMENT_MAX_PIXELS / 1e6:.0f}-megapixel budget per document.",
+                    hint="Split the PDF into smaller files.",
+                )
+            for index, scale in enumerate(scales):
+                yield _render_page(pdf, index, name, scale)
         finally:
             pdf.close()
 
@@ -390,15 +382,12 @@ def _no_pages(name: str) -> DocumentError:
     return DocumentError(f"'{name}' is a PDF with no pages.", hint="Export the document to PDF again.")
 
 
-def _render_page(pdf, index: int, name: str) -> Image.Image:  # noqa: ANN001 - pypdfium2 is imported lazily
+def _render_page(pdf, index: int, name: str, scale: float) -> Image.Image:  # noqa: ANN001 - pypdfium2 is lazy
     import pypdfium2 as pdfium
 
     try:
         page = pdf[index]
         try:
-            width_pt, height_pt = page.get_size()
-            longest_pt = max(width_pt, height_pt, 1.0)
-            scale = min(PDF_DPI / 72.0, PDF_MAX_SIDE / longest_pt)
             bitmap = page.render(scale=scale, may_draw_forms=True)
             image = bitmap.to_pil()
         finally:

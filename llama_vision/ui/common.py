@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llama_vision import scratch
 from llama_vision.schema import DOCUMENT_EXTENSIONS
 from llama_vision.ui.state import Sample, bundled_samples
 
@@ -130,3 +131,9 @@ def write_result_json(result: Result) -> str:
     target = output_dir() / f"{stem}.result.json"
     target.write_text(result.to_json(indent=2), encoding="utf-8")
     return str(target)
+
+
+#: Disk quota for everything the app keeps under OUTPUT_ROOT (run folders, staged uploads,
+#: extracted ZIPs): safe_zip refuses an archive that would go past it before writing a byte.
+OUTPUT_QUOTA_BYTES = 4 * 1024**3
+scratch.limit_folder(OUTPUT_ROOT, OUTPUT_QUOTA_BYTES)
