@@ -7,7 +7,7 @@ A thin layer over pipeline, batch and evaluation (ARCHITECTURE.md §2):
     evaluate DIR [--engine E] [--prompt P] [--json] [--limit N]
     hardware [--json]
     make-tiny-model DIR [--size tiny|small]
-    make-samples DIR [--count N] [--seed S]
+    make-samples DIR [--count N] [--seed S] [--families all|NAMES] [--family NAME] [--max-side PX]
 
 The entry point loads `.env` from the current folder (the only place python-dotenv is used; real
 environment variables win), then validates the settings. Every problem the user can fix prints
@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     samples.add_argument("directory", type=Path, metavar="DIR")
     samples.add_argument("--count", type=int, default=10)
     samples.add_argument("--seed", type=int, default=0)
+    samples.add_argument("--families", metavar="NAMES",
+                         help="'all' or comma-separated layout families (harder documents with field boxes)")
+    samples.add_argument("--family", action="append", metavar="NAME", help="one layout family (repeatable)")
+    samples.add_argument("--max-side", type=int, metavar="PX", help="cap the long side of each image")
     samples.set_defaults(handler=_cmd_make_samples)
     return parser
 
@@ -325,11 +329,20 @@ def _cmd_make_tiny_model(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _family_names(args: argparse.Namespace) -> list[str] | None:
+    names = [n.strip() for n in (args.families or "").split(",") if n.strip()] + list(args.family or [])
+    return (["all"] if "all" in names else names) or None
+
+
 def _cmd_make_samples(args: argparse.Namespace, settings: Settings) -> int:
     from llama_vision.samples.generator import generate_documents
 
     if args.count < 1:
         raise DocumentError(f"--count {args.count} makes no documents.", hint="Use --count 1 or more.")
-    paths = generate_documents(args.directory, args.count, args.seed)
+    families = _family_names(args)
+    try:
+        paths = generate_documents(args.directory, args.count, args.seed, families=families, max_side=args.max_side)
+    except ValueError as error:
+        raise DocumentError(str(error), hint="Run 'make-samples --help' for the families.") from None
     print(f"wrote {len(paths)} documents with ground truth (.json) to {args.directory}")
     return 0

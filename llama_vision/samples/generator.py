@@ -99,14 +99,21 @@ def _write(doc: Document, image: Image.Image, folder: Path, stem: str, *, seed: 
 
 
 def generate_documents(out_dir: str | Path, count: int, seed: int = 0, *,
-                       kinds: list[str] | tuple[str, ...] | None = None, max_side: int | None = None) -> list[Path]:
+                       kinds: list[str] | tuple[str, ...] | None = None, max_side: int | None = None,
+                       families: str | list[str] | tuple[str, ...] | None = None) -> list[Path]:
     """Write `count` documents (image + same-named .json truth) into `out_dir`; return the images.
 
     Deterministic for a seed: the same seed gives the same files. `kinds` picks from KINDS
     (default: every kind but bank statements). `max_side` caps the image size (tests, quick runs).
+    `families` ("all" or names from samples.families.FAMILIES) draws the harder layout families
+    instead of the kinds; their truth also carries each field's pixel box ("boxes").
     """
     if count < 0:
         raise ValueError("count must be zero or more")
+    if families:
+        if kinds:
+            raise ValueError("pass kinds or families, not both")
+        return _generate_families(Path(out_dir), count, seed, families, max_side)
     chosen = tuple(kinds) if kinds else DEFAULT_KINDS
     unknown = [k for k in chosen if k not in KINDS]
     if unknown:
@@ -121,6 +128,34 @@ def generate_documents(out_dir: str | Path, count: int, seed: int = 0, *,
         long_side = min(doc.style["long_side"], max_side) if max_side else None
         image = render_document(doc, rng, long_side=long_side)
         paths.append(_write(doc, image, folder, f"{kind}_{seed}_{index:04d}", seed=seed, index=index))
+    return paths
+
+
+def _generate_families(folder: Path, count: int, seed: int, families: str | list[str] | tuple[str, ...],
+                       max_side: int | None) -> list[Path]:
+    from llama_vision.samples.families import FAMILIES, make_family_document, render_family
+
+    chosen = FAMILIES if families == "all" or list(families) == ["all"] else tuple(
+        [families] if isinstance(families, str) else families)
+    unknown = [name for name in chosen if name not in FAMILIES]
+    if unknown:
+        raise ValueError(f"unknown family(ies) {', '.join(unknown)}; use 'all' or {', '.join(FAMILIES)}")
+    folder.mkdir(parents=True, exist_ok=True)
+    plan = _kind_sequence(random.Random(f"llama-vision-families-{seed}"), count, chosen)
+    paths = []
+    for index, family in enumerate(plan):
+        rng = random.Random(f"llama-vision-family-{seed}-{index}")
+        doc = make_family_document(rng, family)
+        long_side = min(doc.style["long_side"], max_side) if max_side else None
+        image, boxes, texts = render_family(doc, rng, long_side=long_side)
+        path = folder / f"{family}_{seed}_{index:04d}.{doc.style['format']}"
+        if doc.style["format"] == "png":
+            image.save(path, "PNG", optimize=False)
+        else:
+            image.save(path, "JPEG", quality=doc.style["quality"], optimize=True)
+        truth = doc.truth(seed=seed, index=index, boxes=boxes, box_text=texts)
+        path.with_suffix(".json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        paths.append(path)
     return paths
 
 
