@@ -288,3 +288,20 @@ def test_bundled_samples_are_what_the_generator_writes(tmp_path):
         assert json.loads(path.with_suffix(".json").read_text()) == json.loads(
             committed.with_suffix(".json").read_text()
         ), f"{committed.name}: run write_bundled_samples('llama_vision/samples/bundled') and commit"
+
+
+# -------------------------------------------------------------------------------------------
+# the layout families are an option beside the kinds (tests/test_generator_families.py has the rest)
+# -------------------------------------------------------------------------------------------
+def test_families_leave_the_kinds_and_their_output_alone(tmp_path):
+    before = gen.generate_documents(tmp_path / "a", 3, seed=21, max_side=500)
+    families = gen.generate_documents(tmp_path / "f", 2, seed=21, families="all", max_side=500)
+    after = gen.generate_documents(tmp_path / "b", 3, seed=21, max_side=500)
+    assert digest(tmp_path / "a") == digest(tmp_path / "b")
+    assert [p.name for p in before] == [p.name for p in after]
+    for path in before:
+        truth = json.loads(path.with_suffix(".json").read_text())
+        assert "family" not in truth["generator"] and "boxes" not in truth
+    for path in families:
+        truth = json.loads(path.with_suffix(".json").read_text())
+        assert truth["generator"]["family"] in path.name and truth["boxes"]

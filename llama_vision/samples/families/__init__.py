@@ -14,7 +14,8 @@ llama_vision.compliance), exactly as for the original kinds, whose output does n
 from __future__ import annotations
 
 import random
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from PIL import Image
 
