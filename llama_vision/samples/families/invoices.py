@@ -105,7 +105,9 @@ def _number(doc: FamilyDocument, rng: random.Random) -> str:
     return number
 
 
-_ITEM_SPEC = [(0, "l"), (0.64, "r"), (0.81, "r"), (1, "r")]
+#: column layouts seen on real invoices (right edges of qty / unit price / amount)
+_ITEM_SPECS = ([(0, "l"), (0.64, "r"), (0.81, "r"), (1, "r")], [(0, "l"), (0.52, "r"), (0.74, "r"), (1, "r")],
+               [(0, "l"), (0.70, "r"), (0.85, "r"), (1, "r")])
 
 
 def invoice_two_column(rng: random.Random, choices: Choices) -> FamilyDocument:
@@ -125,17 +127,20 @@ def invoice_two_column(rng: random.Random, choices: Choices) -> FamilyDocument:
     ops: list[tuple] = [("split", left, right, 0.55), ("gap", 18)]
     ship = [("left", "Ship To:", "bold"), ("left", rng.choice(SHIP_TO_NAMES)), ("left", random_address(rng), "small")]
     ops += [("split", _buyer_ops(doc, rng, choices, large, rng.choice(["Bill To:", "Invoice To:"])), ship), ("gap", 14)]
-    ops += [("cols", ["Description", "Qty", "Unit Price", "Amount"], "bold", _ITEM_SPEC), ("rule",)]
+    spec = rng.choice(_ITEM_SPECS)
+    ops += [("cols", ["Description", "Qty", rng.choice(["Unit Price", "Rate", "Price"]), "Amount"], "bold", spec),
+            ("rule",)]
     for item in doc.items:
         ops.append(("cols", [item.description, item.quantity, fmt_amount(Decimal(item.unit_price)),
-                             fmt_amount(item.amount)], None, _ITEM_SPEC))
+                             fmt_amount(item.amount)], None, spec))
     ops += [("rule",), ("split", [], _totals(doc, rng, choices, subtotal), 0.5), ("gap", 18),
             ("left", "Please pay within the terms above. Thank you for your business.", "small")]
     doc.ops = ops
     return doc
 
 
-_TABLE_SPEC = [(0, 0.1, "r"), (0.1, 0.62, "l"), (0.62, 0.81, "r"), (0.81, 1.0, "r")]
+_QTY_FIRST = [(0, 0.1, "r"), (0.1, 0.62, "l"), (0.62, 0.81, "r"), (0.81, 1.0, "r")]
+_QTY_SECOND = [(0, 0.55, "l"), (0.55, 0.66, "r"), (0.66, 0.83, "r"), (0.83, 1.0, "r")]
 
 
 def invoice_bordered(rng: random.Random, choices: Choices) -> FamilyDocument:
@@ -154,7 +159,11 @@ def invoice_bordered(rng: random.Random, choices: Choices) -> FamilyDocument:
     rows: list[list] = [["Qty", "Description", "Unit Price", "Amount"]]
     for item in doc.items:
         rows.append([item.quantity, item.description, fmt_amount(Decimal(item.unit_price)), fmt_amount(item.amount)])
-    ops.append(("table", rows, _TABLE_SPEC))
+    if rng.random() < 0.5:  # description first, then quantity
+        rows = [[row[1], row[0], row[2], row[3]] for row in rows]
+        ops.append(("table", rows, _QTY_SECOND))
+    else:
+        ops.append(("table", rows, _QTY_FIRST))
     totals = _totals(doc, rng, choices, subtotal)
     grid = [[op[1], op[2]] for op in totals]
     ops += [("split", [], [("table", grid, [(0, 0.55, "l"), (0.55, 1.0, "r")], False)], 0.5)]
@@ -175,10 +184,14 @@ def tradie_whole_dollars(rng: random.Random, choices: Choices) -> FamilyDocument
     ops += [("lr", [tag("Invoice # ", None), tag(_number(doc, rng), "invoice_number")],
              date_segs(doc, rng, choices, time=False) or "")]
     ops += [("gap", 8)] + _buyer_ops(doc, rng, choices, large, rng.choice(["To:", "Customer:", "Bill To:"]))
-    ops += [("gap", 10), ("rule",)]
+    ops += [("gap", 10)]
+    if rng.random() < 0.4:
+        ops.append(("lr", "Description", "Amount", "bold"))
+    ops.append(("rule",))
     for item in doc.items:
         ops.append(("lr", item.description, whole(item.amount)))
-    ops += [("rule",)] + _totals(doc, rng, choices, subtotal, dollars=True)
+    totals = _totals(doc, rng, choices, subtotal, dollars=True)
+    ops += [("rule",)] + (totals if rng.random() < 0.5 else [("split", [], totals, 0.45)])
     ops += [("gap", 14), ("left", rng.choice(["Cheers, thanks for the work!", "Payment by bank transfer within 7 days",
                                               "All work guaranteed for 12 months"]), "small")]
     abn = doc.fields.get("supplier_abn")
