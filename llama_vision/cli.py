@@ -339,9 +339,9 @@ def _cmd_make_samples(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.count < 1:
         raise DocumentError(f"--count {args.count} makes no documents.", hint="Use --count 1 or more.")
-    families = _family_names(args)
-    try:
-        paths = generate_documents(args.directory, args.count, args.seed, families=families, max_side=args.max_side)
+    options = {"families": _family_names(args), "max_side": args.max_side}
+    try:  # only the options given, so the plain call stays what it always was
+        paths = generate_documents(args.directory, args.count, args.seed, **{k: v for k, v in options.items() if v})
     except ValueError as error:
         raise DocumentError(str(error), hint="Run 'make-samples --help' for the families.") from None
     print(f"wrote {len(paths)} documents with ground truth (.json) to {args.directory}")
