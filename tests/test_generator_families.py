@@ -8,6 +8,7 @@ import hashlib
 import json
 import random
 import re
+from pathlib import Path
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -192,3 +193,21 @@ def test_boxes_follow_perspective_and_rotation(ocr):
     for name in ("total", "supplier_abn"):
         read = _read_crop(ocr, image, boxes[name])
         assert _squash(texts[name]) in _squash(read), (name, texts[name], read)
+
+
+def test_the_family_benchmark_groups_evaluate_by_family(ocr, tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.generated_families import FIELDS, by_family
+    from llama_vision.evaluation import evaluate
+
+    gen.generate_documents(tmp_path, 2, seed=8, families=["fuel_docket", "tradie_whole_dollars"], max_side=900)
+    report = evaluate(tmp_path, engine=ocr, progress=False).to_dict(details=True)
+    table = by_family(tmp_path, report["details"])
+    assert set(table) == {"fuel_docket", "tradie_whole_dollars", "all"}
+    assert table["all"]["documents"] == 2 and table["fuel_docket"]["documents"] == 1
+    for name in FIELDS:
+        present = sum(table[f][name]["present"] for f in ("fuel_docket", "tradie_whole_dollars"))
+        assert table["all"][name]["present"] == present
+    assert 0 <= table["all"]["compliance_exact"] <= 1
