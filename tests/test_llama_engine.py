@@ -23,8 +23,9 @@ transformers = pytest.importorskip("transformers")
 from PIL import Image, ImageDraw  # noqa: E402
 
 from llama_vision.config import load_settings  # noqa: E402
+from llama_vision.engines.base import GenerationRequest  # noqa: E402
 from llama_vision.engines.llama import LlamaEngine  # noqa: E402
-from llama_vision.engines.llama_loading import QUANT_SKIP_MODULES, plan_load  # noqa: E402
+from llama_vision.engines.llama.loading import QUANT_SKIP_MODULES, plan_load  # noqa: E402
 from llama_vision.errors import EngineOutOfMemoryError, ModelLoadError  # noqa: E402
 from llama_vision.tiny_model import write_tiny_model  # noqa: E402
 
@@ -64,6 +65,10 @@ def receipt(width: int = 300, height: int = 500, colour: str = "red") -> Image.I
     draw.rectangle((10, 10, width // 2, height // 5), fill=colour)
     draw.text((20, height // 2), "TAX INVOICE  TOTAL $50.00", fill="black")
     return image
+
+
+def requests(images: list[Image.Image], prompts: list[str]) -> list[GenerationRequest]:
+    return [GenerationRequest(image, prompt) for image, prompt in zip(images, prompts, strict=True)]
 
 
 def noise(seed: int = 1) -> Image.Image:
@@ -126,11 +131,11 @@ def test_non_mllama_checkpoint_needs_trust_remote_code(tmp_path: Path) -> None:
 
 # -- prompts and generation -----------------------------------------------------------------
 def test_chat_template_puts_the_image_before_the_text(engine: LlamaEngine) -> None:
-    text = engine.chat_text("What is the total?")
+    text = engine.runner.chat_text("What is the total?")
     assert text.startswith("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n<|image|>What is the total?")
     assert text.endswith("<|start_header_id|>assistant<|end_header_id|>\n\n")
     assert "system" not in text  # the template forbids a system turn with images
-    inputs = engine._encode([receipt()], ["What is the total?"])
+    inputs = engine.runner.encode([receipt()], ["What is the total?"])
     ids = inputs["input_ids"][0].tolist()
     tokenizer = engine.processor.tokenizer
     bos, image = tokenizer.bos_token_id, engine.model.config.image_token_index
@@ -143,9 +148,9 @@ def test_chat_template_puts_the_image_before_the_text(engine: LlamaEngine) -> No
 def test_base_checkpoint_without_template_gets_a_plain_prompt(
     engine: LlamaEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(engine, "interface", "plain")
-    assert engine.chat_text("Total?") == "<|image|>Total?"
-    ids = engine._encode([receipt()], ["Total?"])["input_ids"][0].tolist()
+    monkeypatch.setattr(engine.runner, "interface", "plain")
+    assert engine.runner.chat_text("Total?") == "<|image|>Total?"
+    ids = engine.runner.encode([receipt()], ["Total?"])["input_ids"][0].tolist()
     tokenizer = engine.processor.tokenizer
     assert ids[:2] == [engine.model.config.image_token_index, tokenizer.bos_token_id]  # processor's base layout
     assert engine.generate(receipt(), "Total?", max_new_tokens=3).generated_tokens <= 3
@@ -157,7 +162,7 @@ def test_generate_is_greedy_and_reports_tokens(engine: LlamaEngine) -> None:
     assert first.text == second.text and first.text
     assert 0 < first.generated_tokens <= CAP
     assert first.truncated == (first.generated_tokens == CAP)
-    expected_prompt = len(engine._encode([receipt()], ["What is the total?"])["input_ids"][0])
+    expected_prompt = len(engine.runner.encode([receipt()], ["What is the total?"])["input_ids"][0])
     assert first.prompt_tokens == expected_prompt
     assert first.seconds > 0
     short = engine.generate(receipt(), "What is the total?", max_new_tokens=3)
@@ -166,7 +171,7 @@ def test_generate_is_greedy_and_reports_tokens(engine: LlamaEngine) -> None:
 
 def test_generation_config_overrides_the_checkpoint_sampling(engine: LlamaEngine) -> None:
     assert engine.model.generation_config.do_sample is True  # the tiny model ships 0.6 / 0.9 like the real one
-    config = engine.generation_config(7)
+    config = engine.runner.generation_config(7)
     assert config.do_sample is False and config.num_beams == 1 and config.max_new_tokens == 7
     assert config.repetition_penalty == 1.0 and config.no_repeat_ngram_size == 0
     assert config.temperature == 1.0 and config.top_p == 1.0
@@ -177,12 +182,13 @@ def test_compile_setting_asks_for_a_static_cache_on_cuda_only(
 ) -> None:
     import dataclasses
 
-    assert engine.generation_config(4).cache_implementation is None
-    monkeypatch.setattr(engine, "settings", engine.settings.model_copy(update={"compile": True}))
-    assert engine.generation_config(4).cache_implementation is None  # CPU: no compile
-    monkeypatch.setattr(engine, "plan", dataclasses.replace(engine.plan, device="cuda"))
-    assert engine.generation_config(4).cache_implementation == "static"
-    assert engine.generation_config(4, own_cache=True).cache_implementation is None
+    runner = engine.runner
+    assert runner.generation_config(4).cache_implementation is None
+    monkeypatch.setattr(runner, "settings", runner.settings.model_copy(update={"compile": True}))
+    assert runner.generation_config(4).cache_implementation is None  # CPU: no compile
+    monkeypatch.setattr(runner, "plan", dataclasses.replace(runner.plan, device="cuda"))
+    assert runner.generation_config(4).cache_implementation == "static"
+    assert runner.generation_config(4, own_cache=True).cache_implementation is None
 
 
 def test_the_image_reaches_the_decoder(engine: LlamaEngine) -> None:
@@ -195,25 +201,42 @@ def test_batch_equals_single_under_greedy(engine: LlamaEngine) -> None:
     # Different prompt lengths force left padding; different shapes give different tile counts.
     images = [receipt(), receipt(900, 300, "blue"), noise()]
     prompts = ["What is the total?", "ABN?", "Read every line of this receipt and list the items with prices."]
-    batch = engine.generate_batch(images, prompts)
+    batch = engine.generate_batch(requests(images, prompts))
     single = [engine.generate(i, p) for i, p in zip(images, prompts)]
     assert [g.text for g in batch] == [g.text for g in single]
     assert [g.generated_tokens for g in batch] == [g.generated_tokens for g in single]
     assert [g.prompt_tokens for g in batch] == [g.prompt_tokens for g in single]
-    assert engine.generate_batch([], []) == []
+    assert engine.generate_batch([]) == []
+
+
+def test_batch_with_mixed_token_caps_keeps_each_cap_and_the_order(engine: LlamaEngine) -> None:
+    images, prompts = [receipt(), noise(), receipt(colour="blue")], ["Total?", "ABN?", "Date?"]
+    mixed = engine.generate_batch([GenerationRequest(i, p, cap) for i, p, cap in zip(images, prompts, (2, CAP, 2))])
+    assert [g.text for g in mixed] == [engine.generate(i, p, max_new_tokens=cap).text
+                                      for i, p, cap in zip(images, prompts, (2, CAP, 2))]
+    assert mixed[0].generated_tokens <= 2 and mixed[2].generated_tokens <= 2
 
 
 def test_stream_pieces_join_to_the_final_text(engine: LlamaEngine) -> None:
-    pieces = list(engine.stream(receipt(), "What is the supplier name?"))
-    final = engine.last_generation
+    stream = engine.stream(receipt(), "What is the supplier name?")
+    pieces = list(stream)
+    final = stream.generation
     assert len(pieces) > 1
     assert "".join(pieces) == final.text
     assert final.text == engine.generate(receipt(), "What is the supplier name?").text
     assert final.generated_tokens and final.prompt_tokens
 
 
+def test_each_stream_carries_its_own_generation(engine: LlamaEngine) -> None:
+    first, second = engine.stream(receipt(), "What is the total?"), engine.stream(noise(), "Describe the picture.")
+    first_text, second_text = "".join(second), "".join(first)  # iterated in the other order on purpose
+    assert second.generation.text == first_text and first.generation.text == second_text
+    assert first.generation.text != second.generation.text
+    assert first.generation is not second.generation
+
+
 def test_closing_a_stream_early_frees_the_engine(engine: LlamaEngine) -> None:
-    stream = engine.stream(receipt(), "What is the supplier name?", max_new_tokens=50)
+    stream = iter(engine.stream(receipt(), "What is the supplier name?", max_new_tokens=50))
     next(stream)
     stream.close()
     assert engine.generate(receipt(), "ABN?", max_new_tokens=2).generated_tokens <= 2  # lock released
@@ -239,13 +262,13 @@ def test_ask_fields_runs_the_vision_tower_once_and_matches_naive(engine: LlamaEn
 
 
 def test_offloaded_model_falls_back_to_plain_batches(engine: LlamaEngine, monkeypatch: pytest.MonkeyPatch) -> None:
-    from llama_vision.engines import llama_fields
+    from llama_vision.engines.llama import vision_reuse
 
-    assert llama_fields.can_reuse_vision(engine.model)
-    monkeypatch.setattr(llama_fields, "can_reuse_vision", lambda model: False)
+    assert vision_reuse.can_reuse_vision(engine.model)
+    monkeypatch.setattr(vision_reuse, "can_reuse_vision", lambda model: False)
     batches: list[int] = []
     real = engine.generate_batch
-    monkeypatch.setattr(engine, "generate_batch", lambda images, prompts, **kw: batches.append(len(images)) or real(images, prompts, **kw))
+    monkeypatch.setattr(engine, "generate_batch", lambda batch: batches.append(len(batch)) or real(batch))
     answers = engine.ask_fields(receipt(), {"total": "What is the total?", "abn": "ABN?"})
     assert batches == [2] and answers["total"].text == engine.generate(receipt(), "What is the total?").text
 
@@ -284,7 +307,7 @@ def test_runtime_error_out_of_memory_is_recognised(engine: LlamaEngine, monkeypa
 
 def test_batch_oom_retries_once_with_half_the_batch(engine: LlamaEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     images, prompts = [receipt(), noise(), receipt(colour="green"), noise(3)], ["Total?", "ABN?", "Date?", "GST?"]
-    expected = [g.text for g in engine.generate_batch(images, prompts)]
+    expected = [g.text for g in engine.generate_batch(requests(images, prompts))]
     real = engine.model.generate
     sizes: list[int] = []
 
@@ -295,7 +318,7 @@ def test_batch_oom_retries_once_with_half_the_batch(engine: LlamaEngine, monkeyp
         return real(**kwargs)
 
     monkeypatch.setattr(engine.model, "generate", small_memory)
-    assert [g.text for g in engine.generate_batch(images, prompts)] == expected
+    assert [g.text for g in engine.generate_batch(requests(images, prompts))] == expected
     assert sizes == [4, 2, 2]
     sizes.clear()
 
@@ -305,7 +328,7 @@ def test_batch_oom_retries_once_with_half_the_batch(engine: LlamaEngine, monkeyp
 
     monkeypatch.setattr(engine.model, "generate", no_memory)
     with pytest.raises(EngineOutOfMemoryError):
-        engine.generate_batch(images, prompts)
+        engine.generate_batch(requests(images, prompts))
     assert sizes == [4, 2]  # one retry with half the batch, then give up
 
 
@@ -488,7 +511,8 @@ def test_answer_question_interface_with_trust_remote_code(tmp_path: Path, monkey
     answer = engine.generate(receipt(), "Total?")
     assert engine.interface == "answer_question" and seen["trust_remote_code"] is True
     assert answer.text == "answer to Total? (300px)"
-    assert "".join(engine.stream(receipt(), "ABN?")) == engine.last_generation.text == "answer to ABN? (300px)"
+    stream = engine.stream(receipt(), "ABN?")
+    assert "".join(stream) == stream.generation.text == "answer to ABN? (300px)"
     assert {k: g.text for k, g in engine.ask_fields(receipt(), {"gst": "GST?"}).items()} == {"gst": "answer to GST? (300px)"}
 
 

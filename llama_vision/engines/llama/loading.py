@@ -1,13 +1,13 @@
 """How the llama engine loads a checkpoint: folder checks, device, dtype, device map,
-bitsandbytes quantization, TF32, and memory release. Kept apart from `llama.py` so the rules
-(which are what users tune through settings) can be read and tested on their own.
+bitsandbytes quantization, TF32, reading the weights, and where they were placed. Kept apart
+from `engine.py` so the rules (which are what users tune through settings) can be read and
+tested on their own.
 
 Only `torch`/`transformers` objects passed in are used; importing this module imports neither.
 """
 
 from __future__ import annotations
 
-import gc
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -192,21 +192,37 @@ def apply_tf32(plan: LoadPlan, torch: Any) -> None:
         torch.backends.cudnn.allow_tf32 = True
 
 
-def is_out_of_memory(error: BaseException, torch: Any) -> bool:
-    oom_type = getattr(getattr(torch, "cuda", None), "OutOfMemoryError", None)
-    if oom_type is not None and isinstance(error, oom_type):
-        return True
-    return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+def read_weights(plan: LoadPlan, transformers: Any) -> tuple[Any, Any, str]:
+    """(model, processor, interface) from the planned folder; interface is "chat_template",
+    "plain" (a base checkpoint without a template) or "answer_question" (remote code)."""
+    if plan.custom_code:
+        return _read_custom(plan, transformers)
+    processor = transformers.AutoProcessor.from_pretrained(
+        plan.folder, local_files_only=True, trust_remote_code=plan.kwargs["trust_remote_code"]
+    )
+    model = transformers.MllamaForConditionalGeneration.from_pretrained(plan.folder, **plan.kwargs)
+    model.eval()
+    tokenizer = getattr(processor, "tokenizer", None)
+    if tokenizer is not None:
+        tokenizer.padding_side = "left"  # batched generation continues from the right edge
+    interface = "chat_template" if getattr(processor, "chat_template", None) else "plain"
+    return model, processor, interface
 
 
-def release_memory(torch: Any) -> None:
-    """Give cached accelerator memory back after unload or an out-of-memory error."""
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-    mps = getattr(torch, "mps", None)
-    if mps is not None and getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        mps.empty_cache()
+def _read_custom(plan: LoadPlan, transformers: Any) -> tuple[Any, Any, str]:
+    """Remote-code checkpoint exposing `answer_question(image, question)` (TRUST_REMOTE_CODE only)."""
+    kwargs = {k: v for k, v in plan.kwargs.items() if k != "attn_implementation"}
+    try:
+        model = transformers.AutoModelForCausalLM.from_pretrained(plan.folder, **kwargs)
+    except ValueError:
+        model = transformers.AutoModel.from_pretrained(plan.folder, **kwargs)
+    if not callable(getattr(model, "answer_question", None)):
+        raise ModelLoadError(
+            f"The custom model in '{plan.folder}' has no answer_question(image, question) method.",
+            hint="Use a Llama 3.2 Vision (Mllama) checkpoint, or a custom one that exposes answer_question.",
+        )
+    model.eval()
+    return model, None, "answer_question"
 
 
 def placement(model: Any) -> dict[str, str]:

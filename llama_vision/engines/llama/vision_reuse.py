@@ -19,11 +19,13 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from llama_vision.engines.llama.memory import in_halves_on_out_of_memory
+
 if TYPE_CHECKING:
     from PIL.Image import Image
 
     from llama_vision.engines.base import Generation
-    from llama_vision.engines.llama import LlamaEngine
+    from llama_vision.engines.llama.generation import Runner
 
 
 def _parts(model: Any) -> tuple[Any, Any, Any]:
@@ -57,10 +59,10 @@ def can_reuse_vision(model: Any) -> bool:
     return all(p.device.type != "meta" for module in modules for p in module.parameters())
 
 
-def vision_states(engine: LlamaEngine, image_inputs: Any) -> Any:
+def vision_states(model: Any, image_inputs: Any) -> Any:
     """Vision tower + projector once: (1, tiles x patches, text hidden) states for one image."""
-    vision, projector, _ = _parts(engine.model)
-    hidden = engine.model.config.text_config.hidden_size
+    vision, projector, _ = _parts(model)
+    hidden = model.config.text_config.hidden_size
     output = vision(
         pixel_values=image_inputs["pixel_values"],
         aspect_ratio_ids=image_inputs["aspect_ratio_ids"],
@@ -71,12 +73,12 @@ def vision_states(engine: LlamaEngine, image_inputs: Any) -> Any:
     return states.reshape(1, -1, hidden)
 
 
-def prefilled_cross_cache(engine: LlamaEngine, states: Any, batch: int) -> Any:
+def prefilled_cross_cache(model: Any, states: Any, batch: int) -> Any:
     """A DynamicCache whose cross-attention layers already hold the image's keys/values."""
     from transformers import DynamicCache
 
-    text_config = engine.model.config.get_text_config(decoder=True)
-    _, _, layers = _parts(engine.model)
+    text_config = model.config.get_text_config(decoder=True)
+    _, _, layers = _parts(model)
     cache = DynamicCache(config=text_config)
     expanded = states.expand(batch, -1, -1)
     for index in text_config.cross_attention_layers:
@@ -107,47 +109,41 @@ def cross_attention_mask(input_ids: Any, image_token_id: int, num_tiles: int, ma
     return mask
 
 
-def ask_fields_reusing_vision(
-    engine: LlamaEngine, image: Image, questions: Sequence[str], max_new_tokens: int
+def ask_reusing_vision(
+    runner: Runner, image: Image, questions: Sequence[str], max_new_tokens: int
 ) -> list[Generation]:
-    """Answers to `questions` about `image`, in order; on OOM retried once in two halves."""
-    from llama_vision.engines.llama import prepare_image
-
-    torch = engine._torch
-    prepared = prepare_image(image, engine.settings.max_image_side, engine.processor)
-    state: dict[str, Any] = {}
-
-    def encode_image() -> None:
-        processor = engine.processor
-        inputs = processor.image_processor(images=[[prepared]], return_tensors="pt")
-        inputs = engine._to_device(inputs)
-        with torch.inference_mode():
-            state["states"] = vision_states(engine, inputs)
-        state["tiles"] = int(inputs["aspect_ratio_mask"][0, 0].sum())
-
+    """Answers to `questions` about `image`, in order; on out-of-memory retried once in two halves."""
     started = time.perf_counter()
-    engine._guard(encode_image)
+    with runner.guarded():
+        states, tiles = _encode_image(runner, image)
+    model, tokenizer = runner.model, runner.processor.tokenizer
 
     def run(chunk: list[str]) -> list[Generation]:
-        texts = [engine.chat_text(q) for q in chunk]
-        tokens = engine.processor.tokenizer(
-            texts, add_special_tokens=engine.interface != "chat_template", padding=True, return_tensors="pt"
-        ).to(engine.model.device)
-        max_tiles = engine.model.config.vision_config.max_num_tiles
-        mask = cross_attention_mask(tokens["input_ids"], engine.model.config.image_token_index, state["tiles"], max_tiles)
-        with torch.inference_mode():
-            cache = prefilled_cross_cache(engine, state["states"], len(chunk))
-            output = engine.model.generate(
-                input_ids=tokens["input_ids"],
-                attention_mask=tokens["attention_mask"],
-                cross_attention_mask=mask,
-                cache=cache,
-                generation_config=engine.generation_config(max_new_tokens, own_cache=True),
-            )
-        # The vision pass is shared by all answers: each answer's seconds include it.
-        seconds = time.perf_counter() - started
-        width = tokens["input_ids"].shape[1]
-        lengths = tokens["attention_mask"].sum(dim=1).tolist()
-        return [engine._finish(row[width:].tolist(), int(lengths[i]), max_new_tokens, seconds) for i, row in enumerate(output)]
+        with runner.guarded():
+            tokens = tokenizer(
+                [runner.chat_text(q) for q in chunk],
+                add_special_tokens=runner.interface != "chat_template", padding=True, return_tensors="pt",
+            ).to(model.device)
+            mask = cross_attention_mask(tokens["input_ids"], model.config.image_token_index, tiles,
+                                        model.config.vision_config.max_num_tiles)
+            with runner.torch.inference_mode():
+                output = model.generate(
+                    input_ids=tokens["input_ids"],
+                    attention_mask=tokens["attention_mask"],
+                    cross_attention_mask=mask,
+                    cache=prefilled_cross_cache(model, states, len(chunk)),
+                    generation_config=runner.generation_config(max_new_tokens, own_cache=True),
+                )
+            # The vision pass is shared by all answers: each answer's seconds include it.
+            return runner.finish_rows(output, tokens, max_new_tokens, started)
 
-    return engine._with_half_batch_retry(list(questions), lambda chunk: engine._guard(lambda: run(chunk)))
+    return in_halves_on_out_of_memory(list(questions), run)
+
+
+def _encode_image(runner: Runner, image: Image) -> tuple[Any, int]:
+    """(projected vision states, real tile count) of one page."""
+    inputs = runner.processor.image_processor(images=[[runner.prepare(image)]], return_tensors="pt")
+    inputs = runner.to_device(inputs)
+    with runner.torch.inference_mode():
+        states = vision_states(runner.model, inputs)
+    return states, int(inputs["aspect_ratio_mask"][0, 0].sum())
