@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from llama_vision.config import load_settings
 from llama_vision.engines import create_engine
-from llama_vision.engines.base import RuleReading
+from llama_vision.engines.base import Generation
 from llama_vision.engines.ocr import BUNDLED_MODELS, OcrEngine, bundled_model_paths
 
 pytest.importorskip("rapidocr")
@@ -69,8 +69,8 @@ def test_loading_and_reading_never_touch_the_network(engine: OcrEngine, monkeypa
 
 
 def test_reads_total_and_date_from_a_rendered_receipt(engine: OcrEngine) -> None:
-    reading = engine.read_fields(_receipt())
-    assert isinstance(reading, RuleReading)
+    reading = engine.generate(_receipt(), "")
+    assert isinstance(reading, Generation) and reading.fields is not None
     assert reading.fields["total"] == "10.50"
     assert reading.fields["date"] == "15/03/2024"
     assert reading.fields["gst"] == "0.95"

@@ -1,9 +1,9 @@
 """The embedded OCR engine: RapidOCR (ONNX models bundled in the wheel) + rules.
 
 The default when no model is configured, so the whole app works offline on a laptop. It does
-not follow prompts: the pipeline calls `read_fields`, which reads the page into text boxes,
-groups them into rows (`layout`) and fills the canonical fields with rules (`rules`).
-`_generate` returns the OCR text so prompt-comparison screens still have something to show.
+not follow prompts: each page it is given is read into text boxes, grouped into rows
+(`layout`) and the canonical fields are filled with rules (`rules`). Its Generations carry
+those fields (and the OCR text, so prompt-comparison screens have something to show).
 
 Offline by construction: the detection, direction and recognition models are passed to
 RapidOCR by explicit path from the wheel's own `models/` folder. Given a `model_path`,
@@ -29,13 +29,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llama_vision.engines.base import Capabilities, Engine, Generation, RuleReading
+from llama_vision.engines.base import Capabilities, Engine, Generation
 from llama_vision.errors import ModelLoadError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from PIL.Image import Image
 
     from llama_vision.config import Settings
+    from llama_vision.engines.base import GenerationRequest
     from llama_vision.engines.ocr.layout import TextBox
 
 # The models shipped in the rapidocr 3.x wheel (PP-OCRv6 small det/rec, PP-OCR mobile cls).
@@ -86,7 +89,7 @@ def bundled_model_paths() -> dict[str, Path]:
 
 
 class OcrEngine(Engine):
-    """RapidOCR + rules. `read_fields` is the real interface; `_generate` shows the OCR text."""
+    """RapidOCR + rules: every Generation holds the OCR text and the fields the rules read."""
 
     name = "ocr"
     capabilities = Capabilities(follows_prompts=False, streams=False, batches=False)
@@ -97,7 +100,6 @@ class OcrEngine(Engine):
         # one ONNX session set, used by one request at a time: concurrent runs on a laptop's
         # few cores only slow each other down
         self._run_lock = threading.Lock()
-        self.last_seconds: float | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def _load(self) -> None:
@@ -140,33 +142,27 @@ class OcrEngine(Engine):
             output = self._ocr(np.asarray(prepared))
         return boxes_from_rapidocr(output.boxes, output.txts, output.scores)
 
-    def read_fields(self, image: Image) -> RuleReading:
+    def _generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        """Each page read, whatever the prompt: this engine does not follow prompts."""
+        return [self._read(request.image) for request in requests]
+
+    def _read(self, image: Image) -> Generation:
         from llama_vision.engines.ocr.rules import read_boxes
 
         started = time.perf_counter()
         boxes = self.ocr_boxes(image)
         reading = read_boxes(boxes)
-        seconds = time.perf_counter() - started
-        self.last_seconds = seconds
         warnings = list(reading.warnings)
         if boxes and sum(b.score for b in boxes) / len(boxes) < 0.75:
             warnings.append("OCR confidence is low (blurred, skewed or small print); check the fields.")
-        return RuleReading(reading.text, reading.fields, reading.document_type, seconds, warnings)
-
-    def _generate(self, image: Image, prompt: str, max_new_tokens: int) -> Generation:
-        """The OCR text, reading order, whatever the prompt: this engine does not follow prompts."""
-        from llama_vision.engines.ocr.layout import group_lines
-
-        started = time.perf_counter()
-        text = "\n".join(line.text for line in group_lines(self.ocr_boxes(image)))
-        return Generation(text=text, seconds=time.perf_counter() - started)
+        return Generation(text=reading.text, seconds=time.perf_counter() - started, fields=reading.fields,
+                          document_type=reading.document_type, warnings=warnings)
 
     # -- reporting -------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         info = super().status()
         info.update(runtime=_runtime_versions(), ocr_max_side=self.settings.ocr_max_side,
-                    models=list(BUNDLED_MODELS.values()), last_seconds=self.last_seconds,
-                    threads=ort_threads())
+                    models=list(BUNDLED_MODELS.values()), threads=ort_threads())
         return info
 
 
