@@ -15,13 +15,14 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llama_vision.errors import DocumentError
 from llama_vision.names import escape_name
+from llama_vision.pipeline import extract_many_safely, prompt_name_for
 from llama_vision.result import Result
 from llama_vision.results_report import results_frame, summarise, summary_frame, write_xlsx
 from llama_vision.results_table import COLUMNS, CsvAppender, flatten_result, read_rows
@@ -226,47 +227,6 @@ class BatchSummary:
 
 
 
-def _extract_many(paths: list[Path], *, engine: Engine, prompt_style: str, concurrency: int | None):
-    """The pipeline seam (tests replace it to simulate slow or crashing runs)."""
-    from llama_vision.pipeline import extract_many
-
-    kwargs = {"concurrency": concurrency} if concurrency else {}
-    return extract_many(paths, engine=engine, prompt_style=prompt_style, **kwargs)
-
-
-def _extract_one(path: Path, *, engine: Engine, prompt_style: str) -> Result:
-    from llama_vision.pipeline import extract
-
-    return extract(path, engine=engine, prompt_style=prompt_style)
-
-
-def _results(
-    paths: list[Path], *, engine: Engine, prompt_style: str, concurrency: int | None
-) -> Iterator[tuple[int, Result]]:
-    """extract_many, made unbreakable: if it ever raises, the documents it had not yielded yet
-    are done one by one, each failure becoming that document's error row."""
-    yielded: set[int] = set()
-    stream = _extract_many(paths, engine=engine, prompt_style=prompt_style, concurrency=concurrency)
-    try:
-        for index, result in stream:
-            yielded.add(index)
-            yield index, result
-        return
-    except Exception as error:  # noqa: BLE001 - the batch must go on
-        failure = f"{type(error).__name__}: {error}"
-    finally:
-        close = getattr(stream, "close", None)
-        if close:
-            close()
-    for index, path in enumerate(paths):
-        if index in yielded:
-            continue
-        try:
-            yield index, _extract_one(path, engine=engine, prompt_style=prompt_style)
-        except Exception as error:  # noqa: BLE001
-            yield index, Result.failed(str(path), engine.name, prompt_style, f"{type(error).__name__}: {error} ({failure})")
-
-
 def run_batch(
     inputs: Sequence[str | Path],
     *,
@@ -307,7 +267,7 @@ def run_batch(
         todo.append((path, key))
     skipped = len(paths) - len(todo)
     total = len(paths)
-    prompt_name = prompt_style if engine.capabilities.follows_prompts else "rules"
+    prompt_name = prompt_name_for(engine, prompt_style)
 
     writer = CsvAppender(out_csv, resume=resume)
     processed = errors = 0
@@ -333,7 +293,8 @@ def run_batch(
             else:
                 runnable.append((path, key))
         if runnable and not stopped and not (stop_event is not None and stop_event.is_set()):
-            stream = _results([p for p, _ in runnable], engine=engine, prompt_style=prompt_style, concurrency=concurrency)
+            stream = extract_many_safely([p for p, _ in runnable], engine=engine, prompt_style=prompt_style,
+                                         concurrency=concurrency)
             try:
                 for index, result in stream:
                     record(result, runnable[index][1])

@@ -186,12 +186,12 @@ def _engine(settings: Settings) -> Engine:
 
 def _prompt_note(engine: Engine, args: argparse.Namespace) -> str:
     """The prompt name a Result will carry; tells the user when --prompt cannot apply."""
-    if engine.capabilities.follows_prompts:
-        return args.prompt
-    if args.prompt != "key_value":
+    from llama_vision.pipeline import prompt_name_for
+
+    if not engine.capabilities.follows_prompts and args.prompt != "key_value":
         print(f"note: the {engine.name} engine does not follow prompts; --prompt {args.prompt} has no effect.",
               file=sys.stderr)
-    return "rules"
+    return prompt_name_for(engine, args.prompt)
 
 
 def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:

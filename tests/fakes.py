@@ -4,12 +4,12 @@ records every call, so pipeline, batch and UI logic are tested without a model."
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from llama_vision.config import Settings, load_settings
-from llama_vision.engines.base import Capabilities, Engine, Generation
+from llama_vision.engines.base import Capabilities, Engine, Generation, GenerationRequest, GenerationStream
 
 
 def fake_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -21,7 +21,8 @@ def fake_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 class FakeEngine(Engine):
     """Queue outputs with `outputs=[...]` (consumed in order; the last one repeats) or a
-    callable `responder(prompt) -> str`. Every call lands in `calls` as (prompt, image.size)."""
+    callable `responder(prompt) -> str`. Every request lands in `calls` as (prompt, image.size);
+    `batch_sizes` has the size of every batch the engine's primitive was given."""
 
     name = "fake"
     capabilities = Capabilities(follows_prompts=True, streams=True, batches=True)
@@ -54,23 +55,23 @@ class FakeEngine(Engine):
             return ""
         return self.outputs.pop(0) if len(self.outputs) > 1 else self.outputs[0]
 
-    def _generate(self, image: Any, prompt: str, max_new_tokens: int) -> Generation:
-        self.calls.append((prompt, image.size))
+    def _answer(self, request: GenerationRequest) -> Generation:
+        self.calls.append((request.prompt, request.image.size))
         if self.fail_with is not None:
             raise self.fail_with
         if self.delay:
             time.sleep(self.delay)
-        text = self._next_output(prompt)
+        text = self._next_output(request.prompt)
         tokens = len(text.split())
-        return Generation(text=text, seconds=self.delay, prompt_tokens=len(prompt.split()),
-                          generated_tokens=tokens, truncated=tokens >= max_new_tokens)
+        cap = request.max_new_tokens or self.settings.max_new_tokens
+        return Generation(text=text, seconds=self.delay, prompt_tokens=len(request.prompt.split()),
+                          generated_tokens=tokens, truncated=tokens >= cap)
 
-    def generate_batch(self, images, prompts, *, max_new_tokens=None):  # type: ignore[override]
-        self.batch_sizes.append(len(images))
-        return super().generate_batch(images, prompts, max_new_tokens=max_new_tokens)
+    def _generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        self.batch_sizes.append(len(requests))
+        return [self._answer(request) for request in requests]
 
-    def stream(self, image: Any, prompt: str, *, max_new_tokens: int | None = None) -> Iterator[str]:
-        generation = self.generate(image, prompt, max_new_tokens=max_new_tokens)
-        for word in generation.text.split(" "):
-            yield word + " "
-        self.last_generation = generation
+    def _stream(self, request: GenerationRequest) -> GenerationStream:
+        """The answer word by word; the stream, not the engine, holds the final Generation."""
+        generation = self._answer(request)
+        return GenerationStream((word + " " for word in generation.text.split(" ")), lambda: generation)

@@ -1,6 +1,6 @@
 """batch.py and safe_zip.py: inputs, safe ZIP extraction, the crash-safe CSV, resume, XLSX, summary.
 
-Most tests replace the pipeline seam (`batch._extract_many`) with a scripted generator so they
+Most tests replace the pipeline seam (`pipeline.extract_many`) with a scripted generator so they
 test the batch's own behaviour exactly; the last ones go through the real pipeline with
 FakeEngine."""
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from llama_vision import batch
+from llama_vision import batch, pipeline
 from llama_vision.batch import (
     COLUMNS,
     collect_inputs,
@@ -80,7 +80,7 @@ def engine(settings):
 @pytest.fixture
 def scripted(monkeypatch) -> ScriptedPipeline:
     fake = ScriptedPipeline()
-    monkeypatch.setattr(batch, "_extract_many", fake)
+    monkeypatch.setattr(pipeline, "extract_many", fake)
     return fake
 
 
@@ -353,8 +353,8 @@ def test_a_crashing_pipeline_still_gives_one_row_per_document(tmp_path, settings
             raise ValueError("still broken")
         return ok_result(path)
 
-    monkeypatch.setattr(batch, "_extract_many", crashing)
-    monkeypatch.setattr(batch, "_extract_one", one)
+    monkeypatch.setattr(pipeline, "extract_many", crashing)
+    monkeypatch.setattr(pipeline, "extract", one)
     found = collect_inputs(tmp_path / "in", settings=settings, work_dir=tmp_path / "w")
     summary = run_batch(found, engine=engine, out_csv=tmp_path / "out.csv")
     rows = csv_rows(tmp_path / "out.csv")
@@ -373,7 +373,7 @@ def test_formula_text_is_defused_in_csv_and_restored_on_read(tmp_path, settings,
         result.fields["total"] = "-5.00"
         yield 0, result
 
-    monkeypatch.setattr(batch, "_extract_many", scripted)
+    monkeypatch.setattr(pipeline, "extract_many", scripted)
     found = collect_inputs(tmp_path / "in", settings=settings, work_dir=tmp_path / "w")
     run_batch(found, engine=engine, out_csv=tmp_path / "out.csv", xlsx=tmp_path / "out.xlsx")
     raw = csv_rows(tmp_path / "out.csv")[0]

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 DRIVER = r"""
 import sys, time
 from pathlib import Path
-from llama_vision import batch, cli
+from llama_vision import cli, pipeline
 from llama_vision.result import Result
 from tests.fakes import FakeEngine
 
@@ -40,7 +40,7 @@ def slow(paths, **kwargs):
                             compliance={"verdict": "not_required", "score": 100, "missing_elements": []},
                             timings={"total": delay})
 
-batch._extract_many = slow
+pipeline.extract_many = slow
 cli._engine = lambda settings: FakeEngine(settings)
 sys.exit(cli.main(sys.argv[3:]))
 """

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 import llama_vision
-from llama_vision import batch, cli
+from llama_vision import batch, cli, pipeline
 from llama_vision.errors import ModelLoadError
 from llama_vision.result import Result
 from tests.fakes import FakeEngine
@@ -214,7 +214,7 @@ def scripted_pipeline(monkeypatch):
         for index, path in enumerate(paths):
             yield index, good_result(str(path), prompt_style)
 
-    monkeypatch.setattr(batch, "_extract_many", fake)
+    monkeypatch.setattr(pipeline, "extract_many", fake)
 
 
 def test_batch_writes_csv_and_xlsx_and_prints_a_summary(in_tmp, fake_engine, scripted_pipeline, capsys):
@@ -257,7 +257,7 @@ def test_evaluate_json_parses(in_tmp, fake_engine, monkeypatch, capsys):
         for index, path in enumerate(paths):
             yield index, good_result(str(path), prompt_style)
 
-    monkeypatch.setattr(batch, "_extract_many", fake)
+    monkeypatch.setattr(pipeline, "extract_many", fake)
     assert cli.main(["evaluate", "truth", "--json", "--limit", "5"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["documents"] == 1 and data["accuracy"] == 1.0 and data["fields"]["supplier_name"]["correct"] == 1

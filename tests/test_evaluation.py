@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from llama_vision import batch
+from llama_vision import pipeline
 from llama_vision.errors import DocumentError
 from llama_vision.evaluation import (
     Truth, evaluate, find_pairs, letters_and_digits, load_truth, normalise_for_comparison, score_result,
@@ -82,7 +82,7 @@ def scripted(monkeypatch):
             seen.append(paths[index].stem)
             yield index, PREDICTIONS[paths[index].stem]
 
-    monkeypatch.setattr(batch, "_extract_many", fake)
+    monkeypatch.setattr(pipeline, "extract_many", fake)
     return seen
 
 

@@ -140,7 +140,7 @@ def test_no_hardcoded_trust_remote_code_or_pickle_loading():
 def test_load_plan_is_offline_safetensors_only_without_remote_code(tmp_path):
     torch = pytest.importorskip("torch")
     from llama_vision.config import load_settings
-    from llama_vision.engines.llama_loading import plan_load
+    from llama_vision.engines.llama.loading import plan_load
     from llama_vision.errors import ModelLoadError
 
     folder = tmp_path / "model"
@@ -307,9 +307,9 @@ def test_an_injected_instruction_changes_only_the_fields_read_from_that_document
         def _next_output(self, prompt: str) -> str:
             return "TAX_INVOICE" if prompt == library.classification.text else self._page_answer
 
-        def _generate(self, image, prompt, max_new_tokens):  # noqa: ANN001
-            self._page_answer = _answer(RECEIPT_LINES, injected=image.size[0] == 700)
-            return super()._generate(image, prompt, max_new_tokens)
+        def _answer(self, request):  # noqa: ANN001
+            self._page_answer = _answer(RECEIPT_LINES, injected=request.image.size[0] == 700)
+            return super()._answer(request)
 
     def run(images, batch_size):  # noqa: ANN001
         engine = ReadingEngine(fake_settings(tmp_path))

@@ -73,7 +73,8 @@ def evaluate(
     `limit` takes the first N documents (sorted by path). `progress` shows a tqdm bar on stderr
     when stderr is a terminal. Raises DocumentError for a missing folder or no pairs.
     """
-    from llama_vision.batch import _results, input_keys
+    from llama_vision.batch import input_keys
+    from llama_vision.pipeline import extract_many_safely, prompt_name_for
 
     pairs = find_pairs(directory)
     if limit is not None:
@@ -81,7 +82,7 @@ def evaluate(
     truths = [load_truth(truth) for _, truth in pairs]
     paths = [document for document, _ in pairs]
     keys = input_keys(paths, Path(directory).absolute())
-    prompt_name = prompt_style if engine.capabilities.follows_prompts else "rules"
+    prompt_name = prompt_name_for(engine, prompt_style)
     report = EvaluationReport(directory=str(directory), engine=engine.name, prompt_style=prompt_name)
     ordered: dict[int, tuple[Result, Truth]] = {}
     bar = None
@@ -93,7 +94,8 @@ def evaluate(
         if tqdm is not None:
             bar = tqdm(total=len(paths), file=sys.stderr, unit="doc", desc="evaluate", disable=None, leave=False)
     try:
-        for index, result in _results(paths, engine=engine, prompt_style=prompt_style, concurrency=concurrency):
+        for index, result in extract_many_safely(paths, engine=engine, prompt_style=prompt_style,
+                                                 concurrency=concurrency):
             ordered[index] = (result.model_copy(update={"file": keys[index]}), truths[index])
             if bar is not None:
                 bar.update(1)

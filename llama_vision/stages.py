@@ -1,0 +1,253 @@
+"""The stages one document goes through on its way to a Result, for `pipeline` to drive:
+load -> classify -> generate (streamed or not) -> take or parse the fields -> normalise -> comply.
+
+Generation stages are generators: they yield the answer's text pieces as the engine produces them
+and return what they built, so the pipeline can hand tokens to a caller (an event stream, a
+callback) without a thread. Nothing here knows about Gradio.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llama_vision.errors import LlamaVisionError
+from llama_vision.result import Result
+from llama_vision.schema import DOCUMENT_TYPES, PROMPT_STYLES
+
+if TYPE_CHECKING:
+    from llama_vision.engines.base import Engine, Generation
+    from llama_vision.prompts import PromptLibrary
+
+CLASSIFY_TOKENS = 12  # a document type is one or two words; do not pay for more
+Tokens = Generator[str, None, Any]  # yields text pieces, returns the stage's product
+
+
+@dataclass
+class Job:
+    """One document on its way through the stages (used by single and batched paths)."""
+
+    index: int
+    label: str
+    pages: list[Any] = field(default_factory=list)
+    document_type: str = "other"
+    type_settled: bool = False  # given by the caller or classified: readers' guesses do not override it
+    raw_fields: dict[str, Any] = field(default_factory=dict)
+    raw_output: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    usage: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        self.timings[stage] = round(self.timings.get(stage, 0.0) + seconds, 4)
+
+    def add_usage(self, generation: Generation) -> None:
+        for key in ("prompt_tokens", "generated_tokens"):
+            value = getattr(generation, key)
+            if value is not None:
+                self.usage[key] = self.usage.get(key, 0) + value
+        self.usage["generate_seconds"] = round(self.usage.get("generate_seconds", 0.0) + generation.seconds, 4)
+
+
+def check_style(style: str) -> None:
+    if style not in PROMPT_STYLES:
+        raise LlamaVisionError(f"Unknown prompt style {style!r}.", hint=f"Use one of {', '.join(PROMPT_STYLES)}.")
+
+
+def default_prompts() -> PromptLibrary:
+    from llama_vision.prompts import load_prompt_library
+
+    return load_prompt_library()
+
+
+def label_of(source: Any) -> str:
+    if isinstance(source, (str, Path)):
+        return str(source)
+    return getattr(source, "filename", "") or "<image>"
+
+
+def load(job: Job, source: Any, engine: Engine, page: int | None) -> None:
+    """A path, a PIL image or a list of page images -> `job.pages` (one page when `page` is set)."""
+    started = time.perf_counter()
+    if isinstance(source, (str, Path)):
+        from llama_vision.documents import load_pages
+
+        pages = load_pages(Path(source), settings=engine.settings)
+    elif isinstance(source, (list, tuple)):
+        pages = [p.convert("RGB") for p in source]
+    else:
+        pages = [source.convert("RGB")]
+    if page is not None:
+        if not 0 <= page < len(pages):
+            raise LlamaVisionError(
+                f"{job.label}: page {page + 1} does not exist.", hint=f"Pick a page from 1 to {len(pages)}."
+            )
+        pages = [pages[page]]
+    job.pages = pages
+    job.add_time("load", time.perf_counter() - started)
+
+
+def classify(jobs: list[Job], engine: Engine, library: PromptLibrary | None, known: str | None) -> None:
+    """The caller's document type, or one short batched question to a prompt-following engine.
+
+    Engines that do not follow prompts are not asked: their Generations say the type themselves.
+    """
+    from llama_vision.engines.base import GenerationRequest
+    from llama_vision.parsing import parse_document_type
+
+    if known:
+        if known not in DOCUMENT_TYPES:
+            raise LlamaVisionError(f"Unknown document type {known!r}.", hint=f"Use one of {', '.join(DOCUMENT_TYPES)}.")
+        for job in jobs:
+            job.document_type, job.type_settled = known, True
+        return
+    if not engine.capabilities.follows_prompts or library is None:
+        return
+    started = time.perf_counter()
+    prompt = library.classification.text
+    generations = engine.generate_batch([GenerationRequest(j.pages[0], prompt, CLASSIFY_TOKENS) for j in jobs])
+    share = (time.perf_counter() - started) / max(len(jobs), 1)
+    for job, generation in zip(jobs, generations, strict=True):
+        job.document_type, job.type_settled = parse_document_type(generation.text), True
+        job.add_time("classify", share)
+
+
+def prompt_for(job: Job, engine: Engine, library: PromptLibrary | None, style: str) -> str:
+    """The extraction prompt for this document; engines that do not follow prompts get none."""
+    if not engine.capabilities.follows_prompts or library is None:
+        return ""
+    return library.prompt(style, job.document_type).text
+
+
+def read_page(job: Job, engine: Engine, library: PromptLibrary | None, style: str, image: Any, stream: bool) -> Tokens:
+    """One page -> raw fields, yielding the answer's text as it comes when `stream` is set."""
+    if style == "field_specific" and engine.capabilities.follows_prompts and library is not None:
+        return ask_fields(job, engine, library, image)
+    generation = yield from generate(job, engine, image, prompt_for(job, engine, library, style), stream)
+    return take_fields(job, engine, library, image, generation, style)
+
+
+def generate(job: Job, engine: Engine, image: Any, prompt: str, stream: bool) -> Tokens:
+    """One answer, streamed through the engine's own GenerationStream where it can."""
+    started = time.perf_counter()
+    if stream and engine.capabilities.streams:
+        answer = engine.stream(image, prompt)
+        yield from answer
+        generation = answer.generation  # this call's own answer, whoever else uses the engine
+    else:
+        generation = engine.generate(image, prompt)
+        if stream:
+            yield generation.text
+    job.add_time("generate", time.perf_counter() - started)
+    record(job, generation)
+    return generation
+
+
+def record(job: Job, generation: Generation) -> None:
+    job.add_usage(generation)
+    job.raw_output.append(generation.text)
+    if generation.truncated:
+        job.warnings.append(
+            "The answer hit the token cap and was cut; fields after the cut may be missing "
+            "(raise LLAMA_VISION_MAX_NEW_TOKENS)."
+        )
+
+
+def take_fields(
+    job: Job, engine: Engine, library: PromptLibrary | None, image: Any, generation: Generation, style: str
+) -> dict[str, Any]:
+    """Fields an engine read itself (OCR + rules) as they are; model text parsed (with one retry)."""
+    if generation.fields is None:
+        if library is None:
+            raise LlamaVisionError(f"The {engine.name} engine returned text without fields and no prompts are loaded.",
+                                   hint="Pass prompts= to the pipeline, or use an engine that reads fields itself.")
+        return parse_or_retry(job, engine, library, image, generation, style)
+    if generation.document_type and not job.type_settled and job.document_type in ("", "other"):
+        job.document_type = generation.document_type
+    job.warnings.extend(generation.warnings)
+    return dict(generation.fields)
+
+
+def parse_or_retry(
+    job: Job, engine: Engine, library: PromptLibrary, image: Any, generation: Generation, style: str
+) -> dict[str, Any]:
+    """Parse the answer; on a refusal or unparseable prose, retry once with the fallback prompt."""
+    from llama_vision.parsing import is_refusal, parse_output
+
+    started = time.perf_counter()
+    outcome = parse_output(generation.text, style)
+    job.add_time("parse", time.perf_counter() - started)
+    if outcome.ok and not is_refusal(generation.text):
+        return outcome.fields
+    why = "refused" if is_refusal(generation.text) else f"gave unparseable output ({outcome.problem})"
+    fallback = library.fallback_for(job.document_type)
+    retry = engine.generate(image, fallback.text)
+    job.add_time("generate", retry.seconds)
+    record(job, retry)
+    retried = parse_output(retry.text, fallback.output_style)
+    if retried.ok and not is_refusal(retry.text):
+        job.warnings.append(f"The model {why}; retried once with the fallback prompt, which worked.")
+        return retried.fields
+    job.warnings.append(f"The model {why}, and the fallback prompt did not help; fields left empty.")
+    return outcome.fields if outcome.ok else {}
+
+
+def ask_fields(job: Job, engine: Engine, library: PromptLibrary, image: Any) -> dict[str, Any]:
+    from llama_vision.parsing import parse_field_answer
+
+    questions = library.field_questions(job.document_type)
+    started = time.perf_counter()
+    answers = engine.ask_fields(image, questions)
+    job.add_time("generate", time.perf_counter() - started)
+    fields: dict[str, Any] = {}
+    for name, generation in answers.items():
+        job.add_usage(generation)
+        job.raw_output.append(f"{name}: {generation.text}")
+        fields[name] = parse_field_answer(name, generation.text)
+    return fields
+
+
+def finish(job: Job, engine: Engine, prompt_name: str) -> Result:
+    """Normalise, check compliance and build the Result."""
+    from llama_vision.compliance import check_compliance
+    from llama_vision.fields import normalise_fields
+
+    started = time.perf_counter()
+    fields, field_warnings = normalise_fields(job.raw_fields)
+    job.add_time("normalise", time.perf_counter() - started)
+    started = time.perf_counter()
+    compliance = check_compliance(fields, job.document_type)
+    job.add_time("compliance", time.perf_counter() - started)
+    job.timings["total"] = round(time.perf_counter() - job.started, 4)
+    if job.usage.get("generated_tokens") and job.usage.get("generate_seconds"):
+        job.usage["tokens_per_second"] = round(job.usage["generated_tokens"] / job.usage["generate_seconds"], 2)
+    return Result(
+        file=job.label,
+        engine=engine.name,
+        prompt=prompt_name,
+        document_type=job.document_type,
+        fields=fields,
+        compliance=compliance,
+        raw_output="\n\n".join(job.raw_output),
+        timings=job.timings,
+        warnings=list(dict.fromkeys(job.warnings + field_warnings)),  # one line per distinct problem
+        pages=len(job.pages),
+        usage=job.usage,
+    )
+
+
+def merge_pages(per_page: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """First page that has a value wins; line items from every page are kept in order."""
+    merged: dict[str, Any] = {}
+    for fields in per_page:
+        for key, value in fields.items():
+            if key == "items":
+                merged.setdefault("items", [])
+                merged["items"] = list(merged["items"]) + list(value or [])
+            elif merged.get(key) in (None, "", False) and value not in (None, ""):
+                merged[key] = value
+    return merged
