@@ -132,13 +132,13 @@ def test_batch_folder_picker_stays_inside_batch_dir(tmp_path):
 def test_run_streaming_yields_tokens_before_the_result(tmp_path, monkeypatch):
     from llama_vision import pipeline
 
-    def fake_extract(path, *, engine, on_token, **kwargs):
+    def fake_events(path, *, engine, **kwargs):
         for word in ("SUPPLIER: ", "Bunnings ", "TOTAL: ", "110.00"):
-            on_token(word)
+            yield pipeline.TokenEvent(word)
             time.sleep(0.2)
-        return Result.model_validate(_result(raw_output="SUPPLIER: Bunnings TOTAL: 110.00"))
+        yield pipeline.ResultEvent(Result.model_validate(_result(raw_output="SUPPLIER: Bunnings TOTAL: 110.00")))
 
-    monkeypatch.setattr(pipeline, "extract", fake_extract)
+    monkeypatch.setattr(pipeline, "extract_events", fake_events)
     engine = FakeEngine(fake_settings(tmp_path))
     seen = list(run_streaming(engine, "doc.png"))
     partial = [text for text, result in seen if result is None]
@@ -153,7 +153,7 @@ def test_run_streaming_surfaces_pipeline_exceptions(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise EngineOutOfMemoryError("Out of GPU memory.", hint="Use LLAMA_VISION_QUANTIZATION=4bit.")
 
-    monkeypatch.setattr(pipeline, "extract", boom)
+    monkeypatch.setattr(pipeline, "extract_events", boom)
     with pytest.raises(EngineOutOfMemoryError):
         list(run_streaming(FakeEngine(fake_settings(tmp_path)), "doc.png"))
 

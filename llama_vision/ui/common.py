@@ -1,7 +1,7 @@
 """Helpers several tabs share: running the pipeline with live tokens, documents, samples, files.
 
-Still no business logic: `run_streaming` only moves tokens from the pipeline's worker thread to a
-Gradio generator; the pipeline decides everything.
+Still no business logic: `run_streaming` only paces the pipeline's token events for a Gradio
+generator, and `in_background` bridges the few callback APIs; the pipeline decides everything.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,40 +51,63 @@ def page_index(page: Any) -> int | None:
 
 
 def run_streaming(engine: Engine, path: str, **kwargs: Any) -> Iterator[tuple[str, Result | None]]:
-    """Run pipeline.extract in a worker thread; yield (text so far, None) while tokens arrive,
-    then (full text, Result) once. Exceptions from the pipeline surface in the caller."""
+    """pipeline.extract_events as (text so far, None) while tokens arrive (at most every
+    STREAM_INTERVAL seconds), then (full text, Result) once. Runs in the caller's thread:
+    closing the iterator (the browser went away) stops the engine's generation."""
     from llama_vision import pipeline
 
-    tokens: queue.Queue[Any] = queue.Queue()
-    outcome: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            outcome["result"] = pipeline.extract(path, engine=engine, on_token=tokens.put, **kwargs)
-        except BaseException as error:  # handed to the UI thread, which raises it as gr.Error
-            outcome["error"] = error
-        finally:
-            tokens.put(_DONE)
-
-    threading.Thread(target=work, name="extract-stream", daemon=True).start()
     text = ""
     last = 0.0
-    while True:
-        try:
-            piece = tokens.get(timeout=STREAM_INTERVAL)
-        except queue.Empty:
-            continue
-        if piece is _DONE:
-            break
-        text += str(piece)
+    for event in pipeline.extract_events(path, engine=engine, **kwargs):
+        if isinstance(event, pipeline.ResultEvent):
+            yield (event.result.raw_output or text), event.result
+            return
+        text += event.text
         now = time.monotonic()
         if now - last >= STREAM_INTERVAL:
             last = now
             yield text, None
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The last item `in_background` yields: what the work returned."""
+
+    value: Any
+
+
+def in_background(work: Callable[[Callable[[Any], None]], Any], *, tick: float | None = None) -> Iterator[Any]:
+    """Run `work(emit)` in a worker thread and iterate what it reports: each item it passes to
+    `emit`, None every `tick` seconds while nothing arrives (when `tick` is set), then
+    Finished(its return value). An exception in `work` is raised here.
+
+    The one bridge for calls that report progress by callback (batch.run_batch) or not at all
+    (engine.initialize); extraction itself needs none (pipeline.extract_events is an iterator).
+    """
+    reports: queue.Queue[Any] = queue.Queue()
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work(reports.put)
+        except BaseException as error:  # handed to the UI thread, which shows it
+            outcome["error"] = error
+        finally:
+            reports.put(_DONE)
+
+    threading.Thread(target=run, name="ui-background", daemon=True).start()
+    while True:
+        try:
+            item = reports.get(timeout=tick)
+        except queue.Empty:
+            yield None
+            continue
+        if item is _DONE:
+            break
+        yield item
     if "error" in outcome:
         raise outcome["error"]
-    result = outcome["result"]
-    yield (result.raw_output or text), result
+    yield Finished(outcome.get("value"))
 
 
 def sample_choices() -> list[str]:

@@ -69,11 +69,12 @@ class AppState:
         return self.engine.capabilities.follows_prompts
 
     def model_concurrency(self) -> int:
-        """How many model-bound events may run at once: one GPU, N servers, or cheap OCR."""
-        if self.engine.name == "llama":
-            return 1
-        if self.engine.name == "openai":
+        """How many model-bound events may run at once: N servers, one local model, or cheap OCR."""
+        capabilities = self.engine.capabilities
+        if capabilities.runs_concurrently:
             return max(1, self.settings.api_concurrency)
+        if capabilities.batches:  # a local model: one GPU, one request at a time (batching is inside)
+            return 1
         return 2
 
     def engine_status(self) -> dict[str, Any]:

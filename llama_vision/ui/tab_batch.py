@@ -8,9 +8,7 @@ a worker thread and shows each row as its progress callback reports it.
 from __future__ import annotations
 
 import os
-import queue
 import shutil
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +16,7 @@ import gradio as gr
 import pandas as pd
 
 from llama_vision.ui import views
-from llama_vision.ui.common import FILE_TYPES, output_dir, path_of
+from llama_vision.ui.common import FILE_TYPES, Finished, in_background, output_dir, path_of
 from llama_vision.ui.layout import MODEL_QUEUE, reports_errors
 from llama_vision.ui.views import esc
 
@@ -189,33 +187,25 @@ def build(state: AppState) -> None:
         session = getattr(request, "session_hash", None) or "api"
         stop_flag = state.stop_flag(session)
         stop_flag.clear()
-        finished: queue.Queue[Any] = queue.Queue()
-        outcome: dict[str, Any] = {}
         out_csv, out_xlsx = work / "results.csv", work / "results.xlsx"
 
-        def work_thread() -> None:
-            try:
-                outcome["summary"] = batch.run_batch(
-                    inputs, engine=state.engine, out_csv=out_csv, xlsx=out_xlsx, stop_event=stop_flag,
-                    progress=lambda done, total, result: finished.put((done, total, result)),
-                )
-            except BaseException as error:  # shown to the user once the thread ends
-                outcome["error"] = error
-            finally:
-                finished.put(None)
+        def run_all(emit: Any) -> Any:
+            return batch.run_batch(
+                inputs, engine=state.engine, out_csv=out_csv, xlsx=out_xlsx, stop_event=stop_flag,
+                progress=lambda done, total, result: emit((done, total, result)),
+            )
 
-        threading.Thread(target=work_thread, name="batch-run", daemon=True).start()
         rows: list[dict[str, Any]] = []
         total = len(inputs)
         yield (progress_html(0, total, "starting…"), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), rows)
-        while (item := finished.get()) is not None:
+        for item in in_background(run_all):
+            if isinstance(item, Finished):
+                report = item.value
+                break
             done, total, result = item
             rows.append(batch.flatten_result(result.model_copy(update={"file": result.file})))
             yield (progress_html(done, total, f"— {Path(str(result.file)).name}"), gr.skip(),
                    verdict_counts(rows), gr.skip(), gr.skip(), table(rows, verdict), rows)
-        if "error" in outcome:
-            raise outcome["error"]
-        report = outcome["summary"]
         rows = batch.read_rows(out_csv)  # the durable table is the truth (keys relative to the inputs)
         note = "stopped" if report.stopped else "done"
         yield (

@@ -6,13 +6,13 @@ Numbers come from `llama_vision.hardware` and `engine.status()`; this tab only l
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import pandas as pd
 
+from llama_vision.ui.common import in_background
 from llama_vision.ui.layout import MODEL_QUEUE, header_html
 from llama_vision.ui.views import esc
 
@@ -162,27 +162,19 @@ def _load_controls(state: AppState) -> tuple[Any, ...]:
 
 
 def _load_with_progress(state: AppState, progress: gr.Progress, verb: str) -> str:
-    """Load in a thread and move the progress bar while we wait (loading reports no steps)."""
+    """Load in the background and move the progress bar while we wait (loading reports no steps)."""
     engine = state.engine
-    done = threading.Event()
-    failure: dict[str, BaseException] = {}
-
-    def work() -> None:
-        try:
-            engine.initialize()
-        except BaseException as error:  # shown in the tab; the app stays up
-            failure["error"] = error
-        finally:
-            done.set()
-
-    threading.Thread(target=work, name="engine-load", daemon=True).start()
     started = time.monotonic()
-    while not done.wait(0.25):
-        elapsed = time.monotonic() - started
-        progress(min(0.95, elapsed / (elapsed + 20)), desc=f"{verb} {engine.name}… {elapsed:.0f} s")
+    failure: Exception | None = None
+    try:
+        for _ in in_background(lambda emit: engine.initialize(), tick=0.25):
+            elapsed = time.monotonic() - started
+            progress(min(0.95, elapsed / (elapsed + 20)), desc=f"{verb} {engine.name}… {elapsed:.0f} s")
+    except Exception as error:  # shown in the tab; the app stays up
+        failure = error
     progress(1.0, desc="done")
-    if "error" in failure:
-        return f"**The model did not load.** {esc(failure['error'])}"
+    if failure is not None:
+        return f"**The model did not load.** {esc(failure)}"
     return f"**{engine.name}** loaded in {engine.load_seconds or 0:.1f} s."
 
 
