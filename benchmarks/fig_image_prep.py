@@ -1,7 +1,7 @@
 """Figure 4: a 12-megapixel phone photo to model inputs, downscaling first vs the full photo.
 
 Mllama resizes every image onto a canvas of at most 4 tiles of 560 px, so pixels beyond the
-canvas are resized away by the processor anyway. `documents.prepare_for_model` box-reduces the
+canvas are resized away by the processor anyway. `engines.llama.image_prep.prepare_for_model` box-reduces the
 photo by an integer factor (`Image.reduce`, one cheap pass) to just above (>= 1.05x) the size the
 processor will resize it to, so the processor picks the same canvas and resamples a small image.
 The tile layout must not change: aspect_ratio_ids, the aspect-ratio mask and the number of tiles
@@ -57,7 +57,7 @@ def _from_jpeg(photo: Any, processor: Any, max_side: int, repeats: int) -> dict[
 
     from PIL import Image
 
-    from llama_vision.documents import CANVAS_MARGIN, fit_to_canvas, prepare_for_model, tiled_canvas
+    from llama_vision.engines.llama.image_prep import CANVAS_MARGIN, fit_to_canvas, prepare_for_model, tiled_canvas
 
     buffer = io.BytesIO()
     photo.save(buffer, "JPEG", quality=90)
@@ -98,7 +98,7 @@ def _from_jpeg(photo: Any, processor: Any, max_side: int, repeats: int) -> dict[
 
 def image_prep(*, quick: bool) -> dict[str, Any]:
     from llama_vision.config import load_settings
-    from llama_vision.documents import fit_to_canvas, prepare_for_model, tiled_canvas
+    from llama_vision.engines.llama.image_prep import fit_to_canvas, prepare_for_model, tiled_canvas
 
     max_side = load_settings(env_file=None).max_image_side
     repeats = 5 if quick else 9

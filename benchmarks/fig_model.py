@@ -198,13 +198,15 @@ REALISTIC_ANSWER_TOKENS = 128
 
 
 def _batch_pair(bench: LlamaBench, images: list[Any], prompt: str, tokens: int, repeats: int) -> dict[str, Any]:
+    from llama_vision.engines.base import GenerationRequest
+
     engine = bench.engine
     documents = len(images)
     with bench.forced(tokens):
         timing = interleaved(
             {
                 "one_by_one": lambda: [engine.generate(img, prompt, max_new_tokens=tokens) for img in images],
-                "batched": lambda: engine.generate_batch(images, [prompt] * documents, max_new_tokens=tokens),
+                "batched": lambda: engine.generate_batch([GenerationRequest(img, prompt, tokens) for img in images]),
             },
             repeats=repeats, warmup=0,
         )

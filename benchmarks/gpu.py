@@ -20,7 +20,7 @@ random text ids. Every generation is greedy with min_new_tokens = max_new_tokens
 fixed. Reported per mode: weights in memory, torch.cuda.max_memory_allocated while generating,
 prefill seconds (vision + prompt + first token), decode tokens/s at batch 1 and 8, and for bf16 the
 field-question reuse ratio (vision once + cached cross-attention keys/values, via
-`llama_vision.engines.llama_fields`) and decode bandwidth as a share of the card's peak.
+`llama_vision.engines.llama.vision_reuse`) and decode bandwidth as a share of the card's peak.
 
 Goals: footprint <= 22 / 12 / 7.5 GB (bf16 / 8-bit / NF4, decimal GB as in ARCHITECTURE.md), bf16
 decode at batch 1 >= 60% of memory bandwidth, field questions <= 0.35x of separate generates.
@@ -35,7 +35,6 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -201,7 +200,7 @@ def make_inputs(config: Any, device: str, dtype: Any, *, batch: int, prompt_toke
     import torch
 
     from benchmarks.fig_image_prep import image_processor
-    from llama_vision.engines.llama_fields import cross_attention_mask
+    from llama_vision.engines.llama.vision_reuse import cross_attention_mask
 
     processor = image_processor(config.vision_config.image_size)
     pixels = processor(images=[[receipt_image(seed + row)] for row in range(batch)], return_tensors="pt")
@@ -262,10 +261,10 @@ def median_generate(model: Any, inputs: dict[str, Any], tokens: int, device: str
 
 
 def field_reuse(model: Any, config: Any, device: str, dtype: Any, *, questions: int, tokens: int, repeats: int) -> dict[str, Any]:
-    """Field questions about one page: separate generates vs vision once (llama_fields) + one batch."""
+    """Field questions about one page: separate generates vs vision once (vision_reuse) + one batch."""
     import torch
 
-    from llama_vision.engines.llama_fields import prefilled_cross_cache, vision_states
+    from llama_vision.engines.llama.vision_reuse import prefilled_cross_cache, vision_states
 
     page = make_inputs(config, device, dtype, batch=1, prompt_tokens=60, seed=7)
     asks = [make_inputs(config, device, dtype, batch=1, prompt_tokens=50 + 3 * q, seed=100 + q) for q in range(questions)]
@@ -279,7 +278,6 @@ def field_reuse(model: Any, config: Any, device: str, dtype: Any, *, questions: 
         ids[row, width - n:] = ask["input_ids"][0]
         mask[row, width - n:] = 1
         cross[row, width - n:] = ask["cross_attention_mask"][0]
-    holder = SimpleNamespace(model=model)
 
     def naive() -> list[Any]:
         outputs = []
@@ -291,8 +289,8 @@ def field_reuse(model: Any, config: Any, device: str, dtype: Any, *, questions: 
 
     def reuse() -> Any:
         with torch.inference_mode():
-            states = vision_states(holder, page)
-            cache = prefilled_cross_cache(holder, states, questions)
+            states = vision_states(model, page)
+            cache = prefilled_cross_cache(model, states, questions)
             output = model.generate(input_ids=ids, attention_mask=mask, cross_attention_mask=cross, cache=cache,
                                     max_new_tokens=tokens, min_new_tokens=tokens, do_sample=False)
         return output[:, width:]
