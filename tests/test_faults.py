@@ -45,12 +45,12 @@ ANSWER = ("SUPPLIER: Fault Test Pty Ltd\nABN: 51 824 753 556\nDATE: 15/03/2024\n
           "GST: $4.00\nTOTAL: $44.00\n")
 
 class FaultyEngine(FakeEngine):
-    def _generate(self, image, prompt, max_new_tokens):
-        if image.size[0] == %(oom)d:
+    def _answer(self, request):
+        if request.image.size[0] == %(oom)d:
             raise EngineOutOfMemoryError(%(message)r, hint="Set LLAMA_VISION_QUANTIZATION=4bit or try a smaller page.")
-        if image.size[0] == %(slow)d:
+        if request.image.size[0] == %(slow)d:
             time.sleep(float(os.environ.get("FAULTS_SLOW_SECONDS", "2")))
-        return super()._generate(image, prompt, max_new_tokens)
+        return super()._answer(request)
 
 settings = load_settings()
 demo = build_app(settings, engine=FaultyEngine(settings, outputs=[ANSWER]))
