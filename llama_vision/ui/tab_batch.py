@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -140,6 +141,45 @@ def stage_uploads(paths: list[str], target: Path) -> list[Path]:
     return staged
 
 
+def run_with_updates(
+    state: AppState, inputs: Any, work: Path, stop_flag: Any, verdict: str
+) -> Iterator[tuple[Any, ...]]:
+    """Run the batch in the background; yield the tab's outputs after every document, then once
+    more from the durable CSV when it is done."""
+    from llama_vision import batch
+
+    out_csv, out_xlsx = work / "results.csv", work / "results.xlsx"
+
+    def run_all(emit: Any) -> Any:
+        return batch.run_batch(
+            inputs, engine=state.engine, out_csv=out_csv, xlsx=out_xlsx, stop_event=stop_flag,
+            progress=lambda done, total, result: emit((done, total, result)),
+        )
+
+    rows: list[dict[str, Any]] = []
+    total = len(inputs)
+    yield (progress_html(0, total, "starting…"), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), rows)
+    for item in in_background(run_all):
+        if isinstance(item, Finished):
+            report = item.value
+            break
+        done, total, result = item
+        rows.append(batch.flatten_result(result.model_copy(update={"file": result.file})))
+        yield (progress_html(done, total, f"— {Path(str(result.file)).name}"), gr.skip(),
+               verdict_counts(rows), gr.skip(), gr.skip(), table(rows, verdict), rows)
+    rows = batch.read_rows(out_csv)  # the durable table is the truth (keys relative to the inputs)
+    note = "stopped" if report.stopped else "done"
+    yield (
+        progress_html(report.processed + report.skipped, report.total, note),
+        summary_markdown(report.summary, report.stopped),
+        verdict_counts(rows),
+        str(out_csv),
+        str(out_xlsx) if out_xlsx.is_file() else None,
+        table(rows, verdict),
+        rows,
+    )
+
+
 def build(state: AppState) -> None:
     folders = folder_choices(state.settings.batch_dir)
     with gr.Row(equal_height=False):
@@ -187,36 +227,7 @@ def build(state: AppState) -> None:
         session = getattr(request, "session_hash", None) or "api"
         stop_flag = state.stop_flag(session)
         stop_flag.clear()
-        out_csv, out_xlsx = work / "results.csv", work / "results.xlsx"
-
-        def run_all(emit: Any) -> Any:
-            return batch.run_batch(
-                inputs, engine=state.engine, out_csv=out_csv, xlsx=out_xlsx, stop_event=stop_flag,
-                progress=lambda done, total, result: emit((done, total, result)),
-            )
-
-        rows: list[dict[str, Any]] = []
-        total = len(inputs)
-        yield (progress_html(0, total, "starting…"), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), rows)
-        for item in in_background(run_all):
-            if isinstance(item, Finished):
-                report = item.value
-                break
-            done, total, result = item
-            rows.append(batch.flatten_result(result.model_copy(update={"file": result.file})))
-            yield (progress_html(done, total, f"— {Path(str(result.file)).name}"), gr.skip(),
-                   verdict_counts(rows), gr.skip(), gr.skip(), table(rows, verdict), rows)
-        rows = batch.read_rows(out_csv)  # the durable table is the truth (keys relative to the inputs)
-        note = "stopped" if report.stopped else "done"
-        yield (
-            progress_html(report.processed + report.skipped, report.total, note),
-            summary_markdown(report.summary, report.stopped),
-            verdict_counts(rows),
-            str(out_csv),
-            str(out_xlsx) if out_xlsx.is_file() else None,
-            table(rows, verdict),
-            rows,
-        )
+        yield from run_with_updates(state, inputs, work, stop_flag, verdict)
 
     def stop_batch(request: gr.Request) -> None:
         state.request_stop(getattr(request, "session_hash", None) or "api")
