@@ -22,6 +22,7 @@ from llama_vision.ui.scoring import Truth, accuracy, load_truth, score
 from llama_vision.ui.views import esc
 
 if TYPE_CHECKING:
+    from llama_vision.engines.base import Engine
     from llama_vision.result import Result
     from llama_vision.ui.state import AppState
 
@@ -147,6 +148,19 @@ def comparison(results: dict[str, dict[str, Any]], truth: Truth | None) -> tuple
                    "correct": {k: v[0] for k, v in counts.items()}, "present": {k: v[1] for k, v in counts.items()}}
 
 
+def prompt_runs(engine: Engine, chosen: list[str] | None) -> list[tuple[str, str]]:
+    """(style, label) per run: the ticked styles, or one run for an engine that ignores prompts,
+    labelled with the prompt name its Result carries ("OCR (rules)")."""
+    from llama_vision.pipeline import prompt_name_for
+
+    if not engine.capabilities.follows_prompts:
+        return [("key_value", f"{engine.name.upper()} ({prompt_name_for(engine, 'key_value')})")]
+    runs = [(key, STYLE_LABEL[key]) for key, _ in STYLES if key in (chosen or [])]
+    if not runs:
+        raise gr.Error("Tick at least one prompt style.", title="Nothing to compare")
+    return runs
+
+
 def build(state: AppState) -> None:
     prompts_apply = state.follows_prompts
     if not prompts_apply:
@@ -200,13 +214,9 @@ def build(state: AppState) -> None:
         truth = load_truth(truth_path) if truth_path else None
         engine = state.engine
         edited = {"key_value": kv_text, "json": json_text, "field_specific": fs_text}
-        if engine.capabilities.follows_prompts:
-            runs = [(key, STYLE_LABEL[key]) for key, _ in STYLES if key in (chosen or [])]
-            if not runs:
-                raise gr.Error("Tick at least one prompt style.", title="Nothing to compare")
-        else:
-            runs = [("key_value", "OCR (rules)")]
         from llama_vision import pipeline
+
+        runs = prompt_runs(engine, chosen)
 
         results: dict[str, dict[str, Any]] = {}
         raw_out: list[Any] = [gr.skip()] * len(STYLES)
