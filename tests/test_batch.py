@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from llama_vision import batch, pipeline
+from llama_vision import pipeline
 from llama_vision.batch import (
     COLUMNS,
     collect_inputs,

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from llama_vision.errors import EngineError, EngineOutOfMemoryError
 
 T = TypeVar("T")
-I = TypeVar("I")
+Item = TypeVar("Item")
 
 GENERATION_HINT = (
     "Lower LLAMA_VISION_MAX_NEW_TOKENS or LLAMA_VISION_MAX_IMAGE_SIDE, use fewer pages per batch, "
@@ -60,7 +60,7 @@ def out_of_memory_released(torch: Any, doing: str = "generating") -> Iterator[No
         raise
 
 
-def in_halves_on_out_of_memory(items: list[I], run: Callable[[list[I]], list[T]]) -> list[T]:
+def in_halves_on_out_of_memory(items: list[Item], run: Callable[[list[Item]], list[T]]) -> list[T]:
     """`run(items)`; after an out-of-memory error, once more in two halves (a second one propagates)."""
     try:
         return run(items)
