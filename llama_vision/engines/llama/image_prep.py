@@ -13,6 +13,7 @@ from typing import Any
 from PIL import Image
 
 from llama_vision.documents import prepare_for_ocr
+from llama_vision.image_modes import to_rgb
 
 #: How far above the processor's own resize target `prepare_for_model` stops shrinking, so the
 #: processor still downscales (never upscales) and picks the same tile canvas.
@@ -56,8 +57,7 @@ def prepare_for_model(
     """
     if max_side < 1:
         raise ValueError(f"max_side must be positive, got {max_side}")
-    if image.mode != "RGB":  # pages from documents.load_pages are RGB already
-        image = image.convert("RGB")
+    image = to_rgb(image, "image")  # transparency on white, as the pages from documents.load_pages
     if tile_size >= 1 and max_tiles >= 1:
         image = reduce_to_canvas(image, tile_size, max_tiles)
     # The same never-upscaling longest-side cap (LANCZOS after a box pass) the OCR pages get.
