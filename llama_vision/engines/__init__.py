@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from llama_vision.engines.base import Capabilities, Engine, Generation, RuleReading
+from llama_vision.engines.base import Capabilities, Engine, Generation
 from llama_vision.errors import ConfigError
 from llama_vision.schema import ENGINE_CHOICES, ENGINE_NAMES
 
 if TYPE_CHECKING:
     from llama_vision.config import Settings
 
-__all__ = ["Capabilities", "Engine", "Generation", "RuleReading", "create_engine", "ENGINE_NAMES"]
+__all__ = ["Capabilities", "Engine", "Generation", "create_engine", "ENGINE_NAMES"]
 
 
 def create_engine(settings: Settings, *, name: str | None = None) -> Engine:

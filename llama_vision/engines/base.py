@@ -1,10 +1,11 @@
 """One small interface for every engine (after docling's VLM engine base).
 
-An engine turns (page image, prompt) into text, for one request or a batch, optionally
-streaming. The base class owns lazy loading, the load lock and cleanup; engines implement
-`_load`, `_generate` and whatever they do better than the defaults (batching, streaming,
-field questions). Engines that do not follow prompts (OCR) implement `read_fields` instead and
-say so in `capabilities`.
+An engine has one primitive: turn a batch of typed requests (page image, prompt, token cap) into
+a list of Generations. Single calls, streaming and field questions wrap it. The base class owns
+lazy loading, the load lock and cleanup. Nothing about one request lives on the engine: one
+engine object serves many users at once, so a stream carries its own final Generation.
+Engines that do not follow prompts (OCR) return Generations that already hold the fields they
+read, so the pipeline takes one path for every engine.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,18 +27,32 @@ if TYPE_CHECKING:
 class Capabilities:
     follows_prompts: bool
     streams: bool
-    batches: bool
+    batches: bool  # one forward pass serves several requests (a local model)
+    runs_concurrently: bool = False  # several requests in flight at once (a remote server pool)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One (image, prompt) to answer; `max_new_tokens=None` means the settings' cap."""
+
+    image: Image
+    prompt: str
+    max_new_tokens: int | None = None
 
 
 @dataclass
 class Generation:
-    """What an engine said for one (image, prompt)."""
+    """What an engine said for one request."""
 
     text: str
     seconds: float = 0.0
     prompt_tokens: int | None = None
     generated_tokens: int | None = None
     truncated: bool = False  # stopped by the max_new_tokens cap, not by end-of-turn
+    # Engines that read fields themselves (OCR + rules) hand them over already parsed.
+    fields: dict[str, Any] | None = None
+    document_type: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def tokens_per_second(self) -> float | None:
@@ -46,22 +61,36 @@ class Generation:
         return self.generated_tokens / self.seconds
 
 
-@dataclass
-class RuleReading:
-    """What a non-prompt engine (OCR + rules) read from one page."""
+class GenerationStream:
+    """Iterate for the answer's text pieces; afterwards `generation` holds the whole Generation.
 
-    text: str
-    fields: dict[str, Any]
-    document_type: str
-    seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)
+    Each call of `Engine.stream` returns a new object, so two users streaming through one engine
+    never see each other's answer.
+    """
 
+    def __init__(self, pieces: Iterator[str], finish: Callable[[], Generation]) -> None:
+        self._pieces = pieces
+        self._finish = finish
+        self._generation: Generation | None = None
 
-TokenCallback = Callable[[str], None]
+    def __iter__(self) -> Iterator[str]:
+        yield from self._pieces
+        self._generation = self._finish()
+
+    @property
+    def generation(self) -> Generation:
+        if self._generation is None:
+            raise RuntimeError("the stream has not finished; iterate it to the end first")
+        return self._generation
+
+    @classmethod
+    def whole(cls, generation: Generation) -> GenerationStream:
+        """A stream that yields the finished answer at once (engines that do not stream)."""
+        return cls(iter([generation.text]), lambda: generation)
 
 
 class Engine(ABC):
-    """Base class. Subclasses set `name` and `capabilities` and implement `_load`/`_generate`."""
+    """Base class. Subclasses set `name` and `capabilities` and implement `_load`/`_generate_batch`."""
 
     name: str = "base"
     capabilities = Capabilities(follows_prompts=True, streams=False, batches=False)
@@ -107,48 +136,46 @@ class Engine(ABC):
     def _unload(self) -> None:  # noqa: B027 - an optional hook: most engines have nothing to release
         """Release what `_load` took (GPU memory, clients). Default: nothing to release."""
 
-    # -- generation -----------------------------------------------------------------------
+    # -- the one primitive ----------------------------------------------------------------
     @abstractmethod
-    def _generate(self, image: Image, prompt: str, max_new_tokens: int) -> Generation: ...
+    def _generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        """Answer every request, in order. `max_new_tokens` is always filled in here."""
 
-    def _cap(self, max_new_tokens: int | None) -> int:
-        return max_new_tokens or self.settings.max_new_tokens
+    def _capped(self, request: GenerationRequest) -> GenerationRequest:
+        if request.max_new_tokens:
+            return request
+        return replace(request, max_new_tokens=self.settings.max_new_tokens)
+
+    def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        self.initialize()
+        if not requests:
+            return []
+        return self._generate_batch([self._capped(r) for r in requests])
 
     def generate(self, image: Image, prompt: str, *, max_new_tokens: int | None = None) -> Generation:
+        return self.generate_batch([GenerationRequest(image, prompt, max_new_tokens)])[0]
+
+    def stream(self, image: Image, prompt: str, *, max_new_tokens: int | None = None) -> GenerationStream:
+        """Text pieces as generated, then the whole Generation. Default: all at once."""
         self.initialize()
-        return self._generate(image, prompt, self._cap(max_new_tokens))
+        request = self._capped(GenerationRequest(image, prompt, max_new_tokens))
+        return self._stream(request)
 
-    def generate_batch(
-        self, images: Sequence[Image], prompts: Sequence[str], *, max_new_tokens: int | None = None
-    ) -> list[Generation]:
-        """Default: one by one. Engines that batch (llama) or run concurrently (openai) override."""
-        self.initialize()
-        return [self._generate(img, p, self._cap(max_new_tokens)) for img, p in zip(images, prompts, strict=True)]
-
-    def stream(self, image: Image, prompt: str, *, max_new_tokens: int | None = None) -> Iterator[str]:
-        """Yield text pieces as generated. Default: the whole answer at once.
-
-        After the iterator is exhausted, `self.last_generation` holds the full Generation.
-        """
-        generation = self.generate(image, prompt, max_new_tokens=max_new_tokens)
-        self.last_generation = generation
-        yield generation.text
+    def _stream(self, request: GenerationRequest) -> GenerationStream:
+        """Engines that stream (capabilities.streams) override this."""
+        return GenerationStream.whole(self._generate_batch([request])[0])
 
     def ask_fields(
         self, image: Image, questions: dict[str, str], *, max_new_tokens: int | None = None
     ) -> dict[str, Generation]:
         """Field-specific mode: one short question per field about the same image.
 
-        Default: a batch of independent generations. The llama engine overrides this to run the
-        vision tower once and reuse its cross-attention states for every question.
+        Default: one batch. The llama engine overrides this to run the vision tower once and reuse
+        its cross-attention states for every question.
         """
         names = list(questions)
-        answers = self.generate_batch([image] * len(names), [questions[n] for n in names], max_new_tokens=max_new_tokens)
+        answers = self.generate_batch([GenerationRequest(image, questions[n], max_new_tokens) for n in names])
         return dict(zip(names, answers, strict=True))
-
-    def read_fields(self, image: Image) -> RuleReading:
-        """Non-prompt engines (OCR) read fields directly. Prompt engines do not implement it."""
-        raise NotImplementedError(f"the {self.name} engine follows prompts; use generate()")
 
     # -- reporting ------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -161,4 +188,5 @@ class Engine(ABC):
             "follows_prompts": self.capabilities.follows_prompts,
             "streams": self.capabilities.streams,
             "batches": self.capabilities.batches,
+            "runs_concurrently": self.capabilities.runs_concurrently,
         }
