@@ -33,7 +33,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from llama_vision.config import load_settings  # noqa: E402
-from llama_vision.engines.openai_engine import OpenAIEngine  # noqa: E402
+from llama_vision.engines.base import GenerationRequest  # noqa: E402
+from llama_vision.engines.openai import OpenAIEngine  # noqa: E402
 
 GOALS = {4: 3.5, 8: 6.0}
 
@@ -86,12 +87,12 @@ def _measure(server: _ServerProcess, concurrency: int, documents: int, image: An
     engine = OpenAIEngine(settings)
     try:
         engine.initialize()
-        engine.generate_batch([image] * concurrency, ["warm-up"] * concurrency)  # open connections
+        engine.generate_batch([GenerationRequest(image, "warm-up")] * concurrency)  # open connections
         server.stats(reset=True)
         runs, lost = [], 0
         for _ in range(repeats):
             started = time.perf_counter()
-            results = engine.generate_batch([image] * documents, [f"ECHO doc{i}" for i in range(documents)])
+            results = engine.generate_batch([GenerationRequest(image, f"ECHO doc{i}") for i in range(documents)])
             runs.append(time.perf_counter() - started)
             lost += sum(1 for i, r in enumerate(results) if not r.text.startswith(f"ECHO doc{i}\n"))
     finally:
