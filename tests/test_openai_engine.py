@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from llama_vision.config import load_settings
 from llama_vision.engines import create_engine
@@ -106,6 +107,59 @@ def test_pipeline_extract_through_the_openai_engine(servers: Any, tmp_path: Any)
     assert "Bunnings" in (result.raw_output or "")
     assert any(body.get("stream") for body in server.requests)  # on_token streamed
     assert "".join(tokens).strip()
+
+
+def test_two_users_extracting_through_one_engine_get_their_own_results(servers: Any, tmp_path: Any) -> None:
+    """Issue 9, end to end: two users stream extractions at once through one engine (concurrency
+    2). The server tells the documents apart by their paper (white or grey) and answers each with
+    its own supplier and total; no Result may hold the other document's values."""
+    pipeline = _pipeline()
+    own = {"white": ("Bunnings Warehouse", "40.00", "4.00", "44.00"), "grey": ("Officeworks", "50.00", "5.00", "55.00")}
+
+    def responder(prompt: str, images: int, body: dict) -> str:
+        sent = decode_data_url(body["messages"][0]["content"][0]["image_url"]["url"])[1].convert("L")
+        supplier, subtotal, gst, total = own["white" if sent.getpixel((5, 5)) > 240 else "grey"]
+        return (DEFAULT_ANSWER.replace("Bunnings Warehouse", supplier).replace("$40.00", f"${subtotal}")
+                .replace("$4.00", f"${gst}").replace("$44.00", f"${total}"))
+
+    (server,) = servers(1, responder=responder, token_delay=0.002)
+    engine = make_engine(server, api_concurrency=2)
+    paths = {}
+    for paper, colour in (("white", "white"), ("grey", (200, 200, 200))):
+        image = Image.new("RGB", (600, 800), colour)
+        image.paste((0, 0, 0), (20, 30, 120, 31))
+        paths[paper] = tmp_path / f"{paper}.png"
+        image.save(paths[paper])
+    rounds = 6
+    together = threading.Barrier(2, timeout=60)
+    results: dict[str, list[Any]] = {"white": [], "grey": []}
+    failures: list[BaseException] = []
+
+    def user(paper: str) -> None:
+        try:
+            for _ in range(rounds):
+                together.wait()
+                tokens: list[str] = []
+                result = pipeline.extract(paths[paper], engine=engine, prompt_style="key_value", on_token=tokens.append)
+                results[paper].append((result, "".join(tokens)))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+            together.abort()
+
+    threads = [threading.Thread(target=user, args=(paper,)) for paper in results]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures, failures
+    for paper, runs in results.items():
+        supplier, _subtotal, _gst, total = own[paper]
+        assert len(runs) == rounds
+        for result, streamed in runs:
+            assert result.status == "ok", result.error
+            assert result.fields["total"] == total and supplier in (result.fields["supplier_name"] or "")
+            assert supplier in (result.raw_output or "") and supplier in streamed
+    assert server.in_flight.max == 2  # the two users really were served at the same time
 
 
 def test_pipeline_extract_many_survives_a_server_killed_mid_run(servers: Any, tmp_path: Any) -> None:
