@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -71,3 +72,27 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def run_users(names: Iterable[str], work: Callable[[str, threading.Barrier], None], *, timeout: float = 60.0) -> None:
+    """Run `work(name, together)` for every user at once, each on its own thread; `together` is a
+    barrier over all of them, for lining up rounds. Re-raises the first failure of any user."""
+    names = list(names)
+    together = threading.Barrier(len(names), timeout=timeout)
+    failures: list[BaseException] = []
+
+    def user(name: str) -> None:
+        try:
+            work(name, together)
+        except BaseException as error:  # noqa: BLE001 - re-raised below, in the test's thread
+            failures.append(error)
+            together.abort()  # the others stop waiting for this one
+
+    threads = [threading.Thread(target=user, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=2 * timeout)
+    assert not any(thread.is_alive() for thread in threads), "a user is still running"
+    if failures:
+        raise failures[0]

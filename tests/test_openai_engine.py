@@ -19,7 +19,7 @@ from llama_vision.engines import create_engine
 from llama_vision.engines.base import Generation, GenerationRequest, GenerationStream
 from llama_vision.errors import ConfigError, RemoteEngineError
 from tests.openai_fake_server import DEFAULT_ANSWER, InFlight
-from tests.openai_helpers import decode_data_url, make_engine, page, requests, servers_fixture  # noqa: F401 - the fixture
+from tests.openai_helpers import decode_data_url, make_engine, page, requests, run_users, servers_fixture  # noqa: F401 - the fixture
 
 
 # -- extraction end to end --------------------------------------------------------------------
@@ -131,27 +131,16 @@ def test_two_users_extracting_through_one_engine_get_their_own_results(servers: 
         paths[paper] = tmp_path / f"{paper}.png"
         image.save(paths[paper])
     rounds = 6
-    together = threading.Barrier(2, timeout=60)
     results: dict[str, list[Any]] = {"white": [], "grey": []}
-    failures: list[BaseException] = []
 
-    def user(paper: str) -> None:
-        try:
-            for _ in range(rounds):
-                together.wait()
-                tokens: list[str] = []
-                result = pipeline.extract(paths[paper], engine=engine, prompt_style="key_value", on_token=tokens.append)
-                results[paper].append((result, "".join(tokens)))
-        except BaseException as error:  # noqa: BLE001 - reported below
-            failures.append(error)
-            together.abort()
+    def user(paper: str, together: threading.Barrier) -> None:
+        for _ in range(rounds):
+            together.wait()
+            tokens: list[str] = []
+            result = pipeline.extract(paths[paper], engine=engine, prompt_style="key_value", on_token=tokens.append)
+            results[paper].append((result, "".join(tokens)))
 
-    threads = [threading.Thread(target=user, args=(paper,)) for paper in results]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not failures, failures
+    run_users(results, user)
     for paper, runs in results.items():
         supplier, _subtotal, _gst, total = own[paper]
         assert len(runs) == rounds
@@ -257,28 +246,17 @@ def test_two_concurrent_streams_through_one_engine_keep_their_own_answers(server
     engine = make_engine(server, api_concurrency=2)
     engine.initialize()
     rounds = 15
-    together = threading.Barrier(2, timeout=30)
     seen: dict[str, list[tuple[str, str]]] = {"a": [], "b": []}
-    errors: list[BaseException] = []
 
-    def user(name: str) -> None:
-        try:
-            for number in range(rounds):
-                stream = engine.stream(page(), f"ECHO {name}{number}")
-                together.wait()  # both streams exist before either starts
-                pieces = "".join(stream)
-                together.wait()  # both streams are done before either reads its Generation
-                seen[name].append((pieces, stream.generation.text))
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-            together.abort()
+    def user(name: str, together: threading.Barrier) -> None:
+        for number in range(rounds):
+            stream = engine.stream(page(), f"ECHO {name}{number}")
+            together.wait()  # both streams exist before either starts
+            pieces = "".join(stream)
+            together.wait()  # both streams are done before either reads its Generation
+            seen[name].append((pieces, stream.generation.text))
 
-    threads = [threading.Thread(target=user, args=(name,)) for name in seen]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    run_users(seen, user)
     for name, answers in seen.items():
         assert len(answers) == rounds
         for number, (pieces, final) in enumerate(answers):
