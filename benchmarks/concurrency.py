@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 
 from llama_vision.config import load_settings  # noqa: E402
 from llama_vision.engines.base import GenerationRequest  # noqa: E402
-from llama_vision.engines.openai_engine import OpenAIEngine  # noqa: E402
+from llama_vision.engines.openai import OpenAIEngine  # noqa: E402
 
 GOALS = {4: 3.5, 8: 6.0}
 

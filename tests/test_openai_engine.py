@@ -1,16 +1,12 @@
 """The openai engine against real HTTP servers on loopback (tests/openai_fake_server.py).
 
-Every test talks HTTP through the real `openai` client: wire format, SSE streaming, failover,
-retries, concurrency limits, error messages and secret hygiene.
+Every test talks HTTP through the real `openai` client: wire format, SSE streaming, concurrency
+limits and streams that share one engine. Failover is in test_openai_failover.py, error messages
+and secret hygiene in test_openai_errors.py.
 """
 
 from __future__ import annotations
 
-import base64
-import io
-import json
-import logging
-import random
 import threading
 import time
 from typing import Any
@@ -20,60 +16,10 @@ from PIL import Image
 
 from llama_vision.config import load_settings
 from llama_vision.engines import create_engine
-from llama_vision.engines.base import Generation
+from llama_vision.engines.base import Generation, GenerationRequest, GenerationStream
 from llama_vision.errors import ConfigError, RemoteEngineError
-from tests.openai_fake_server import DEFAULT_ANSWER, FakeOpenAIServer, InFlight, start_servers
-
-SECRET = "sk-test-DO-NOT-LEAK-7f3a9c"
-
-
-@pytest.fixture
-def servers() -> Any:
-    """Factory for started fake servers; every one is killed at the end of the test."""
-    started: list[FakeOpenAIServer] = []
-
-    def make(count: int = 1, **options: Any) -> list[FakeOpenAIServer]:
-        new = start_servers(count, **options)
-        started.extend(new)
-        return new
-
-    yield make
-    for server in started:
-        server.kill()
-
-
-def make_engine(*servers: FakeOpenAIServer | str, **overrides: Any) -> Any:
-    urls = [s if isinstance(s, str) else s.url for s in servers]
-    overrides.setdefault("api_retries", 3)
-    settings = load_settings(env_file=None, engine="openai", api_base=",".join(urls), **overrides)
-    engine = create_engine(settings)
-    # Keep tests fast: tiny backoff and cool-downs (the logic is the same).
-    engine.backoff_base_s = 0.01
-    engine.backoff_max_s = 0.05
-    engine.cooldown_base_s = 0.5
-    engine.cooldown_max_s = 2.0
-    return engine
-
-
-def page(size: tuple[int, int] = (320, 400), mode: str = "RGB") -> Image.Image:
-    color: Any = (255, 255, 255, 0) if mode == "RGBA" else "white"
-    image = Image.new(mode, size, color)
-    for x in range(20, 120):
-        image.putpixel((x, 30), (0, 0, 0, 255) if mode == "RGBA" else (0, 0, 0))
-    return image
-
-
-def decode_data_url(url: str) -> tuple[str, Image.Image]:
-    header, data = url.split(",", 1)
-    return header, Image.open(io.BytesIO(base64.b64decode(data)))
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.openai_fake_server import DEFAULT_ANSWER, InFlight
+from tests.openai_helpers import decode_data_url, make_engine, page, requests, run_users, servers_fixture  # noqa: F401 - the fixture
 
 
 # -- extraction end to end --------------------------------------------------------------------
@@ -127,7 +73,9 @@ def test_factory_builds_the_openai_engine_and_auto_picks_it(servers: Any) -> Non
     settings = load_settings(env_file=None, engine="auto", api_base=server.url)
     engine = create_engine(settings)
     assert engine.name == "openai"
-    assert engine.capabilities.streams and engine.capabilities.batches and engine.capabilities.follows_prompts
+    assert engine.capabilities.streams and engine.capabilities.follows_prompts
+    # Many requests in flight at once, but each is its own HTTP call: concurrency, not batching.
+    assert engine.capabilities.runs_concurrently and not engine.capabilities.batches
 
 
 def test_no_server_configured_is_a_config_error() -> None:
@@ -159,6 +107,48 @@ def test_pipeline_extract_through_the_openai_engine(servers: Any, tmp_path: Any)
     assert "Bunnings" in (result.raw_output or "")
     assert any(body.get("stream") for body in server.requests)  # on_token streamed
     assert "".join(tokens).strip()
+
+
+def test_two_users_extracting_through_one_engine_get_their_own_results(servers: Any, tmp_path: Any) -> None:
+    """Issue 9, end to end: two users stream extractions at once through one engine (concurrency
+    2). The server tells the documents apart by their paper (white or grey) and answers each with
+    its own supplier and total; no Result may hold the other document's values."""
+    pipeline = _pipeline()
+    own = {"white": ("Bunnings Warehouse", "40.00", "4.00", "44.00"), "grey": ("Officeworks", "50.00", "5.00", "55.00")}
+
+    def responder(prompt: str, images: int, body: dict) -> str:
+        sent = decode_data_url(body["messages"][0]["content"][0]["image_url"]["url"])[1].convert("L")
+        supplier, subtotal, gst, total = own["white" if sent.getpixel((5, 5)) > 240 else "grey"]
+        return (DEFAULT_ANSWER.replace("Bunnings Warehouse", supplier).replace("$40.00", f"${subtotal}")
+                .replace("$4.00", f"${gst}").replace("$44.00", f"${total}"))
+
+    (server,) = servers(1, responder=responder, token_delay=0.002)
+    engine = make_engine(server, api_concurrency=2)
+    paths = {}
+    for paper, colour in (("white", "white"), ("grey", (200, 200, 200))):
+        image = Image.new("RGB", (600, 800), colour)
+        image.paste((0, 0, 0), (20, 30, 120, 31))
+        paths[paper] = tmp_path / f"{paper}.png"
+        image.save(paths[paper])
+    rounds = 6
+    results: dict[str, list[Any]] = {"white": [], "grey": []}
+
+    def user(paper: str, together: threading.Barrier) -> None:
+        for _ in range(rounds):
+            together.wait()
+            tokens: list[str] = []
+            result = pipeline.extract(paths[paper], engine=engine, prompt_style="key_value", on_token=tokens.append)
+            results[paper].append((result, "".join(tokens)))
+
+    run_users(results, user)
+    for paper, runs in results.items():
+        supplier, _subtotal, _gst, total = own[paper]
+        assert len(runs) == rounds
+        for result, streamed in runs:
+            assert result.status == "ok", result.error
+            assert result.fields["total"] == total and supplier in (result.fields["supplier_name"] or "")
+            assert supplier in (result.raw_output or "") and supplier in streamed
+    assert server.in_flight.max == 2  # the two users really were served at the same time
 
 
 def test_pipeline_extract_many_survives_a_server_killed_mid_run(servers: Any, tmp_path: Any) -> None:
@@ -198,7 +188,8 @@ def test_stream_yields_pieces_as_they_arrive(servers: Any, flavor: str) -> None:
     started = time.perf_counter()
     arrivals: list[float] = []
     pieces: list[str] = []
-    for piece in engine.stream(page(), "Read."):
+    stream = engine.stream(page(), "Read.")
+    for piece in stream:
         arrivals.append(time.perf_counter() - started)
         pieces.append(piece)
     assert "".join(pieces) == DEFAULT_ANSWER
@@ -207,7 +198,7 @@ def test_stream_yields_pieces_as_they_arrive(servers: Any, flavor: str) -> None:
     assert arrivals[0] < arrivals[-1] - 0.2
     body = server.requests[-1]
     assert body["stream"] is True and body["temperature"] == 0
-    last = engine.last_generation
+    last = stream.generation
     assert last.text == DEFAULT_ANSWER
     assert last.generated_tokens == len(pieces)
     assert last.truncated is False
@@ -232,128 +223,68 @@ def test_stream_broken_midway_raises_a_clear_error(servers: Any) -> None:
     assert status["in_flight"] == 0
 
 
-# -- retries and failover ---------------------------------------------------------------------
-def test_retries_on_503_then_succeeds(servers: Any) -> None:
+def test_a_stream_sends_nothing_until_iterated_and_holds_its_generation_after(servers: Any) -> None:
     (server,) = servers(1)
-    engine = make_engine(server, api_retries=3)
+    engine = make_engine(server)
     engine.initialize()
-    server.fail_next(2, 503)
-    generation = engine.generate(page(), "Read.")
-    assert generation.text == DEFAULT_ANSWER
-    assert len(server.requests) == 3  # two 503s, then the answer
+    stream = engine.stream(page(), "ECHO lazy")
+    assert isinstance(stream, GenerationStream)
+    assert len(server.requests) == 0  # made, not yet sent
+    with pytest.raises(RuntimeError, match="has not finished"):
+        _ = stream.generation
+    text = "".join(stream)
+    assert len(server.requests) == 1
+    assert stream.generation.text == text and text.startswith("ECHO lazy\n")
+    assert not hasattr(engine, "last_generation")
 
 
-def test_gives_up_after_api_retries_with_a_clear_message(servers: Any) -> None:
-    (server,) = servers(1)
-    engine = make_engine(server, api_retries=2)
-    engine.initialize()
-    server.fail_next(10, 503)
-    with pytest.raises(RemoteEngineError, match=r"busy or failing \(HTTP 503") as caught:
-        engine.generate(page(), "Read.")
-    assert "LLAMA_VISION_API_CONCURRENCY" in str(caught.value)
-    assert len(server.requests) == 3  # first try + 2 retries
-
-
-def test_429_honours_retry_after(servers: Any) -> None:
-    (server,) = servers(1)
-    engine = make_engine(server, api_retries=1)
-    engine.backoff_max_s = 5.0
-    engine.initialize()
-    server.fail_next(1, 429, "Too Many Requests", headers={"Retry-After": "0.3"})
-    started = time.perf_counter()
-    assert engine.generate(page(), "Read.").text == DEFAULT_ANSWER
-    assert time.perf_counter() - started >= 0.3
-    assert len(server.requests) == 2
-
-
-def test_fails_over_to_the_live_server_when_one_is_stopped(servers: Any) -> None:
-    first, second = servers(2)
-    engine = make_engine(first, second, api_retries=0)  # failover needs no retry rounds
-    engine.initialize()
-    first.kill()
-    results = [engine.generate(page(), f"ECHO n{i}") for i in range(6)]
-    assert [r.text.split()[1] for r in results] == [f"n{i}" for i in range(6)]
-    assert second.served == 6
-    health = {s["url"]: s for s in engine.status(refresh=True)["servers"]}
-    assert health[first.url]["reachable"] is False
-    assert "Cannot reach" in health[first.url]["health_error"]
-    assert health[second.url]["reachable"] is True and health[second.url]["model_present"] is True
-
-
-def test_round_robin_spreads_requests_over_servers(servers: Any) -> None:
-    first, second = servers(2)
-    engine = make_engine(first, second)
-    for i in range(8):
-        engine.generate(page(), f"ECHO r{i}")
-    assert len(first.requests) == 4 and len(second.requests) == 4
-
-
-def test_batch_of_20_survives_a_server_killed_mid_run(servers: Any) -> None:
-    """The 'done' criterion: two servers, a batch of 20, one server dies mid-run; the concurrency
-    limit holds across both servers and nothing is lost or reordered."""
-    shared = InFlight()
-    first, second = servers(2, delay=0.15, in_flight=shared)
-    # No retry rounds: every request caught by the crash must move to the live server at once.
-    engine = make_engine(first, second, api_concurrency=4, api_retries=0)
-    engine.initialize()
-
-    def killer() -> None:
-        while second.served < 3:
-            time.sleep(0.01)
-        second.kill()
-
-    thread = threading.Thread(target=killer)
-    thread.start()
-    results = engine.generate_batch([page()] * 20, [f"ECHO doc{i}" for i in range(20)])
-    thread.join(timeout=10)
-
-    assert not second.alive
-    assert len(results) == 20
-    assert [r.text.split()[1] for r in results] == [f"doc{i}" for i in range(20)]
-    assert all(r.text.endswith(DEFAULT_ANSWER) for r in results)
-    assert shared.max <= 4
-    assert shared.max >= 3  # it really ran concurrently
-    assert engine.max_in_flight_seen <= 4
-    # Every document answered; at most the requests caught in flight by the crash were redone.
-    assert 20 <= first.served + second.served <= 24
-    assert second.served < 20 and first.served > 10
-    status = engine.status(refresh=True)
-    assert [s["reachable"] for s in status["servers"]] == [True, False]
-    assert status["servers"][1]["failures"] >= 1
-
-
-def test_batch_order_is_input_order_when_answers_finish_out_of_order(servers: Any) -> None:
-    rng = random.Random(7)
-    lock = threading.Lock()
-
-    def responder(prompt: str, images: int, body: dict) -> str:
-        with lock:
-            pause = rng.uniform(0.0, 0.08)
-        time.sleep(pause)
-        return prompt.upper()
-
-    (server,) = servers(1, responder=responder)
-    engine = make_engine(server, api_concurrency=6)
-    prompts = [f"item {i}" for i in range(20)]
-    results = engine.generate_batch([page()] * 20, prompts)
-    assert [r.text for r in results] == [p.upper() for p in prompts]
-
-
-def test_batch_raises_the_first_failure_and_cancels_the_rest(servers: Any) -> None:
-    (server,) = servers(1, delay=0.05)
+def test_two_concurrent_streams_through_one_engine_keep_their_own_answers(servers: Any) -> None:
+    """Issue 9: one engine serves every user. Two streams run at once with different answers; each
+    reads its final Generation only after *both* have finished (the window in which a shared
+    `last_generation` would have been overwritten), and must still hold its own answer."""
+    (server,) = servers(1, token_delay=0.003)
     engine = make_engine(server, api_concurrency=2)
     engine.initialize()
-    server.fail_one_image(1)
-    with pytest.raises(RemoteEngineError, match="only one image"):
-        engine.generate_batch([page()] * 20, ["Read."] * 20)
-    assert len(server.requests) < 20  # requests not yet started were cancelled
+    rounds = 15
+    seen: dict[str, list[tuple[str, str]]] = {"a": [], "b": []}
+
+    def user(name: str, together: threading.Barrier) -> None:
+        for number in range(rounds):
+            stream = engine.stream(page(), f"ECHO {name}{number}")
+            together.wait()  # both streams exist before either starts
+            pieces = "".join(stream)
+            together.wait()  # both streams are done before either reads its Generation
+            seen[name].append((pieces, stream.generation.text))
+
+    run_users(seen, user)
+    for name, answers in seen.items():
+        assert len(answers) == rounds
+        for number, (pieces, final) in enumerate(answers):
+            assert final == pieces == f"ECHO {name}{number}\n{DEFAULT_ANSWER}"
+    assert server.in_flight.max == 2  # the two streams really were in flight together
+    assert engine.status(refresh=False)["in_flight"] == 0
+
+
+def test_interleaved_streams_in_one_thread_keep_their_own_answers(servers: Any) -> None:
+    """The same, deterministically: stream A is paused after its first piece while stream B runs
+    from start to end on the same engine; then A finishes. Neither holds the other's answer."""
+    (server,) = servers(1)
+    engine = make_engine(server, api_concurrency=2)
+    first = engine.stream(page(), "ECHO first")
+    second = engine.stream(page(), "ECHO second")
+    pieces = iter(first)
+    head = next(pieces)
+    assert "".join(second) == second.generation.text == f"ECHO second\n{DEFAULT_ANSWER}"
+    assert head + "".join(pieces) == first.generation.text == f"ECHO first\n{DEFAULT_ANSWER}"
+    assert second.generation.text == f"ECHO second\n{DEFAULT_ANSWER}"  # unchanged by the first's end
+    assert first.generation.generated_tokens == len(first.generation.text.split())
 
 
 # -- concurrency limits -----------------------------------------------------------------------
 def test_concurrency_never_exceeds_the_limit(servers: Any) -> None:
     (server,) = servers(1, delay=0.1)
     engine = make_engine(server, api_concurrency=3)
-    results = engine.generate_batch([page()] * 12, [f"ECHO c{i}" for i in range(12)])
+    results = engine.generate_batch(requests(f"ECHO c{i}" for i in range(12)))
     assert len(results) == 12
     assert server.in_flight.max == 3  # reached, never passed
 
@@ -367,7 +298,7 @@ def test_the_limit_is_engine_wide_across_concurrent_callers(servers: Any) -> Non
 
     def worker(n: int) -> None:
         try:
-            engine.generate_batch([page()] * 4, [f"ECHO w{n}-{i}" for i in range(4)])
+            engine.generate_batch(requests(f"ECHO w{n}-{i}" for i in range(4)))
             list(engine.stream(page(), f"ECHO s{n}"))
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
@@ -397,194 +328,18 @@ def test_ask_fields_runs_questions_concurrently(servers: Any) -> None:
     assert len(urls) == 1  # the same page, encoded once
 
 
-# -- fix-it messages --------------------------------------------------------------------------
-def test_connection_refused_at_start() -> None:
-    engine = make_engine(f"http://127.0.0.1:{free_port()}/v1")
-    with pytest.raises(RemoteEngineError) as caught:
-        engine.initialize()
-    message = str(caught.value)
-    assert "Cannot reach" in message and "connection refused" in message
-    assert "LLAMA_VISION_API_BASE" in message and "ollama serve" in message
-    assert engine.load_error == message
-
-
-def test_a_url_without_v1_is_explained(servers: Any) -> None:
+def test_a_batch_of_different_pages_sends_each_its_own_page(servers: Any) -> None:
     (server,) = servers(1)
-    bare = server.url.removesuffix("/v1")
-    engine = make_engine(bare)
-    with pytest.raises(RemoteEngineError) as caught:
-        engine.initialize()
-    message = str(caught.value)
-    assert "has no /models endpoint (HTTP 404)" in message
-    assert f"try {bare}/v1" in message
-
-
-def test_unknown_model_at_start_lists_what_the_server_has(servers: Any) -> None:
-    (server,) = servers(1, models=["llava:7b", "llama3.1:8b"])
-    engine = make_engine(server, api_model="llama3.2-vision")
-    with pytest.raises(RemoteEngineError) as caught:
-        engine.initialize()
-    message = str(caught.value)
-    assert "'llama3.2-vision'" in message and "llava:7b" in message
-    assert "LLAMA_VISION_API_MODEL" in message and "ollama pull llama3.2-vision" in message
-
-
-@pytest.mark.parametrize("flavor", ["ollama", "vllm"])
-def test_unknown_model_at_request_time(servers: Any, flavor: str) -> None:
-    (server,) = servers(1, flavor=flavor)
-    engine = make_engine(server)
-    engine.initialize()
-    server.fail_unknown_model(10)
-    with pytest.raises(RemoteEngineError, match="does not serve the model") as caught:
-        engine.generate(page(), "Read.")
-    assert "LLAMA_VISION_API_MODEL" in str(caught.value)
-    assert len(server.requests) == 1  # waiting will not make the model appear: no retry rounds
-
-
-def test_a_server_without_the_model_is_skipped(servers: Any) -> None:
-    wrong = FakeOpenAIServer(models=["llava:7b"]).start()
-    (right,) = servers(1)
-    try:
-        engine = make_engine(wrong, right)
-        for _ in range(4):
-            engine.generate(page(), "Read.")
-        assert right.served == 4 and wrong.served == 0
-        status = engine.status(refresh=False)
-        assert [s["model_present"] for s in status["servers"]] == [False, True]
-    finally:
-        wrong.kill()
-
-
-@pytest.mark.parametrize("flavor", ["ollama", "vllm"])
-def test_one_image_error_is_explained(servers: Any, flavor: str) -> None:
-    (server,) = servers(1, flavor=flavor)
-    engine = make_engine(server)
-    engine.initialize()
-    server.fail_one_image(5)
-    with pytest.raises(RemoteEngineError) as caught:
-        engine.generate(page(), "Read.")
-    message = str(caught.value)
-    assert "accepts only one image per request" in message
-    assert "--limit-mm-per-prompt" in message
-    assert len(server.requests) == 1  # a request-level error is not retried
-
-
-@pytest.mark.parametrize("flavor", ["ollama", "vllm"])
-def test_non_vision_model_is_explained(servers: Any, flavor: str) -> None:
-    (server,) = servers(1, flavor=flavor, vision=False)
-    engine = make_engine(server)
-    with pytest.raises(RemoteEngineError) as caught:
-        engine.generate(page(), "Read.")
-    message = str(caught.value)
-    assert "does not accept images" in message
-    assert "llama3.2-vision" in message and "LLAMA_VISION_API_MODEL" in message
-    assert len(server.requests) == 1
-
-
-def test_timeout_is_explained(servers: Any) -> None:
-    (server,) = servers(1, delay=2.0)
-    engine = make_engine(server, api_timeout=0.4, api_retries=3)
-    engine.initialize()
-    started = time.perf_counter()
-    with pytest.raises(RemoteEngineError) as caught:
-        engine.generate(page(), "Read.")
-    assert time.perf_counter() - started < 1.2
-    assert len(server.requests) == 1  # a timeout is not retried on the same server: it would cost as much again
-    message = str(caught.value)
-    assert "did not answer within 0.4 s" in message and "LLAMA_VISION_API_TIMEOUT" in message
-
-
-def test_a_timeout_fails_over_to_another_server(servers: Any) -> None:
-    (slow,) = servers(1, delay=2.0)
-    (fast,) = servers(1)
-    engine = make_engine(slow, fast, api_timeout=0.4, api_retries=0)
-    engine.initialize()
-    results = [engine.generate(page(), f"ECHO t{i}") for i in range(2)]
-    assert [r.text.split()[1] for r in results] == ["t0", "t1"]
-    assert len(slow.requests) == 1 and fast.served == 2  # the slow one is then cooled down
-
-
-def test_a_server_echoing_the_key_does_not_leak_it(servers: Any) -> None:
-    (server,) = servers(1)
-    engine = make_engine(server, api_key=SECRET)
-    engine.initialize()
-    server.fail_next(1, 400, f"bad request from key {SECRET}")
-    with pytest.raises(RemoteEngineError) as caught:
-        engine.generate(page(), "Read.")
-    assert SECRET not in str(caught.value) and "***" in str(caught.value)
-
-
-def test_wrong_api_key_is_explained_without_showing_it(servers: Any) -> None:
-    (server,) = servers(1, api_key="the-right-key")
-    engine = make_engine(server, api_key=SECRET)
-    with pytest.raises(RemoteEngineError) as caught:
-        engine.initialize()
-    assert SECRET not in str(caught.value)
-    # The health check at start saw a 401; the message says so and how to fix it.
-    assert "refused the API key (HTTP 401)" in str(caught.value)
-    assert "LLAMA_VISION_API_KEY" in str(caught.value)
-
-
-def test_several_dead_servers_are_all_named_at_start() -> None:
-    urls = [f"http://127.0.0.1:{free_port()}/v1" for _ in range(2)]
-    engine = make_engine(*urls)
-    with pytest.raises(RemoteEngineError) as caught:
-        engine.initialize()
-    message = str(caught.value)
-    assert message.startswith("None of the 2 servers answered")
-    assert all(url in message for url in urls) and "LLAMA_VISION_API_BASE" in message
-
-
-# -- secrets and binding ----------------------------------------------------------------------
-def test_api_key_never_appears_in_status_repr_or_logs(servers: Any, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)  # the openai and http client loggers too
-    first, second = servers(2, api_key=SECRET)
-    engine = make_engine(first, second, api_key=SECRET)
-    engine.generate(page(), "Read.")
-    list(engine.stream(page(), "Read."))
-    first.fail_next(1, 503)
-    second.fail_next(1, 503)
-    engine.generate_batch([page()] * 4, ["Read."] * 4)
-    second.kill()
-    engine.generate_batch([page()] * 4, ["Read."] * 4)
-    status = engine.status(refresh=True)
-
-    assert status["api_key"] == "set (hidden)"
-    assert first.requests and all(r["model"] for r in first.requests)  # the key was accepted
-    shown = [json.dumps(status, default=str), repr(engine), str(engine), caplog.text, repr(engine.settings)]
-    for text in shown:
-        assert SECRET not in text
-    assert caplog.text  # something was logged (the failover), so the check above means something
-
-
-def test_user_and_password_in_urls_are_redacted(servers: Any) -> None:
-    (server,) = servers(1)
-    host, port = server.address
-    engine = make_engine(f"http://bob:hunter2@{host}:{port}/v1")
-    engine.generate(page(), "Read.")
-    shown = json.dumps(engine.status(refresh=True)) + repr(engine)
-    assert "hunter2" not in shown and "bob" not in shown
-    assert f"***@{host}:{port}" in shown
-
-
-def test_status_before_start_and_health_fields(servers: Any) -> None:
-    (server,) = servers(1)
-    engine = make_engine(server)
-    status = engine.status()
-    assert status["engine"] == "openai" and status["loaded"] is False
-    assert status["api_key"] == "not set"
-    (health,) = status["servers"]
-    assert health["url"] == server.url
-    assert health["reachable"] is True and health["model_present"] is True
-    assert isinstance(health["latency_ms"], float) and health["latency_ms"] >= 0
-    calls = server.model_list_calls
-    engine.status()  # fresh: served from the cache, no new request
-    assert server.model_list_calls == calls
-
-
-def test_fake_servers_bind_loopback_only() -> None:
-    with FakeOpenAIServer() as server:
-        assert server.address[0] == "127.0.0.1"
-        assert server.url.startswith("http://127.0.0.1:")
-    with pytest.raises(ValueError, match="loopback"):
-        FakeOpenAIServer(host="0.0.0.0")
+    engine = make_engine(server, api_concurrency=3)
+    sizes = [(200 + 10 * i, 300) for i in range(6)]
+    shared = page((131, 222))
+    batch = [GenerationRequest(page(size), f"ECHO p{i}") for i, size in enumerate(sizes)]
+    batch += [GenerationRequest(shared, "ECHO q0"), GenerationRequest(shared, "ECHO q1")]
+    results = engine.generate_batch(batch)
+    assert [r.text.split()[1] for r in results] == [f"p{i}" for i in range(6)] + ["q0", "q1"]
+    sent = {}
+    for body in server.requests:
+        prompt = body["messages"][0]["content"][1]["text"]
+        sent[prompt] = decode_data_url(body["messages"][0]["content"][0]["image_url"]["url"])[1].size
+    assert [sent[f"ECHO p{i}"] for i in range(6)] == sizes
+    assert sent["ECHO q0"] == sent["ECHO q1"] == (131, 222)

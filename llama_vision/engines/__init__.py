@@ -25,7 +25,7 @@ def create_engine(settings: Settings, *, name: str | None = None) -> Engine:
 
         return LlamaEngine(settings)
     if chosen == "openai":
-        from llama_vision.engines.openai_engine import OpenAIEngine
+        from llama_vision.engines.openai import OpenAIEngine
 
         return OpenAIEngine(settings)
     if chosen == "ocr":
