@@ -80,9 +80,20 @@ def _explain_queue_full(demo: gr.Blocks, settings: Settings) -> None:
         accepted, message, status = await push(*args, **kwargs)
         if status == "queue_full":
             message = BUSY_MESSAGE.format(waiting=len(queue), size=settings.queue_size)
+            request = kwargs.get("request", args[1] if len(args) > 1 else None)
+            if _from_gradio_client(request):
+                # gradio_client turns any 503 into its own "Queue is full! Please try again."; the
+                # one answer whose text it shows is a failed validation (HTTP 422).
+                return accepted, [{"__type__": "validate", "is_valid": False, "parameter_name": "the app",
+                                   "message": message}], "validator_error"
         return accepted, message, status
 
     queue.push = push_with_busy_message
+
+
+def _from_gradio_client(request: Any) -> bool:
+    headers = getattr(request, "headers", None) or {}
+    return headers.get("x-gradio-user") == "api"  # what gradio_client sends on every submit
 
 
 def allowed_paths(settings: Settings) -> list[str]:
@@ -96,7 +107,10 @@ def allowed_paths(settings: Settings) -> list[str]:
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:
+    from starlette.middleware import Middleware
+
     from llama_vision.ui.layout import CSS, theme
+    from llama_vision.ui.web_guard import WebGuard
 
     return {
         "server_name": settings.host,
@@ -110,4 +124,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "css": CSS,
         "footer_links": ["api", "settings"],
         "show_error": True,
+        # security headers, the login slowdown, routes Gradio leaves open, the per-request cap
+        "app_kwargs": {"middleware": [Middleware(WebGuard, max_request_bytes=settings.max_request_bytes)],
+                       "openapi_url": None},  # FastAPI's schema of Gradio's internals: not needed
     }
