@@ -28,9 +28,11 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
     import gradio as gr
 
     from llama_vision.ui import tab_batch, tab_compare, tab_dashboard, tab_single
+    from llama_vision.ui.common import sweep_outputs
     from llama_vision.ui.layout import header_html
     from llama_vision.ui.state import AppState
 
+    sweep_outputs()  # run folders a killed app left behind
     state = state or AppState(settings, engine)
     # delete_cache: Gradio's upload/output cache is swept hourly of files older than a day
     with gr.Blocks(title=TITLE, fill_width=False, delete_cache=(3600, 86400)) as demo:
