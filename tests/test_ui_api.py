@@ -287,3 +287,28 @@ def test_a_batch_whose_client_disconnects_stops(app, documents):
                 break
     # the connection is closed here, as a closed tab closes it
     _assert_the_run_stopped(folder, 15)
+
+
+def test_a_long_batch_streams_only_the_latest_rows_then_the_whole_table(client, app):
+    """Each live update carries the latest LIVE_ROWS rows (its cost does not grow with the batch);
+    the last one carries every row."""
+    from PIL import Image, ImageDraw
+
+    from llama_vision.ui.tab_batch import LIVE_ROWS
+
+    folder = app.batch_dir / "long"
+    folder.mkdir(exist_ok=True)
+    count = LIVE_ROWS + 12
+    for i in range(count):
+        image = Image.new("RGB", (260, 90), "white")
+        ImageDraw.Draw(image).text((8, 30), f"SHOP {i:03d}  TOTAL $1.00", fill="black")
+        image.save(folder / f"r_{i:03d}.png")
+    job = client.submit(None, "long", "all", api_name="/batch")
+    progress, _summary, _chart, _csv, _xlsx, table = job.result(timeout=900)
+    assert len(_table(table)) == count and f"{count} of {count}" in progress
+    live = [output[5] for output in job.outputs()[:-1] if isinstance(output, (list, tuple))
+            and isinstance(output[5], dict) and output[5].get("data")]
+    assert live, "no live update carried rows"
+    assert max(len(_table(t)) for t in live) <= LIVE_ROWS
+    latest = _table(live[-1])
+    assert latest[-1]["File"] > latest[0]["File"]  # the newest rows, in order
