@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter, deque
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -184,6 +185,56 @@ def stage_uploads(paths: list[str], target: Path) -> list[Path]:
     return staged
 
 
+def batch_updates(state: AppState, files: Any, folder_choice: str | None, verdict: str,
+                  session: str) -> Iterator[tuple[Any, ...]]:
+    """The batch event's outputs: "starting", one update per bunch of finished documents (the
+    tally and the latest LIVE_ROWS rows), then the summary, downloads and the whole table."""
+    from llama_vision import batch
+
+    work = output_dir()
+    try:
+        inputs = collect_sources(state, files, folder_choice, work)
+    except BaseException:
+        remove_scratch(work)
+        raise
+    for note in getattr(inputs, "notes", []):
+        gr.Info(public_message(note))
+    session_stop = state.stop_flag(session)
+    session_stop.clear()
+    run = BatchRun(inputs, engine=state.engine, work=work, session_stop=session_stop).start()
+    live = LiveTable(len(inputs))
+    yield (progress_html(0, live.total, "starting…"), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), [])
+    for bunch in run.updates():  # O(new rows) per update: only the last LIVE_ROWS are sent
+        live.add(bunch)
+        yield (progress_html(live.done, live.total, live.note()), gr.skip(),
+               live.chart(), gr.skip(), gr.skip(), live.frame(verdict), gr.skip())
+    report = run.summary()
+    rows = batch.read_rows(run.out_csv)  # the durable table is the truth (keys relative to the inputs)
+    yield (
+        progress_html(report.processed + report.skipped, report.total, "stopped" if report.stopped else "done"),
+        summary_markdown(report.summary, report.stopped),
+        verdict_counts(rows),
+        str(run.out_csv),
+        str(run.out_xlsx) if run.out_xlsx.is_file() else None,
+        table(rows, verdict),
+        rows,
+    )
+
+
+def collect_sources(state: AppState, files: Any, folder_choice: str | None, work: Path) -> Any:
+    """Uploads (copied into the run folder) or a folder inside the batch folder -> batch inputs."""
+    from llama_vision import batch
+
+    if files:
+        paths = [path_of(f) for f in (files if isinstance(files, list) else [files])]
+        sources: Any = stage_uploads([p for p in paths if p], work / "inputs")
+    elif folder_choice:
+        sources = resolve_folder(state.settings.batch_dir, folder_choice)
+    else:
+        raise gr.Error("Upload documents or a ZIP, or pick a folder.", title="Nothing to run")
+    return batch.collect_inputs(sources, settings=state.settings, work_dir=work / "unzipped")
+
+
 def build(state: AppState) -> None:
     folders = folder_choices(state.settings.batch_dir)
     with gr.Row(equal_height=False):
@@ -215,50 +266,7 @@ def build(state: AppState) -> None:
 
     @reports_errors
     def run_batch(files: Any, folder_choice: str | None, verdict: str, request: gr.Request):
-        from llama_vision import batch
-
-        work = output_dir()
-        try:
-            inputs = _collect(files, folder_choice, work)
-        except BaseException:
-            remove_scratch(work)
-            raise
-        for note in getattr(inputs, "notes", []):
-            gr.Info(public_message(note))
-        session = getattr(request, "session_hash", None) or "api"
-        session_stop = state.stop_flag(session)
-        session_stop.clear()
-        run = BatchRun(inputs, engine=state.engine, work=work, session_stop=session_stop).start()
-        live = LiveTable(len(inputs))
-        yield (progress_html(0, live.total, "starting…"), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), [])
-        for bunch in run.updates():  # O(new rows) per update: only the last LIVE_ROWS are sent
-            live.add(bunch)
-            yield (progress_html(live.done, live.total, live.note()), gr.skip(),
-                   live.chart(), gr.skip(), gr.skip(), live.frame(verdict), gr.skip())
-        report = run.summary()
-        rows = batch.read_rows(run.out_csv)  # the durable table is the truth (keys relative to the inputs)
-        note = "stopped" if report.stopped else "done"
-        yield (
-            progress_html(report.processed + report.skipped, report.total, note),
-            summary_markdown(report.summary, report.stopped),
-            verdict_counts(rows),
-            str(run.out_csv),
-            str(run.out_xlsx) if run.out_xlsx.is_file() else None,
-            table(rows, verdict),
-            rows,
-        )
-
-    def _collect(files: Any, folder_choice: str | None, work: Path) -> Any:
-        from llama_vision import batch
-
-        if files:
-            paths = [path_of(f) for f in (files if isinstance(files, list) else [files])]
-            sources: Any = stage_uploads([p for p in paths if p], work / "inputs")
-        elif folder_choice:
-            sources = resolve_folder(state.settings.batch_dir, folder_choice)
-        else:
-            raise gr.Error("Upload documents or a ZIP, or pick a folder.", title="Nothing to run")
-        return batch.collect_inputs(sources, settings=state.settings, work_dir=work / "unzipped")
+        yield from batch_updates(state, files, folder_choice, verdict, getattr(request, "session_hash", None) or "api")
 
     def stop_batch(request: gr.Request) -> None:
         state.request_stop(getattr(request, "session_hash", None) or "api")
