@@ -608,3 +608,31 @@ def test_toasts_name_the_file_not_the_server_folder(tmp_path):
         assert "my receipt.png" in message and "/tmp" not in message and "5f1c2a9e" not in message, message
     assert public_message("see http://host:8000/v1/models and march/a.png") == \
         "see http://host:8000/v1/models and march/a.png"  # URLs and relative names stay
+
+
+def test_run_folders_of_ended_apps_are_removed_and_live_ones_kept(monkeypatch, tmp_path):
+    import subprocess
+    import sys
+
+    from llama_vision.ui import common
+
+    monkeypatch.setattr(common, "OUTPUT_ROOT", tmp_path / "llama_vision_ui")
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        folders = {}
+        for name, pid in (("mine", None), ("ended", ended.pid), ("live", live.pid)):  # output_dir sweeps too
+            folder = common.output_dir() if pid is None else (tmp_path / "llama_vision_ui" / f"run_{name}")
+            folder.mkdir(parents=True, exist_ok=True)
+            if pid is not None:
+                (folder / common.OWNER_FILE).write_text(str(pid))
+            (folder / "inputs").mkdir(exist_ok=True)
+            (folder / "inputs" / "big.png").write_bytes(b"\0" * 1024)
+            folders[name] = folder
+        assert common.sweep_outputs() == 1  # what a killed app left behind goes at the next start
+        assert not folders["ended"].exists()
+        assert folders["live"].is_dir() and folders["mine"].is_dir()  # another app's, and this one's
+    finally:
+        live.kill()
+        live.wait()
