@@ -1,7 +1,8 @@
 """The Gradio app: four tabs over the package (no business logic here).
 
 `build_app(settings)` returns the Blocks; `launch_options(settings)` the keyword arguments for
-`launch()` that keep it safe (auth, upload cap, allowed paths, theme). `app.py` is the thin
+`launch()` that keep it safe (auth, upload caps, allowed paths, theme, and `ui.web_guard`'s
+middleware: security headers, the sign-in slowdown, the login gate on routes Gradio leaves open). `app.py` is the thin
 entry point. Importing this module imports gradio but never torch: engines load lazily.
 """
 
@@ -57,7 +58,7 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
 
 
 def queue_options(settings: Settings) -> dict[str, Any]:
-    """Bounded queue: beyond `queue_size` waiting requests users get Gradio's "queue is full"."""
+    """Bounded queue: beyond `queue_size` waiting requests users get BUSY_MESSAGE at once."""
     return {"max_size": settings.queue_size, "default_concurrency_limit": 4}
 
 
