@@ -77,6 +77,9 @@ class WebGuard:
         self.open_streams: defaultdict[str, int] = defaultdict(int)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and _login_required(scope) and not _signed_in(scope):
+            await send({"type": "websocket.close", "code": 1008})  # none today; refused if one appears
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
