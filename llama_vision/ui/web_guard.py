@@ -235,7 +235,10 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _answer(send: Send, status: int, detail: Any, extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 413:  # Gradio's page shows an upload's answer as "HTTP 413: <text>": plain words read best
+        body, kind = str(detail).encode(), b"text/plain; charset=utf-8"
+    else:
+        body, kind = json.dumps({"detail": detail}).encode(), b"application/json"
+    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
     await send({"type": "http.response.body", "body": body})
