@@ -1,10 +1,10 @@
 """Failed sign-ins per client address: after a few, each further try waits longer (bounded).
 
 `FREE_FAILURES` wrong passwords in a row are answered at once (people mistype); after that the
-address must wait `BASE_SECONDS * 2**(n - FREE_FAILURES)` seconds, at most `MAX_SECONDS`, before
-the next try is even checked. A correct sign-in resets the count; so does an hour without a try.
-Tries refused while waiting do not count, so a person sharing an address with a guesser gets in
-once the wait is over.
+address's next try is checked only `BASE_SECONDS * 2**(n - FREE_FAILURES)` seconds after the last
+failure, at most `MAX_SECONDS` (`ui.web_guard` holds the try that long, one at a time per address).
+A correct sign-in resets the count; so does an hour without a failure. Tries refused unchecked
+(too many waiting) do not count, so a person sharing an address with a guesser still gets in.
 """
 
 from __future__ import annotations

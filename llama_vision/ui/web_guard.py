@@ -3,7 +3,8 @@
 - security headers on every answer (CSP, frame-ancestors / X-Frame-Options, nosniff, Referrer-Policy);
 - with a login on, only the login page's own routes answer without one (Gradio leaves a few API
   routes open: /gradio_api/heartbeat/..., /token, /user, /app_id, /startup-events, /cancel, ...);
-- a per-client slowdown after repeated failed sign-ins (`login_throttle`);
+- a per-client slowdown after repeated failed sign-ins (`login_throttle`): tries wait, one at a
+  time per address;
 - one cap on the body of any request (all files of an upload together), on top of Gradio's
   per-file cap;
 - a cap on long-lived streams (heartbeat, queue data) per client address.
@@ -14,6 +15,7 @@ inside Gradio's CORS and compression layers and sees every route, static files i
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -59,6 +61,7 @@ OPEN_PATHS = frozenset({
 OPEN_PREFIXES = ("/assets/", "/static/", "/svelte/", "/gradio_api/static/")
 STREAM_PREFIXES = ("/gradio_api/heartbeat/", "/gradio_api/queue/data")
 STREAMS_PER_CLIENT = 64  # a browser tab holds 2; gradio_client 1-2 per Client
+SIGN_INS_WAITING = 2  # tries of one address queued behind its pause; more are refused at once
 
 
 class RequestTooLarge(Exception):
@@ -75,6 +78,8 @@ class WebGuard:
         self.throttle = throttle or LoginThrottle()
         self.streams_per_client = streams_per_client
         self.open_streams: defaultdict[str, int] = defaultdict(int)
+        self.sign_ins_waiting: defaultdict[str, int] = defaultdict(int)
+        self.sign_in_locks: dict[str, asyncio.Lock] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and _login_required(scope) and not _signed_in(scope):
@@ -116,11 +121,27 @@ class WebGuard:
                 await _answer(send, 413, self._too_large_message(None))
 
     async def _sign_in(self, scope: Scope, receive: Receive, send: Send, client: str) -> None:
-        wait = self.throttle.wait_seconds(client)
-        if wait > 0:  # refused without checking the password: guessing is slowed, not only delayed
+        """One try at a time per address, each after the address's current pause: a browser just
+        waits a little longer for its answer, and a guesser gets one try per pause however many
+        connections it opens (beyond SIGN_INS_WAITING waiting tries: 429 at once, unchecked)."""
+        if self.sign_ins_waiting[client] >= SIGN_INS_WAITING:
+            wait = max(self.throttle.wait_seconds(client), 1.0)
             await _answer(send, 429, f"Too many failed sign-ins from this address. Wait {wait:.0f} s and "
-                          "try again.", extra=[(b"retry-after", str(max(1, round(wait))).encode())])
+                          "try again.", extra=[(b"retry-after", str(round(wait)).encode())])
             return
+        self.sign_ins_waiting[client] += 1
+        try:
+            async with self.sign_in_locks.setdefault(client, asyncio.Lock()):
+                if (wait := self.throttle.wait_seconds(client)) > 0:
+                    await asyncio.sleep(wait)
+                await self._check_sign_in(scope, receive, send, client)
+        finally:
+            self.sign_ins_waiting[client] -= 1
+            if self.sign_ins_waiting[client] <= 0:
+                del self.sign_ins_waiting[client]
+                self.sign_in_locks.pop(client, None)
+
+    async def _check_sign_in(self, scope: Scope, receive: Receive, send: Send, client: str) -> None:
         status: list[int] = []
 
         async def watching_send(message: Message) -> None:
