@@ -627,10 +627,9 @@ def test_run_folders_of_ended_apps_are_removed_and_live_ones_kept(monkeypatch, t
     try:
         folders = {}
         for name, pid in (("mine", None), ("ended", ended.pid), ("live", live.pid)):  # output_dir sweeps too
-            folder = common.output_dir() if pid is None else (tmp_path / "llama_vision_ui" / f"run_{name}")
+            folder = common.output_dir() if pid is None else \
+                (tmp_path / "llama_vision_ui" / f"{common.RUN_PREFIX}{pid}-{name}")
             folder.mkdir(parents=True, exist_ok=True)
-            if pid is not None:
-                (folder / common.OWNER_FILE).write_text(str(pid))
             (folder / "inputs").mkdir(exist_ok=True)
             (folder / "inputs" / "big.png").write_bytes(b"\0" * 1024)
             folders[name] = folder

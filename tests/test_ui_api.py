@@ -202,17 +202,15 @@ def test_pdf_page_picker_and_extracting_one_page(client, documents, workdir):
 
 # -- a batch whose client has gone ------------------------------------------------------------------
 def _new_run_folder(app: RunningApp, before: set[Path], timeout: float = 60) -> Path:
-    """The run folder the app made for the batch just started (its .owner is the app's pid)."""
+    """The run folder the app made for the batch just started (its name carries the app's pid)."""
     import time
 
-    from llama_vision.ui.common import OUTPUT_ROOT, OWNER_FILE
+    from llama_vision.ui.common import OUTPUT_ROOT, RUN_PREFIX
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for folder in set(OUTPUT_ROOT.glob("run_*")) - before:
-            owner = folder / OWNER_FILE
-            if owner.is_file() and owner.read_text().strip() == str(app.process.pid) and \
-                    (folder / "results.csv").is_file():
+        for folder in set(OUTPUT_ROOT.glob(f"{RUN_PREFIX}{app.process.pid}-*")) - before:
+            if (folder / "results.csv").is_file():
                 return folder
         time.sleep(0.1)
     raise AssertionError("the batch made no run folder with a results.csv")

@@ -6,7 +6,6 @@ Gradio generator; the pipeline decides everything.
 
 from __future__ import annotations
 
-import os
 import queue
 import re
 import shutil
@@ -112,49 +111,31 @@ def truth_for(path: str | None) -> Path | None:
 
 OUTPUT_ROOT = Path(tempfile.gettempdir()) / "llama_vision_ui"
 OUTPUT_MAX_AGE = 6 * 3600  # seconds a download folder is kept; a demo left running must not fill the disk
-OWNER_FILE = ".owner"  # the pid of the app process a run folder belongs to
+RUN_PREFIX = "run_"  # run folders are named run_<pid>-<random> (scratch.scratch_dir): whose they are
 
 
 def output_dir() -> Path:
     """A fresh folder under the system temp dir for files the user downloads (Gradio copies them
     into its own cache when it serves them); stale folders are removed on the way."""
     sweep_outputs()
-    folder = Path(tempfile.mkdtemp(prefix="run_", dir=OUTPUT_ROOT))
-    (folder / OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
-    return folder
+    return scratch.scratch_dir(RUN_PREFIX, OUTPUT_ROOT)
 
 
 def sweep_outputs() -> int:
-    """Remove run folders older than OUTPUT_MAX_AGE, and those of app processes that have ended
-    (a killed app or batch leaves its folder behind; several apps may share the temp dir, so a
-    live one's folders stay). Returns how many were removed."""
+    """Remove run folders of app processes that have ended (a killed app or batch leaves its
+    folder behind; several apps may share the temp dir, so a live one's folders stay) and any
+    older than OUTPUT_MAX_AGE. Returns how many were removed."""
     OUTPUT_ROOT.mkdir(parents=True, exist_ok=True)
+    removed = len(scratch.remove_stale(RUN_PREFIX, OUTPUT_ROOT))
     cutoff = time.time() - OUTPUT_MAX_AGE
-    removed = 0
     for old in OUTPUT_ROOT.iterdir():
         try:
-            if old.is_dir() and (old.stat().st_mtime < cutoff or not _owner_alive(old)):
+            if old.is_dir() and not old.is_symlink() and old.stat().st_mtime < cutoff:
                 shutil.rmtree(old, ignore_errors=True)
                 removed += 1
         except OSError:
             continue
     return removed
-
-
-def _owner_alive(folder: Path) -> bool:
-    try:
-        pid = int((folder / OWNER_FILE).read_text(encoding="ascii"))
-    except (OSError, ValueError):
-        return True  # no owner recorded (an older version's folder): left to the age rule
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, owned by someone else
-        return True
-    return True
 
 
 # A directory part of an absolute path ("/tmp/gradio/5f1c/" in "/tmp/gradio/5f1c/receipt.png"),
