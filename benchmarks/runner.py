@@ -28,6 +28,7 @@ FIGURES: dict[str, tuple[str, str]] = {
     "ocr": ("OCR seconds per SROIE receipt, downscale vs none", "<= 1.5 s, accuracy unchanged"),
     "footprint": ("estimate_footprint vs meta-device 11B model", "within 1%"),
     "concurrency": ("openai engine concurrency (benchmarks/concurrency.py)", "see script"),
+    "batch_table": ("batch tab: server CPU for 1,000 rows vs 250 rows", "<= 4x"),
 }
 MODEL_FIGURES = ("pipeline_overhead", "batching", "field_prompts")
 
@@ -66,6 +67,10 @@ def _runner(name: str, quick: bool, size: str, shared: dict[str, Any]) -> Callab
         from benchmarks.fig_concurrency import concurrency
 
         return lambda: concurrency(quick=quick)
+    if name == "batch_table":
+        from benchmarks.fig_batch_table import batch_table
+
+        return lambda: batch_table(quick=quick)
     raise KeyError(name)
 
 

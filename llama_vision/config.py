@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from llama_vision.errors import ConfigError
@@ -112,6 +112,7 @@ class Settings(BaseSettings):
     auth: SecretStr = Field(SecretStr(""), description="user:password pairs, comma separated")
     share: bool = Field(False, description="Create a public Gradio share link")
     max_file_mb: float = Field(20.0, gt=0, le=2048, description="Upload and input size cap in MB")
+    max_request_mb: float = Field(200.0, gt=0, le=16384, description="Web upload cap per request (all files together) in MB")
     max_pages: int = Field(20, ge=1, le=500, description="PDF page cap")
     document_memory_mb: int = Field(1024, ge=64, le=65536, description="Memory one document may take to decode or draw, in MB")
     document_seconds: float = Field(30.0, gt=0, le=3600, description="Seconds one document may take to decode or draw")
@@ -154,6 +155,14 @@ class Settings(BaseSettings):
                              "paste it exactly as the server gave it")
         return value
 
+    @field_validator("max_request_mb")
+    @classmethod
+    def _check_max_request_mb(cls, value: float, info: ValidationInfo) -> float:
+        per_file = info.data.get("max_file_mb")
+        if per_file is not None and value < per_file:  # one file at the cap must still fit in a request
+            raise ValueError(f"must be at least LLAMA_VISION_MAX_FILE_MB ({per_file:g})")
+        return value
+
     @field_validator("api_base")
     @classmethod
     def _check_api_base(cls, value: str) -> str:
@@ -189,6 +198,10 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def max_request_bytes(self) -> int:
+        return int(self.max_request_mb * 1024 * 1024)
 
     def model_folder_has_weights(self) -> bool:
         folder = Path(self.model_path).expanduser() if self.model_path else None

@@ -128,7 +128,7 @@ def write_xlsx(rows: Sequence[dict[str, Any]], path: str | Path, *, summary: dic
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     widths = {name: len(name) for name in COLUMNS}
-    for row in rows:
+    for row_number, row in enumerate(rows, start=2):
         values = []
         for name in COLUMNS:
             value = row.get(name)
@@ -138,7 +138,7 @@ def write_xlsx(rows: Sequence[dict[str, Any]], path: str | Path, *, summary: dic
             values.append(value)
         sheet.append(values)
         for column, (name, value) in enumerate(zip(COLUMNS, values, strict=True), start=1):
-            cell = sheet.cell(row=sheet.max_row, column=column)
+            cell = sheet.cell(row=row_number, column=column)  # sheet.max_row scans every cell: O(n^2)
             if isinstance(value, str):
                 cell.data_type = "s"  # openpyxl would store "=..." as a formula
             elif name in _MONEY and isinstance(value, float):

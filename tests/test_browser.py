@@ -148,3 +148,66 @@ def test_comparison_on_a_sample_with_ground_truth_shows_accuracy(page, documents
     assert "%" in accuracy.inner_text()
     expect(page.locator("#compare-metrics")).to_contain_text("Accuracy")
     _shot(page, "compare")
+
+
+CSP_WATCH = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(
+    e.violatedDirective + ' ' + (e.blockedURI || '') + ' ' + (e.sourceFile || '') + ':' + e.lineNumber));
+"""
+
+
+def test_the_app_works_under_its_content_security_policy(browser, app, documents):
+    """The app's own page with its CSP on: every tab renders, a batch runs to its chart and table,
+    and the browser reports no violation (Gradio needs inline code and eval; nothing remote)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.add_init_script(CSP_WATCH)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text) if message.type == "error" else None)
+    try:
+        response = page.goto(app.url)
+        policy = response.headers.get("content-security-policy", "")
+        assert "frame-ancestors 'self'" in policy and "default-src 'self'" in policy
+        page.locator("#lv-header").wait_for()
+        for name in ("Prompt comparison", "Hardware & memory", "Single extraction"):
+            _open_tab(page, name)
+        expect(page.locator("#dash-estimator")).to_contain_text("4-bit")  # rendered while hidden
+        _open_tab(page, "Batch compliance")
+        page.locator("#batch-files input[type=file]").set_input_files([str(p) for p in documents[:2]])
+        page.locator("#batch-run").click()
+        expect(page.locator("#batch-progress")).to_contain_text("2 of 2", timeout=TIMEOUT_MS)
+        expect(page.locator("#batch-summary")).to_contain_text("GST claimable", timeout=TIMEOUT_MS)
+        expect(page.locator("#batch-table")).to_contain_text(documents[0].name)
+        page.locator("#batch-chart canvas, #batch-chart svg").first.wait_for()  # the chart drew
+        violations = page.evaluate("window.__cspViolations")
+        assert violations == [], violations
+        assert not [m for m in console if "Content Security Policy" in m], console
+    finally:
+        context.close()
+
+
+def test_the_login_form_works_under_the_policy(browser, workdir):
+    """With a login on: the form renders from the routes open without a login, a wrong password
+    is refused, the right one opens the app, and no CSP violation is reported."""
+    secure = launch_app("browser-login", workdir / "login", LLAMA_VISION_AUTH="ann:pw-for-the-browser")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(CSP_WATCH)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(secure.url)
+        page.get_by_label("username").fill("ann")
+        page.get_by_label("password").fill("wrong")
+        page.get_by_role("button", name="Login").click()
+        expect(page.get_by_text("Incorrect Credentials", exact=False)).to_be_visible()
+        page.get_by_label("username").fill("ann")  # the form empties itself after a failure
+        page.get_by_label("password").fill("pw-for-the-browser")
+        page.get_by_role("button", name="Login").click()
+        page.locator("#lv-header").wait_for()
+        expect(page.get_by_role("tab", name="Batch compliance")).to_be_visible()
+        assert page.evaluate("window.__cspViolations") == []
+    finally:
+        context.close()
+        secure.stop()

@@ -1,5 +1,9 @@
 """Who gets in, and what never leaks, checked against the real app (python app.py) over HTTP.
 
+- security headers on every answer (page, static files, login, errors); the routes that answer
+  without a login are exactly the README's list; failed sign-ins slow down per address; one cap
+  on a whole upload request; gradio_client gets the app's busy message;
+
 - default bind 127.0.0.1 (the launched app's listening sockets), share links off unless set;
 - with LLAMA_VISION_AUTH the page and every API route refuse without a login (raw httpx and
   gradio_client), and work with it;
@@ -54,6 +58,7 @@ def secure_app(workdir, fake_server) -> RunningApp:
     return launch_app(
         "secure", workdir / "secure", LLAMA_VISION_AUTH=f"{USER}:{PASSWORD}", LLAMA_VISION_ENGINE="openai",
         LLAMA_VISION_API_BASE=fake_server.url, LLAMA_VISION_API_KEY=SECRET, LLAMA_VISION_API_RETRIES="0",
+        LLAMA_VISION_MAX_FILE_MB="1", LLAMA_VISION_MAX_REQUEST_MB="2",  # small caps: cheap to test
     )
 
 
@@ -377,3 +382,260 @@ def test_without_a_batch_folder_no_server_folder_can_be_batched(tmp_path):
     for choice in ("..", "/etc", "../" + tmp_path.name):
         with pytest.raises(gr.Error):
             resolve_folder(str(tmp_path / "march"), choice)
+
+
+
+# -- web hardening (llama_vision/ui/web_guard.py) ------------------------------------------------
+EXPECTED_HEADERS = {"x-frame-options": "SAMEORIGIN", "x-content-type-options": "nosniff",
+                    "referrer-policy": "same-origin"}
+
+
+def _assert_security_headers(response: httpx.Response, what: str) -> None:
+    for name, value in EXPECTED_HEADERS.items():
+        assert response.headers.get(name) == value, (what, response.status_code, name, response.headers)
+    policy = response.headers.get("content-security-policy", "")
+    directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+    assert directives.get("frame-ancestors") == ["'self'"], (what, policy)
+    assert directives.get("default-src") == ["'self'"] and directives.get("object-src") == ["'none'"], policy
+    for sources in directives.values():  # nothing from another site, ever
+        assert all(s.startswith("'") or s in ("data:", "blob:") for s in sources), (what, policy)
+
+
+def _an_asset(url: str, cookies: httpx.Cookies | None = None) -> str:
+    page = httpx.get(url, cookies=cookies, timeout=10).text
+    match = re.search(r'(?:src|href)="\.?/?(assets/[^"]+\.(?:js|css))"', page)
+    assert match, "no /assets/ file in the page"
+    return match.group(1)
+
+
+def test_every_answer_carries_the_security_headers(ocr_app, secure_app):
+    sample = a_sample()
+    for app, paths in ((ocr_app, ["", _an_asset(ocr_app.url), "theme.css", "favicon.ico", "config",
+                                  "gradio_api/info", "no-such-page", "gradio_api/file=/etc/passwd",
+                                  f"gradio_api/file={sample}"]),
+                       (secure_app, ["", _an_asset(secure_app.url), "theme.css", "config", "gradio_api/info",
+                                     "gradio_api/heartbeat/x", "no-such-page"])):
+        for path in paths:
+            _assert_security_headers(httpx.get(app.url + path, timeout=10), path)
+    _assert_security_headers(httpx.post(secure_app.url + "login", data={"username": USER, "password": PASSWORD},
+                                        timeout=10), "POST /login")
+    _assert_security_headers(httpx.post(secure_app.url + "gradio_api/upload", files={"files": ("a.png", b"x")},
+                                        timeout=10), "POST /gradio_api/upload without a login")
+
+
+def _gradio_routes() -> list[tuple[str, str]]:
+    """Every (method, path template) the FastAPI app Gradio builds for this app registers."""
+    from gradio.routes import App
+
+    from llama_vision.config import load_settings
+    from llama_vision.ui import build_app, launch_options
+    from tests.fakes import FakeEngine
+
+    settings = load_settings(env_file=None, engine="ocr", auth="a:b")
+    demo = build_app(settings, engine=FakeEngine(settings))
+    app = App.create_app(demo, app_kwargs=dict(launch_options(settings)["app_kwargs"]))
+
+    def walk(routes, prefix=""):  # noqa: ANN001, ANN202 - FastAPI's route objects
+        for route in routes:
+            if hasattr(route, "path"):
+                for method in sorted(getattr(route, "methods", None) or ["GET"]):
+                    yield method, prefix + route.path
+            elif hasattr(route, "original_router"):  # an included router (FastAPI >= 0.120)
+                yield from walk(route.original_router.routes, prefix + route.include_context.prefix)
+            elif hasattr(route, "routes"):
+                yield from walk(route.routes, prefix + getattr(route, "path", ""))
+
+    return sorted(set(walk(app.routes)))
+
+
+def _readme_open_routes() -> set[str]:
+    """The README's list of routes that answer without a login: '`GET /path`' items in it."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("<!-- open-routes -->")[1].split("<!-- /open-routes -->")[0]
+    return set(re.findall(r"`((?:GET|POST|HEAD) /[^`]*)`", section))
+
+
+def test_the_routes_that_answer_without_a_login_are_the_readmes_list(secure_app):
+    routes = _gradio_routes()
+    assert len(routes) > 40 and ("GET", "/gradio_api/heartbeat/{session_hash}") in routes
+    answering = set()
+    for method, template in routes:
+        path = re.sub(r"\{[^}]+\}", "x", template).replace("=x", "=x.png")
+        with httpx.stream(method, secure_app.url.rstrip("/") + path, timeout=10) as response:
+            status = response.status_code  # never read the body: an open stream would never end
+        if status != 401:
+            answering.add(f"{method} " + re.sub(r"\{[^}]+\}", "...", template))
+    assert answering == _readme_open_routes()
+
+
+def test_a_client_cannot_hold_unlimited_streams(ocr_app):
+    from llama_vision.ui.web_guard import STREAMS_PER_CLIENT
+
+    with httpx.Client(timeout=10, limits=httpx.Limits(max_connections=None)) as http:
+        streams = []
+        try:
+            for i in range(STREAMS_PER_CLIENT):
+                stream = http.stream("GET", ocr_app.url + f"gradio_api/heartbeat/hold-{i}")
+                response = stream.__enter__()
+                assert response.status_code == 200
+                streams.append(stream)
+            refused = http.get(ocr_app.url + "gradio_api/heartbeat/one-too-many")
+            assert refused.status_code == 429 and "Too many open connections" in refused.text
+        finally:
+            for stream in streams:
+                stream.__exit__(None, None, None)
+    # Closed streams are counted off once the server notices (at its next heartbeat write, 15 s).
+    deadline = time.monotonic() + 45
+    while True:
+        with httpx.stream("GET", ocr_app.url + "gradio_api/heartbeat/after", timeout=10) as response:
+            if response.status_code == 200:
+                break
+        assert time.monotonic() < deadline, "closed streams were never counted off"
+        time.sleep(1)
+
+
+def test_failed_sign_ins_slow_down_and_a_correct_one_later_works(secure_app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = secure_app.url + "login"
+
+    def attempt(password: str) -> tuple[httpx.Response, float]:
+        started = time.monotonic()
+        response = httpx.post(url, data={"username": USER, "password": password}, timeout=120)
+        return response, time.monotonic() - started
+
+    for _ in range(5):  # people mistype: the first five are answered at once
+        response, took = attempt("guess")
+        assert response.status_code == 400 and took < 3, (response.status_code, took)
+    for pause in (1, 2):  # then each try waits longer before it is checked
+        response, took = attempt("guess")
+        assert response.status_code == 400 and took >= pause - 0.1, (pause, took)
+    # A guesser opening 43 connections at once: two wait their turn, the rest are refused unchecked.
+    with ThreadPoolExecutor(43) as pool:
+        results = list(pool.map(lambda _: attempt("guess"), range(43)))
+    refused = [(r, took) for r, took in results if r.status_code == 429]
+    checked = [r for r, _ in results if r.status_code == 400]
+    assert len(refused) + len(checked) == 43 and len(checked) <= 4, [r.status_code for r, _ in results]
+    assert all("Too many failed sign-ins" in r.text and int(r.headers["retry-after"]) >= 1 for r, _ in refused)
+    assert sorted(took for _, took in refused)[len(refused) // 2] < 3  # refused at once, not held
+    # The right password, tried later, waits out the pause like any try, then works and resets.
+    response, took = attempt(PASSWORD)
+    assert response.status_code == 200 and response.json() == {"success": True}
+    response, took = attempt("typo")
+    assert response.status_code == 400 and took < 3
+
+
+def test_one_upload_request_is_capped_as_a_whole(secure_app):
+    """MAX_FILE_MB=1, MAX_REQUEST_MB=2 here: three files of 0.9 MB each pass the per-file cap but
+    not the per-request one (before, 6 x 19 MB went through on the 20 MB default)."""
+    part = b"\0" * (900 * 1024)
+    with httpx.Client(timeout=30) as http:
+        assert http.post(secure_app.url + "login", data={"username": USER, "password": PASSWORD}).status_code == 200
+        two = http.post(secure_app.url + "gradio_api/upload",
+                        files=[("files", (f"d{i}.png", part)) for i in range(2)])
+        assert two.status_code == 200, two.text
+        three = http.post(secure_app.url + "gradio_api/upload",
+                          files=[("files", (f"d{i}.png", part)) for i in range(3)])
+        assert three.status_code == 413
+        assert "LLAMA_VISION_MAX_REQUEST_MB" in three.text and "over the 2 MB limit" in three.text
+
+        def chunks():  # no Content-Length: the bytes are counted as they arrive
+            boundary = b"--b0undary"
+            yield boundary + b'\r\nContent-Disposition: form-data; name="files"; filename="big.png"\r\n\r\n'
+            for _ in range(30):
+                yield b"\0" * (100 * 1024)
+            yield b"\r\n" + boundary + b"--\r\n"
+
+        chunked = http.post(secure_app.url + "gradio_api/upload", content=chunks(),
+                            headers={"content-type": "multipart/form-data; boundary=b0undary"})
+        assert chunked.status_code == 413, chunked.text
+        assert http.get(secure_app.url + "config").status_code == 200  # the app serves on
+
+
+def test_gradio_client_gets_the_busy_message(tmp_path_factory):
+    from gradio_client import Client, handle_file
+    from gradio_client.utils import Status
+
+    from tests.test_faults import SLOW_WIDTH, document, faults_app
+
+    workdir = tmp_path_factory.mktemp("busy")
+    app = faults_app(workdir)  # LLAMA_VISION_QUEUE_SIZE=1, two workers, slow pages
+    client = Client(app.url, verbose=False, download_files=str(workdir / "downloads"))
+    slow = document(workdir, "slow.png", SLOW_WIDTH)
+
+    def wait_for(job, status):  # noqa: ANN001, ANN202
+        deadline = time.monotonic() + 30
+        while job.status().code != status and not job.done():
+            assert time.monotonic() < deadline, job.status()
+            time.sleep(0.05)
+
+    jobs = []
+    for status in (Status.PROCESSING, Status.PROCESSING, Status.IN_QUEUE):
+        jobs.append(client.submit(handle_file(str(slow)), 1, "key_value", api_name="/extract"))
+        wait_for(jobs[-1], status)
+    with pytest.raises(Exception) as caught:  # noqa: B017 - gradio_client's own exception type
+        client.predict(handle_file(str(slow)), 1, "key_value", api_name="/extract")
+    assert "The model is busy" in str(caught.value) and "LLAMA_VISION_QUEUE_SIZE=1" in str(caught.value)
+    assert "Queue is full" not in str(caught.value)
+    for job in jobs:
+        job.result(timeout=60)
+
+
+def test_the_login_throttle_doubles_bounded_and_forgets_on_success():
+    from llama_vision.ui.login_throttle import LoginThrottle
+
+    now = [1000.0]
+    throttle = LoginThrottle(free_failures=5, base_seconds=1, max_seconds=8, clock=lambda: now[0])
+    for _ in range(4):
+        throttle.failed("a")
+    assert throttle.wait_seconds("a") == 0
+    waits = []
+    for _ in range(6):
+        throttle.failed("a")
+        waits.append(throttle.wait_seconds("a"))
+    assert waits == [1, 2, 4, 8, 8, 8]
+    assert throttle.wait_seconds("b") == 0  # per address
+    throttle.succeeded("a")
+    assert throttle.wait_seconds("a") == 0
+
+
+def test_toasts_name_the_file_not_the_server_folder(tmp_path):
+    import gradio as gr
+
+    from llama_vision.ui.common import public_message
+    from llama_vision.ui.layout import user_error
+
+    upload = "/tmp/gradio/5f1c2a9e/my receipt.png"
+    for error in (FileNotFoundError(2, "No such file or directory", upload),
+                  gr.Error(f"{upload} could not be read"), ValueError(f"bad bytes in {upload}")):
+        message = user_error(error).message
+        assert "my receipt.png" in message and "/tmp" not in message and "5f1c2a9e" not in message, message
+    assert public_message("see http://host:8000/v1/models and march/a.png") == \
+        "see http://host:8000/v1/models and march/a.png"  # URLs and relative names stay
+
+
+def test_run_folders_of_ended_apps_are_removed_and_live_ones_kept(monkeypatch, tmp_path):
+    import subprocess
+    import sys
+
+    from llama_vision.ui import common
+
+    monkeypatch.setattr(common, "OUTPUT_ROOT", tmp_path / "llama_vision_ui")
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        folders = {}
+        for name, pid in (("mine", None), ("ended", ended.pid), ("live", live.pid)):  # output_dir sweeps too
+            folder = common.output_dir() if pid is None else \
+                (tmp_path / "llama_vision_ui" / f"{common.RUN_PREFIX}{pid}-{name}")
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "inputs").mkdir(exist_ok=True)
+            (folder / "inputs" / "big.png").write_bytes(b"\0" * 1024)
+            folders[name] = folder
+        assert common.sweep_outputs() == 1  # what a killed app left behind goes at the next start
+        assert not folders["ended"].exists()
+        assert folders["live"].is_dir() and folders["mine"].is_dir()  # another app's, and this one's
+    finally:
+        live.kill()
+        live.wait()

@@ -198,3 +198,115 @@ def test_pdf_page_picker_and_extracting_one_page(client, documents, workdir):
     assert page["visible"] is True and [c[1] for c in page["choices"]] == [1, 2]  # the picker appears
     *_, result, _download = client.predict(handle_file(str(pdf)), 2, "key_value", api_name="/extract")
     assert result["status"] == "ok" and result["pages"] == 1 and result["file"] == "two_pages.pdf"
+
+
+# -- a batch whose client has gone ------------------------------------------------------------------
+def _new_run_folder(app: RunningApp, before: set[Path], timeout: float = 60) -> Path:
+    """The run folder the app made for the batch just started (its name carries the app's pid)."""
+    import time
+
+    from llama_vision.ui.common import OUTPUT_ROOT, RUN_PREFIX
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for folder in set(OUTPUT_ROOT.glob(f"{RUN_PREFIX}{app.process.pid}-*")) - before:
+            if (folder / "results.csv").is_file():
+                return folder
+        time.sleep(0.1)
+    raise AssertionError("the batch made no run folder with a results.csv")
+
+
+def _csv_rows(folder: Path) -> int:
+    with open(folder / "results.csv", newline="", encoding="utf-8") as handle:
+        return len(list(csv.DictReader(handle)))
+
+
+def _assert_the_run_stopped(folder: Path, planned: int) -> None:
+    """The worker ends after the document in progress (it writes the XLSX, then removes its
+    copies of the uploads), and the CSV stops growing well before every document is read."""
+    import time
+
+    deadline = time.monotonic() + 90
+    while not (folder / "results.xlsx").is_file() or (folder / "inputs").exists() or (folder / "unzipped").exists():
+        assert time.monotonic() < deadline, "the batch kept running after its client left"
+        time.sleep(0.2)
+    rows = _csv_rows(folder)
+    time.sleep(4)  # two OCR documents' time: nothing more is written
+    assert _csv_rows(folder) == rows
+    assert 1 <= rows < planned, rows
+
+
+def test_a_cancelled_batch_stops_after_the_current_document(client, app, documents):
+    import time
+
+    from llama_vision.ui.common import OUTPUT_ROOT
+
+    before = set(OUTPUT_ROOT.glob("run_*"))
+    files = [handle_file(str(p)) for p in documents * 5]  # fifteen uploads
+    job = client.submit(files, None, "all", api_name="/batch")
+    folder = _new_run_folder(app, before)
+    deadline = time.monotonic() + 120
+    while _csv_rows(folder) < 1:
+        assert time.monotonic() < deadline and not job.done(), "no row came"
+        time.sleep(0.1)
+    assert job.cancel()
+    _assert_the_run_stopped(folder, 15)
+    # the model slot is free: the next batch runs at once and completes
+    *_, table = client.predict([handle_file(str(documents[0]))], None, "all", api_name="/batch")
+    assert len(_table(table)) == 1
+
+
+def test_a_batch_whose_client_disconnects_stops(app, documents):
+    """A browser closed mid-run: the event stream drops, with no cancel request."""
+    import time
+
+    import httpx
+
+    from llama_vision.ui.common import OUTPUT_ROOT
+
+    folder_name = "gone-client"
+    source = app.batch_dir / folder_name
+    source.mkdir(exist_ok=True)
+    for i in range(15):
+        shutil.copy(documents[i % 3], source / f"doc_{i:02d}{documents[i % 3].suffix}")
+    config = httpx.get(app.url + "config", timeout=10).json()
+    fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "batch")
+    before = set(OUTPUT_ROOT.glob("run_*"))
+    session = "disconnecting-client"
+    joined = httpx.post(app.url + "gradio_api/queue/join", timeout=10,
+                        json={"data": [None, folder_name, "all"], "fn_index": fn_index, "session_hash": session})
+    assert joined.status_code == 200, joined.text
+    with httpx.stream("GET", app.url + f"gradio_api/queue/data?session_hash={session}", timeout=60) as stream:
+        folder = _new_run_folder(app, before)
+        deadline = time.monotonic() + 120
+        for line in stream.iter_lines():  # read until the first finished document has been sent
+            assert time.monotonic() < deadline
+            if "process_generating" in line and _csv_rows(folder) >= 1:
+                break
+    # the connection is closed here, as a closed tab closes it
+    _assert_the_run_stopped(folder, 15)
+
+
+def test_a_long_batch_streams_only_the_latest_rows_then_the_whole_table(client, app):
+    """Each live update carries the latest LIVE_ROWS rows (its cost does not grow with the batch);
+    the last one carries every row."""
+    from PIL import Image, ImageDraw
+
+    from llama_vision.ui.tab_batch import LIVE_ROWS
+
+    folder = app.batch_dir / "long"
+    folder.mkdir(exist_ok=True)
+    count = LIVE_ROWS + 12
+    for i in range(count):
+        image = Image.new("RGB", (260, 90), "white")
+        ImageDraw.Draw(image).text((8, 30), f"SHOP {i:03d}  TOTAL $1.00", fill="black")
+        image.save(folder / f"r_{i:03d}.png")
+    job = client.submit(None, "long", "all", api_name="/batch")
+    progress, _summary, _chart, _csv, _xlsx, table = job.result(timeout=900)
+    assert len(_table(table)) == count and f"{count} of {count}" in progress
+    live = [output[5] for output in job.outputs()[:-1] if isinstance(output, (list, tuple))
+            and isinstance(output[5], dict) and output[5].get("data")]
+    assert live, "no live update carried rows"
+    assert max(len(_table(t)) for t in live) <= LIVE_ROWS
+    latest = _table(live[-1])
+    assert latest[-1]["File"] > latest[0]["File"]  # the newest rows, in order

@@ -274,3 +274,65 @@ def test_download_folders_are_pruned(monkeypatch, tmp_path):
     os.utime(old, (0, 0))
     fresh = common.output_dir()
     assert fresh.is_dir() and not old.exists()
+
+
+def _batch_run(tmp_path, count: int, delay: float):
+    import threading
+
+    from PIL import Image
+
+    from llama_vision import batch
+    from llama_vision.ui.batch_run import BatchRun
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(count):
+        Image.new("RGB", (120, 80), "white").save(folder / f"d{i:02d}.png")
+    settings = fake_settings(tmp_path)
+    inputs = batch.collect_inputs(folder, settings=settings, work_dir=tmp_path / "work" / "unzipped")
+    (tmp_path / "work" / "inputs").mkdir(parents=True)
+    engine = FakeEngine(settings, outputs=["TOTAL: $1.00"], delay=delay)
+    return BatchRun(inputs, engine=engine, work=tmp_path / "work", session_stop=threading.Event()).start()
+
+
+def test_a_batch_run_stops_when_its_updates_are_closed(tmp_path):
+    run = _batch_run(tmp_path, 12, delay=0.1)
+    updates = run.updates()
+    first = next(updates)
+    updates.close()  # what Gradio does when the client cancels or disconnects
+    report = run.summary()
+    assert report.stopped and len(first) <= report.processed < 12
+    assert not (tmp_path / "work" / "inputs").exists()  # scratch removed however the run ends
+
+
+def test_a_batch_run_nobody_reads_stops_on_its_own(tmp_path, monkeypatch):
+    from llama_vision.ui import batch_run
+
+    monkeypatch.setattr(batch_run, "CLIENT_GONE_AFTER", 0.3)
+    run = _batch_run(tmp_path, 12, delay=0.2)
+    updates = run.updates()
+    next(updates)  # ... and then the generator is abandoned, never closed
+    report = run.summary()
+    assert report.stopped and report.processed < 12
+    updates.close()
+
+
+def test_a_batch_run_read_to_the_end_reports_every_document(tmp_path):
+    run = _batch_run(tmp_path, 6, delay=0.0)
+    seen = [item for bunch in run.updates() for item in bunch]
+    report = run.summary()
+    assert not report.stopped and report.processed == len(seen) == 6
+    assert [done for done, _total, _result in seen] == list(range(1, 7))
+
+
+def test_the_live_table_keeps_only_the_latest_rows_and_the_whole_tally():
+    live = tab_batch.LiveTable(total=200)
+    for i in range(1, 121):
+        result = Result.failed(f"doc{i:03d}.png", "fake", "key_value", "bad") if i % 10 == 0 else \
+            Result(file=f"doc{i:03d}.png", engine="fake", prompt="key_value", status="ok")
+        live.add([(i, 200, result)])
+    frame = live.frame()
+    assert len(frame) == tab_batch.LIVE_ROWS and frame["File"].iloc[-1] == "doc120.png"
+    counts = dict(zip(live.chart()["verdict"], live.chart()["documents"], strict=True))
+    assert counts["Error"] == 12 and sum(counts.values()) == 120
+    assert "latest 50" in live.note() and live.done == 120

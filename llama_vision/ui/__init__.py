@@ -1,7 +1,8 @@
 """The Gradio app: four tabs over the package (no business logic here).
 
 `build_app(settings)` returns the Blocks; `launch_options(settings)` the keyword arguments for
-`launch()` that keep it safe (auth, upload cap, allowed paths, theme). `app.py` is the thin
+`launch()` that keep it safe (auth, upload caps, allowed paths, theme, and `ui.web_guard`'s
+middleware: security headers, the sign-in slowdown, the login gate on routes Gradio leaves open). `app.py` is the thin
 entry point. Importing this module imports gradio but never torch: engines load lazily.
 """
 
@@ -28,9 +29,11 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
     import gradio as gr
 
     from llama_vision.ui import tab_batch, tab_compare, tab_dashboard, tab_single
+    from llama_vision.ui.common import sweep_outputs
     from llama_vision.ui.layout import header_html
     from llama_vision.ui.state import AppState
 
+    sweep_outputs()  # run folders a killed app left behind
     state = state or AppState(settings, engine)
     # delete_cache: Gradio's upload/output cache is swept hourly of files older than a day
     with gr.Blocks(title=TITLE, fill_width=False, delete_cache=(3600, 86400)) as demo:
@@ -55,7 +58,7 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
 
 
 def queue_options(settings: Settings) -> dict[str, Any]:
-    """Bounded queue: beyond `queue_size` waiting requests users get Gradio's "queue is full"."""
+    """Bounded queue: beyond `queue_size` waiting requests users get BUSY_MESSAGE at once."""
     return {"max_size": settings.queue_size, "default_concurrency_limit": 4}
 
 
@@ -80,9 +83,20 @@ def _explain_queue_full(demo: gr.Blocks, settings: Settings) -> None:
         accepted, message, status = await push(*args, **kwargs)
         if status == "queue_full":
             message = BUSY_MESSAGE.format(waiting=len(queue), size=settings.queue_size)
+            request = kwargs.get("request", args[1] if len(args) > 1 else None)
+            if _from_gradio_client(request):
+                # gradio_client turns any 503 into its own "Queue is full! Please try again."; the
+                # one answer whose text it shows is a failed validation (HTTP 422).
+                return accepted, [{"__type__": "validate", "is_valid": False, "parameter_name": "the app",
+                                   "message": message}], "validator_error"
         return accepted, message, status
 
     queue.push = push_with_busy_message
+
+
+def _from_gradio_client(request: Any) -> bool:
+    headers = getattr(request, "headers", None) or {}
+    return headers.get("x-gradio-user") == "api"  # what gradio_client sends on every submit
 
 
 def allowed_paths(settings: Settings) -> list[str]:
@@ -96,7 +110,10 @@ def allowed_paths(settings: Settings) -> list[str]:
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:
+    from starlette.middleware import Middleware
+
     from llama_vision.ui.layout import CSS, theme
+    from llama_vision.ui.web_guard import WebGuard
 
     return {
         "server_name": settings.host,
@@ -110,4 +127,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "css": CSS,
         "footer_links": ["api", "settings"],
         "show_error": True,
+        # security headers, the login slowdown, routes Gradio leaves open, the per-request cap
+        "app_kwargs": {"middleware": [Middleware(WebGuard, max_request_bytes=settings.max_request_bytes)],
+                       "openapi_url": None},  # FastAPI's schema of Gradio's internals: not needed
     }

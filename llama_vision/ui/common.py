@@ -7,6 +7,7 @@ generator, and `in_background` bridges the few callback APIs; the pipeline decid
 from __future__ import annotations
 
 import queue
+import re
 import shutil
 import tempfile
 import threading
@@ -134,20 +135,41 @@ def truth_for(path: str | None) -> Path | None:
 
 OUTPUT_ROOT = Path(tempfile.gettempdir()) / "llama_vision_ui"
 OUTPUT_MAX_AGE = 6 * 3600  # seconds a download folder is kept; a demo left running must not fill the disk
+RUN_PREFIX = "run_"  # run folders are named run_<pid>-<random> (scratch.scratch_dir): whose they are
 
 
 def output_dir() -> Path:
-    """A fresh folder under the system temp dir for files the user downloads (Gradio may serve
-    from there); folders older than OUTPUT_MAX_AGE are removed on the way."""
+    """A fresh folder under the system temp dir for files the user downloads (Gradio copies them
+    into its own cache when it serves them); stale folders are removed on the way."""
+    sweep_outputs()
+    return scratch.scratch_dir(RUN_PREFIX, OUTPUT_ROOT)
+
+
+def sweep_outputs() -> int:
+    """Remove run folders of app processes that have ended (a killed app or batch leaves its
+    folder behind; several apps may share the temp dir, so a live one's folders stay) and any
+    older than OUTPUT_MAX_AGE. Returns how many were removed."""
     OUTPUT_ROOT.mkdir(parents=True, exist_ok=True)
+    removed = len(scratch.remove_stale(RUN_PREFIX, OUTPUT_ROOT))
     cutoff = time.time() - OUTPUT_MAX_AGE
     for old in OUTPUT_ROOT.iterdir():
         try:
-            if old.is_dir() and old.stat().st_mtime < cutoff:
+            if old.is_dir() and not old.is_symlink() and old.stat().st_mtime < cutoff:
                 shutil.rmtree(old, ignore_errors=True)
+                removed += 1
         except OSError:
             continue
-    return Path(tempfile.mkdtemp(prefix="run_", dir=OUTPUT_ROOT))
+    return removed
+
+
+# A directory part of an absolute path ("/tmp/gradio/5f1c/" in "/tmp/gradio/5f1c/receipt.png"),
+# not inside a URL ("http://host/a/") or a relative path ("march/a.png").
+_SERVER_DIR = re.compile(r"(?<![\w.:/~-])(?:/[^\s/'\"`<>|]+)+/(?=[^\s/])")
+
+
+def public_message(text: str) -> str:
+    """A message for the user with server folders taken out: only file names stay."""
+    return _SERVER_DIR.sub("", text)
 
 
 def write_result_json(result: Result) -> str:

@@ -74,12 +74,16 @@ def theme() -> gr.themes.Base:
 
 
 def user_error(error: BaseException) -> gr.Error:
-    """The same one-line fix-it message the CLI prints, as a Gradio error toast."""
+    """The same one-line fix-it message the CLI prints, as a Gradio error toast, with server
+    folders (upload temp paths) taken out: the user sees their file's name only."""
+    from llama_vision.ui.common import public_message
+
     if isinstance(error, gr.Error):
+        error.message = public_message(str(error.message))
         return error
     if isinstance(error, LlamaVisionError):
-        return gr.Error(str(error), title=type(error).__name__.replace("Error", " error").strip())
-    return gr.Error(f"{type(error).__name__}: {error}", title="Unexpected error")
+        return gr.Error(public_message(str(error)), title=type(error).__name__.replace("Error", " error").strip())
+    return gr.Error(public_message(f"{type(error).__name__}: {error}"), title="Unexpected error")
 
 
 def reports_errors(fn: F) -> F:
@@ -90,8 +94,8 @@ def reports_errors(fn: F) -> F:
         def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 yield from fn(*args, **kwargs)
-            except gr.Error:
-                raise
+            except gr.Error as error:
+                raise user_error(error) from None
             except Exception as error:
                 raise user_error(error) from error
 
@@ -101,8 +105,8 @@ def reports_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
-            raise
+        except gr.Error as error:
+            raise user_error(error) from None
         except Exception as error:
             raise user_error(error) from error
 

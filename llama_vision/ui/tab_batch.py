@@ -1,14 +1,17 @@
 """Tab 4 — Batch compliance: many files, a ZIP or a server folder -> a table that fills as
 documents finish, a summary, a verdict chart, CSV and XLSX downloads, and a Stop button.
 
-`llama_vision.batch.run_batch` does the work (crash-safe CSV, XLSX, summary); this tab runs it in
-a worker thread and shows each row as its progress callback reports it.
+`llama_vision.batch.run_batch` does the work (crash-safe CSV, XLSX, summary); `ui.batch_run` runs
+it in a worker thread tied to the client. While it runs the page gets the verdict tally and the
+latest LIVE_ROWS rows (a constant cost per update, however long the batch); the whole table comes
+at the end.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter, deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +20,8 @@ import gradio as gr
 import pandas as pd
 
 from llama_vision.ui import views
-from llama_vision.ui.common import FILE_TYPES, Finished, in_background, output_dir, path_of
+from llama_vision.ui.batch_run import BatchRun, remove_scratch
+from llama_vision.ui.common import FILE_TYPES, output_dir, path_of, public_message
 from llama_vision.ui.layout import MODEL_QUEUE, reports_errors
 from llama_vision.ui.views import esc
 
@@ -39,6 +43,7 @@ CHART_LABELS = {"compliant": "Compliant", "non_compliant": "Not compliant", "not
 VERDICT_COLOURS = {"Compliant": "#2e9d5b", "Not compliant": "#d64545", "Not required": "#6b86a8",
                    "Review": "#e0a526", "Error": "#8a1111"}
 ROOT_FOLDER = "(the whole batch folder)"
+LIVE_ROWS = 50  # rows the table shows while a batch runs (the latest); the whole table comes at the end
 
 
 def row_verdict(row: dict[str, Any]) -> str:
@@ -62,6 +67,8 @@ def table(rows: list[dict[str, Any]], verdict: str = "all") -> pd.DataFrame:
                 value = views.show_value(name, value)
             elif name == "missing_elements" and value:
                 value = ", ".join(part.replace("_", " ") for part in str(value).split(";"))
+            elif name == "error" and value:
+                value = public_message(str(value))
             cells.append("" if value is None else value)
         data.append(cells)
     return pd.DataFrame(data, columns=HEADINGS)
@@ -70,11 +77,47 @@ def table(rows: list[dict[str, Any]], verdict: str = "all") -> pd.DataFrame:
 def verdict_counts(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Documents per verdict, every verdict always present (zero bars too): the chart keeps the
     same categories and colours while the table fills."""
+    return counts_frame(Counter(row_verdict(row) for row in rows))
+
+
+def counts_frame(tally: Counter[str]) -> pd.DataFrame:
     counts = {CHART_LABELS[v]: 0 for v in VERDICTS}
-    for row in rows:
-        label = CHART_LABELS.get(row_verdict(row), row_verdict(row))
-        counts[label] = counts.get(label, 0) + 1
+    for verdict, n in tally.items():
+        label = CHART_LABELS.get(verdict, verdict)
+        counts[label] = counts.get(label, 0) + n
     return pd.DataFrame({"verdict": list(counts), "documents": list(counts.values())})
+
+
+class LiveTable:
+    """What the page shows while a batch runs, kept at a constant cost per update: the verdict
+    tally and the latest LIVE_ROWS rows, never the whole (growing) table."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.tally: Counter[str] = Counter()
+        self.latest: deque[dict[str, Any]] = deque(maxlen=LIVE_ROWS)
+        self.last_name = ""
+
+    def add(self, bunch: list[tuple[int, int, Any]]) -> None:
+        from llama_vision import batch
+
+        for done, total, result in bunch:
+            row = batch.flatten_result(result)
+            self.tally[row_verdict(row)] += 1
+            self.latest.append(row)
+            self.done, self.total = done, total
+            self.last_name = Path(str(result.file)).name
+
+    def chart(self) -> pd.DataFrame:
+        return counts_frame(self.tally)
+
+    def note(self) -> str:
+        more = f" (the table shows the latest {LIVE_ROWS} until the end)" if self.done > LIVE_ROWS else ""
+        return f"— {self.last_name}{more}"
+
+    def frame(self, verdict: str = "all") -> pd.DataFrame:
+        return table(list(self.latest), verdict)
 
 
 def progress_html(done: int, total: int, note: str = "") -> str:
@@ -120,7 +163,8 @@ def resolve_folder(batch_dir: str, choice: str) -> Path:
     root = Path(batch_dir).expanduser().resolve()
     target = root if choice in (ROOT_FOLDER, "", None) else (root / choice).resolve()
     if not target.is_relative_to(root) or not target.is_dir():
-        raise gr.Error(f"{choice!r} is not a folder inside the batch folder {root}.", title="Not allowed")
+        raise gr.Error(f"{choice!r} is not a folder inside the batch folder (LLAMA_VISION_BATCH_DIR).",
+                       title="Not allowed")  # the server's own path stays on the server
     return target
 
 
@@ -141,43 +185,54 @@ def stage_uploads(paths: list[str], target: Path) -> list[Path]:
     return staged
 
 
-def run_with_updates(
-    state: AppState, inputs: Any, work: Path, stop_flag: Any, verdict: str
-) -> Iterator[tuple[Any, ...]]:
-    """Run the batch in the background; yield the tab's outputs after every document, then once
-    more from the durable CSV when it is done."""
+def batch_updates(state: AppState, files: Any, folder_choice: str | None, verdict: str,
+                  session: str) -> Iterator[tuple[Any, ...]]:
+    """The batch event's outputs: "starting", one update per bunch of finished documents (the
+    tally and the latest LIVE_ROWS rows), then the summary, downloads and the whole table."""
     from llama_vision import batch
 
-    out_csv, out_xlsx = work / "results.csv", work / "results.xlsx"
-
-    def run_all(emit: Any) -> Any:
-        return batch.run_batch(
-            inputs, engine=state.engine, out_csv=out_csv, xlsx=out_xlsx, stop_event=stop_flag,
-            progress=lambda done, total, result: emit((done, total, result)),
-        )
-
-    rows: list[dict[str, Any]] = []
-    total = len(inputs)
-    yield (progress_html(0, total, "starting…"), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), rows)
-    for item in in_background(run_all):
-        if isinstance(item, Finished):
-            report = item.value
-            break
-        done, total, result = item
-        rows.append(batch.flatten_result(result.model_copy(update={"file": result.file})))
-        yield (progress_html(done, total, f"— {Path(str(result.file)).name}"), gr.skip(),
-               verdict_counts(rows), gr.skip(), gr.skip(), table(rows, verdict), rows)
-    rows = batch.read_rows(out_csv)  # the durable table is the truth (keys relative to the inputs)
-    note = "stopped" if report.stopped else "done"
+    work = output_dir()
+    try:
+        inputs = collect_sources(state, files, folder_choice, work)
+    except BaseException:
+        remove_scratch(work)
+        raise
+    for note in getattr(inputs, "notes", []):
+        gr.Info(public_message(note))
+    session_stop = state.stop_flag(session)
+    session_stop.clear()
+    run = BatchRun(inputs, engine=state.engine, work=work, session_stop=session_stop).start()
+    live = LiveTable(len(inputs))
+    yield (progress_html(0, live.total, "starting…"), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), [])
+    for bunch in run.updates():  # O(new rows) per update: only the last LIVE_ROWS are sent
+        live.add(bunch)
+        yield (progress_html(live.done, live.total, live.note()), gr.skip(),
+               live.chart(), gr.skip(), gr.skip(), live.frame(verdict), gr.skip())
+    report = run.summary()
+    rows = batch.read_rows(run.out_csv)  # the durable table is the truth (keys relative to the inputs)
     yield (
-        progress_html(report.processed + report.skipped, report.total, note),
+        progress_html(report.processed + report.skipped, report.total, "stopped" if report.stopped else "done"),
         summary_markdown(report.summary, report.stopped),
         verdict_counts(rows),
-        str(out_csv),
-        str(out_xlsx) if out_xlsx.is_file() else None,
+        str(run.out_csv),
+        str(run.out_xlsx) if run.out_xlsx.is_file() else None,
         table(rows, verdict),
         rows,
     )
+
+
+def collect_sources(state: AppState, files: Any, folder_choice: str | None, work: Path) -> Any:
+    """Uploads (copied into the run folder) or a folder inside the batch folder -> batch inputs."""
+    from llama_vision import batch
+
+    if files:
+        paths = [path_of(f) for f in (files if isinstance(files, list) else [files])]
+        sources: Any = stage_uploads([p for p in paths if p], work / "inputs")
+    elif folder_choice:
+        sources = resolve_folder(state.settings.batch_dir, folder_choice)
+    else:
+        raise gr.Error("Upload documents or a ZIP, or pick a folder.", title="Nothing to run")
+    return batch.collect_inputs(sources, settings=state.settings, work_dir=work / "unzipped")
 
 
 def build(state: AppState) -> None:
@@ -211,23 +266,7 @@ def build(state: AppState) -> None:
 
     @reports_errors
     def run_batch(files: Any, folder_choice: str | None, verdict: str, request: gr.Request):
-        from llama_vision import batch
-
-        work = output_dir()
-        if files:
-            paths = [path_of(f) for f in (files if isinstance(files, list) else [files])]
-            sources: Any = stage_uploads([p for p in paths if p], work / "inputs")
-        elif folder_choice:
-            sources = resolve_folder(state.settings.batch_dir, folder_choice)
-        else:
-            raise gr.Error("Upload documents or a ZIP, or pick a folder.", title="Nothing to run")
-        inputs = batch.collect_inputs(sources, settings=state.settings, work_dir=work / "unzipped")
-        for note in getattr(inputs, "notes", []):
-            gr.Info(note)
-        session = getattr(request, "session_hash", None) or "api"
-        stop_flag = state.stop_flag(session)
-        stop_flag.clear()
-        yield from run_with_updates(state, inputs, work, stop_flag, verdict)
+        yield from batch_updates(state, files, folder_choice, verdict, getattr(request, "session_hash", None) or "api")
 
     def stop_batch(request: gr.Request) -> None:
         state.request_stop(getattr(request, "session_hash", None) or "api")

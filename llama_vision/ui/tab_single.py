@@ -12,6 +12,7 @@ from llama_vision.ui.common import (
     FILE_TYPES,
     page_index,
     path_of,
+    public_message,
     run_streaming,
     sample_by_label,
     sample_choices,
@@ -72,7 +73,7 @@ def build(state: AppState) -> None:
         try:
             pages = load_pages(Path(path), settings=state.settings)
         except DocumentError as error:
-            gr.Warning(str(error))
+            gr.Warning(public_message(str(error)))  # the file name, never the upload folder
             return None, gr.update(choices=[1], value=1, visible=False)
         choices = list(range(1, len(pages) + 1))
         return pages[0], gr.update(choices=choices, value=1, visible=len(pages) > 1)
