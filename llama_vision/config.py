@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     queue_size: int = Field(32, ge=1, le=1000, description="Waiting requests per model queue before 'busy'")
     trust_remote_code: bool = Field(False, description="Only for custom checkpoints; Mllama never needs it")
     compile: bool = Field(False, description="CUDA only: static KV cache + torch.compile")
+    gpu_memory_fraction: float = Field(1.0, ge=0.1, le=1.0, description="Share of each GPU's memory this process "
+                                       "may take (torch.cuda.set_per_process_memory_fraction), 0.1-1.0")
+    mcp: bool = Field(False, description="Also serve the extract_document and check_compliance MCP tools")
 
     @field_validator("device")
     @classmethod

@@ -30,6 +30,7 @@ from llama_vision.engines.llama_loading import (
     release_memory,
 )
 from llama_vision.errors import EngineError, EngineOutOfMemoryError, ModelLoadError
+from llama_vision.hardware import apply_gpu_memory_fraction
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -111,6 +112,7 @@ class LlamaEngine(Engine):
         self._torch = torch
         plan = plan_load(self.settings, torch)
         apply_tf32(plan, torch)
+        apply_gpu_memory_fraction(self.settings.gpu_memory_fraction, torch, self.settings.device)
         self.plan = plan
         try:
             if plan.custom_code:
