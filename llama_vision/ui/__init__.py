@@ -28,7 +28,7 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
     import gradio as gr
 
     from llama_vision.ui import tab_batch, tab_compare, tab_dashboard, tab_single
-    from llama_vision.ui.layout import header_html
+    from llama_vision.ui.layout import header_html, quiet_user_errors
     from llama_vision.ui.state import AppState
 
     state = state or AppState(settings, engine)
@@ -50,6 +50,7 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
                                               show_progress="hidden", concurrency_limit=None)
     demo.queue(**queue_options(settings))
     _explain_queue_full(demo, settings)
+    quiet_user_errors(demo)  # a user's mistake is one log line, not a 35-line traceback
     demo.app_state = state  # type: ignore[attr-defined]  # for app.py (warm-up) and tests
     return demo
 

@@ -7,6 +7,7 @@ word (a badge says "Compliant", not only green).
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,6 +19,7 @@ from llama_vision.ui.views import esc
 if TYPE_CHECKING:
     from llama_vision.ui.state import AppState
 
+log = logging.getLogger("llama_vision.ui")
 MODEL_QUEUE = "model"  # concurrency_id shared by every event that touches the engine
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,13 +75,55 @@ def theme() -> gr.themes.Base:
     )
 
 
+def expected_error(error: gr.Error) -> gr.Error:
+    """A user's mistake (no document, a text file, an empty batch): one log line, no traceback.
+
+    Gradio prints a traceback for every gr.Error unless `print_exception` is off; ours carry a
+    fix-it message, which is all the server log needs. Line breaks are folded so that a file
+    name cannot forge extra log lines.
+    """
+    if getattr(error, "_lv_bug", False) or not error.print_exception:
+        return error  # a bug keeps its traceback; an error already logged is not logged twice
+    error.print_exception = False
+    log.warning("user error (%s): %s", " ".join(str(error.title).split()), " ".join(str(error.message).split()))
+    return error
+
+
 def user_error(error: BaseException) -> gr.Error:
-    """The same one-line fix-it message the CLI prints, as a Gradio error toast."""
+    """The same one-line fix-it message the CLI prints, as a Gradio error toast.
+
+    gr.Error raised by a handler and LlamaVisionError are expected (one log line); anything else
+    is a bug: its toast says "Unexpected error" and Gradio logs the full chained traceback.
+    """
     if isinstance(error, gr.Error):
-        return error
+        return expected_error(error)
     if isinstance(error, LlamaVisionError):
-        return gr.Error(str(error), title=type(error).__name__.replace("Error", " error").strip())
-    return gr.Error(f"{type(error).__name__}: {error}", title="Unexpected error")
+        return expected_error(gr.Error(str(error), title=type(error).__name__.replace("Error", " error").strip()))
+    bug = gr.Error(f"{type(error).__name__}: {error}", title="Unexpected error")
+    bug._lv_bug = True  # type: ignore[attr-defined]  # Gradio prints its chained traceback
+    return bug
+
+
+def quiet_user_errors(demo: gr.Blocks) -> None:
+    """Log every expected gr.Error as one line, also those Gradio's own components raise before
+    a handler runs (a text file in a gr.File, a page outside a dropdown's choices).
+
+    Gradio has no hook for this, so we wrap the Blocks' `process_api`, through which every queued,
+    direct and MCP call passes; if a future Gradio renames it, errors just log as tracebacks again.
+    """
+    process_api = getattr(demo, "process_api", None)
+    if process_api is None:
+        return
+
+    @functools.wraps(process_api)
+    async def process_api_quietly(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await process_api(*args, **kwargs)
+        except gr.Error as error:
+            expected_error(error)  # a no-op for a bug, which keeps its chained traceback
+            raise
+
+    demo.process_api = process_api_quietly  # type: ignore[method-assign]
 
 
 def reports_errors(fn: F) -> F:
@@ -90,7 +134,8 @@ def reports_errors(fn: F) -> F:
         def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 yield from fn(*args, **kwargs)
-            except gr.Error:
+            except gr.Error as error:
+                expected_error(error)
                 raise
             except Exception as error:
                 raise user_error(error) from error
@@ -101,7 +146,8 @@ def reports_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
+        except gr.Error as error:
+            expected_error(error)
             raise
         except Exception as error:
             raise user_error(error) from error
