@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from llama_vision.errors import ConfigError
@@ -155,6 +155,16 @@ class Settings(BaseSettings):
         if not _API_KEY.match(value.get_secret_value()):  # httpx would fail on every request
             raise ValueError("the key holds a control character or a non-ASCII character; "
                              "paste it exactly as the server gave it")
+        return value
+
+    @field_validator("mcp")
+    @classmethod
+    def _check_mcp(cls, value: bool, info: ValidationInfo) -> bool:
+        auth = info.data.get("auth")
+        if value and auth is not None and auth.get_secret_value().strip():
+            # Gradio's MCP route does not ask for the login: it would open the app to anyone
+            raise ValueError("the MCP server does not ask for LLAMA_VISION_AUTH's login; "
+                             "set LLAMA_VISION_MCP=false, or empty LLAMA_VISION_AUTH on a trusted network")
         return value
 
     @field_validator("api_base")

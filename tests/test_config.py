@@ -56,6 +56,11 @@ def test_gpu_memory_fraction_and_mcp_settings(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("LLAMA_VISION_MCP", "true")
     settings = load_settings()
     assert settings.gpu_memory_fraction == 0.1 and settings.mcp is True
+    # Gradio's MCP route does not ask for the login, so the two together would open the app
+    monkeypatch.setenv("LLAMA_VISION_AUTH", "alice:pw")
+    with pytest.raises(ConfigError, match="LLAMA_VISION_MCP='true' is not allowed .*LLAMA_VISION_AUTH") as caught:
+        load_settings()
+    assert "alice:pw" not in str(caught.value)
 
 
 def test_auto_engine_prefers_model_then_api(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,7 +27,7 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
     """Build the Blocks app around one shared engine (created here unless given)."""
     import gradio as gr
 
-    from llama_vision.ui import tab_batch, tab_compare, tab_dashboard, tab_single
+    from llama_vision.ui import mcp_tools, tab_batch, tab_compare, tab_dashboard, tab_single
     from llama_vision.ui.layout import header_html, quiet_user_errors
     from llama_vision.ui.state import AppState
 
@@ -44,10 +44,13 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
                 tab_dashboard.build(state, header, demo)
             with gr.Tab("Batch compliance", id="batch", elem_id="tab-batch"):
                 tab_batch.build(state)
+        mcp_tools.register(state)  # extract_document and check_compliance: API endpoints and MCP tools
         demo.load(lambda: header_html(state), None, header, api_name="header", show_progress="hidden")
         # the model may finish loading (or fail) after the page opened: keep the header honest
+        # (the page's own refresh, hidden from the public API: /header answers the same)
         gr.Timer(HEADER_REFRESH_SECONDS).tick(lambda: header_html(state), None, header, api_name="header_refresh",
-                                              show_progress="hidden", concurrency_limit=None)
+                                              show_progress="hidden", concurrency_limit=None,
+                                              api_visibility="private")
     demo.queue(**queue_options(settings))
     _explain_queue_full(demo, settings)
     quiet_user_errors(demo)  # a user's mistake is one log line, not a 35-line traceback

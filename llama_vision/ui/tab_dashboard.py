@@ -166,6 +166,18 @@ def estimator_frame(fraction: float = 1.0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def hardware_report(state: AppState) -> dict[str, Any]:
+    """The dashboard as JSON for API clients (`/hardware`): the same numbers the tables show."""
+    from llama_vision import hardware
+
+    status = {k: v for k, v in state.engine_status().items() if k not in ("device_map",)}
+    return {"devices": hardware.detect_devices(), "app_process": hardware.process_memory(),
+            "engine": status, "gpu_memory_fraction": state.settings.gpu_memory_fraction,
+            "runtime_overhead_bytes": hardware.RUNTIME_MARGIN_BYTES,
+            "footprint": hardware.estimate_footprint(),
+            "estimator": estimator_frame(state.settings.gpu_memory_fraction).to_dict("records")}
+
+
 def _live_panels(state: AppState) -> tuple[Any, ...]:
     """Devices, memory plot, loaded model, device map and servers (refreshed by the timer)."""
     with gr.Row(equal_height=False):
@@ -271,11 +283,19 @@ def build(state: AppState, header: gr.HTML, demo: gr.Blocks) -> None:
         return _reload(state, quant, dev, progress), header_html(state)
 
     model_queue = {"concurrency_id": MODEL_QUEUE, "concurrency_limit": state.model_concurrency()}
-    timer.tick(snapshot, None, outputs, api_name="hardware_snapshot", show_progress="hidden",
-               concurrency_limit=None)
+    # the page's 2 s refresh is internal (private); /hardware_snapshot (page load) and /hardware answer clients
+    timer.tick(snapshot, None, outputs, api_name="hardware_refresh", show_progress="hidden",
+               concurrency_limit=None, api_visibility="private")
     load.click(do_load, None, [load_status, header], api_name="load_model", **model_queue)
     unload.click(do_unload, None, [load_status, header], api_name="unload_model", **model_queue)
     reload.click(do_reload, [quantization, device], [load_status, header], api_name="reload_model", **model_queue)
     # first paint and the estimator (which does not change while the app runs) on page load
-    demo.load(snapshot, None, outputs, api_name="hardware_initial", show_progress="hidden")
+    demo.load(snapshot, None, outputs, api_name="hardware_snapshot", show_progress="hidden")
     demo.load(estimate, None, estimator, api_name="footprint_estimate", show_progress="hidden")
+
+    def hardware() -> dict:
+        """Devices with live memory, this app's own process memory, the loaded engine, and the estimated
+        memory of Llama-3.2-11B-Vision per quantization (weights, and weights + runtime overhead)."""
+        return hardware_report(state)
+
+    gr.api(hardware, api_name="hardware", concurrency_limit=None)

@@ -118,7 +118,7 @@ def build(state: AppState) -> None:
 
     samples.change(load_sample, samples, document, api_name="load_sample", show_progress="hidden")
     document.change(inspect_document, document, [preview, page], api_name="inspect_document")
-    page.input(show_page, [document, page], preview, api_name="show_page")
+    page.input(show_page, [document, page], preview, api_name="show_page", api_visibility="private")
     extract_button.click(
         extract,
         [document, page, style],
