@@ -148,3 +148,78 @@ def test_comparison_on_a_sample_with_ground_truth_shows_accuracy(page, documents
     assert "%" in accuracy.inner_text()
     expect(page.locator("#compare-metrics")).to_contain_text("Accuracy")
     _shot(page, "compare")
+
+
+TABS = ("Single extraction", "Prompt comparison", "Hardware & memory", "Batch compliance")
+
+
+def _axe_serious(page) -> list[str]:
+    """axe-core (bundled by axe-playwright-python: no download) on the page as it is now: the
+    serious and critical violations, each as "rule: target" lines."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"resultTypes": ["violations"], "runOnly": {
+        "type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+    found = []
+    for violation in results.response["violations"]:
+        if violation.get("impact") in ("serious", "critical"):
+            found += [f"{violation['id']} ({violation['impact']}): {', '.join(node['target'])} "
+                      f"{node.get('failureSummary', '')[:160]}" for node in violation["nodes"]]
+    return found
+
+
+def test_axe_finds_no_serious_or_critical_violation_on_any_tab(page, documents):
+    pytest.importorskip("axe_playwright_python")
+    problems = {}
+    for tab in TABS:
+        _open_tab(page, tab)
+        page.wait_for_timeout(800)  # the tab's panels render
+        if tab == "Single extraction":  # the preview image, with its alt text, is on the page
+            _choose_document(page, "single", documents[0])
+            page.locator("#single-preview img").wait_for()
+        problems[tab] = _axe_serious(page)
+    assert not any(problems.values()), json.dumps(problems, indent=1)
+
+
+@pytest.fixture
+def phone(browser, app):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app.url)
+    page.locator("#lv-header").wait_for()
+    yield page
+    context.close()
+
+
+def test_no_horizontal_scroll_on_a_phone_on_any_tab(phone):
+    widths = {}
+    for tab in TABS:
+        _open_tab(phone, tab)
+        phone.wait_for_timeout(800)
+        widths[tab] = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    wide = {tab: w for tab, w in widths.items() if w[0] > w[1]}
+    assert not wide, f"pages wider than the 390 px screen (scrollWidth, innerWidth): {wide}"
+    _open_tab(phone, "Single extraction")
+    _shot(phone, "phone")
+
+
+def test_extract_and_the_verdict_are_in_the_first_screen_at_1440x900(browser, app, documents):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(app.url)
+        page.locator("#lv-header").wait_for()
+        _choose_document(page, "single", documents[0])
+        page.locator("#single-preview img").wait_for()
+        button = page.locator("#single-extract").bounding_box()
+        assert button and button["y"] + button["height"] <= 900, button
+        page.locator("#single-extract").click()
+        page.locator("#single-compliance .lv-badge").wait_for()
+        page.evaluate("window.scrollTo(0, 0)")
+        badge = page.locator("#single-compliance .lv-badge").bounding_box()
+        assert badge and badge["y"] + badge["height"] <= 900, badge
+    finally:
+        context.close()

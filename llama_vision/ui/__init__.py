@@ -100,7 +100,7 @@ def allowed_paths(settings: Settings) -> list[str]:
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:
-    from llama_vision.ui.layout import CSS, theme
+    from llama_vision.ui.layout import ACCESSIBILITY_HEAD, CSS, theme
 
     return {
         "server_name": settings.host,
@@ -112,6 +112,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "allowed_paths": allowed_paths(settings),
         "theme": theme(),
         "css": CSS,
+        "head": ACCESSIBILITY_HEAD,
         "footer_links": ["api", "settings"],
         "show_error": True,
     }
