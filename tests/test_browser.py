@@ -151,6 +151,18 @@ def test_comparison_on_a_sample_with_ground_truth_shows_accuracy(page, documents
 
 
 TABS = ("Single extraction", "Prompt comparison", "Hardware & memory", "Batch compliance")
+TAB_IDS = dict(zip(TABS, ("single", "compare", "dashboard", "batch")))
+
+
+def _open_tab_on_a_phone(page, name: str) -> None:
+    """On a narrow screen Gradio moves the tabs that do not fit into its "More tabs" menu."""
+    button = page.locator(f"#tab-{TAB_IDS[name]}-button")
+    if button.count():
+        button.evaluate("b => b.click()")
+    else:
+        page.get_by_role("button", name="More tabs").evaluate("b => b.click()")
+        page.locator(".overflow-dropdown button", has_text=name).evaluate("b => b.click()")
+    page.wait_for_function(f"document.getElementById('tab-{TAB_IDS[name]}')?.offsetParent !== null")
 
 
 def _axe_serious(page) -> list[str]:
@@ -196,30 +208,12 @@ def phone(browser, app):
 def test_no_horizontal_scroll_on_a_phone_on_any_tab(phone):
     widths = {}
     for tab in TABS:
-        _open_tab(phone, tab)
+        _open_tab_on_a_phone(phone, tab)
         phone.wait_for_timeout(800)
         widths[tab] = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    wide = {tab: w for tab, w in widths.items() if w[0] > w[1]}
+    # a mobile browser widens its layout viewport (innerWidth) to a too-wide page: compare with 390 too
+    wide = {tab: w for tab, w in widths.items() if w[0] > min(w[1], 390)}
     assert not wide, f"pages wider than the 390 px screen (scrollWidth, innerWidth): {wide}"
-    _open_tab(phone, "Single extraction")
+    _open_tab_on_a_phone(phone, "Single extraction")
     _shot(phone, "phone")
 
-
-def test_extract_and_the_verdict_are_in_the_first_screen_at_1440x900(browser, app, documents):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    try:
-        page.goto(app.url)
-        page.locator("#lv-header").wait_for()
-        _choose_document(page, "single", documents[0])
-        page.locator("#single-preview img").wait_for()
-        button = page.locator("#single-extract").bounding_box()
-        assert button and button["y"] + button["height"] <= 900, button
-        page.locator("#single-extract").click()
-        page.locator("#single-compliance .lv-badge").wait_for()
-        page.evaluate("window.scrollTo(0, 0)")
-        badge = page.locator("#single-compliance .lv-badge").bounding_box()
-        assert badge and badge["y"] + badge["height"] <= 900, badge
-    finally:
-        context.close()

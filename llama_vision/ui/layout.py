@@ -63,7 +63,30 @@ table.lv-compare td.lv-wrong { background: #fde0e0; }
 
 # Accessible names Gradio's own widgets lack (axe-core: button-name, scrollable-region-focusable,
 # aria-prohibited-attr), filled in as the page renders; launch(head=...) adds it to the page.
-ACCESSIBILITY_HEAD = """<script>
+# Phones, as a plain <style> in the page head: Gradio's processing of `css` drops @media blocks.
+PHONE_CSS = """/* Phones: columns stack and may shrink below their desktop min_width, and wide tables scroll
+   inside their own box instead of widening the page (their column minimums add up to ~800 px). */
+@media (max-width: 720px) {
+  gradio-app, .gradio-container, .gradio-container main, .gradio-container .tabs,
+  .gradio-container .row { min-width: 0 !important; max-width: 100% !important; }
+  .gradio-container { width: 100% !important; max-width: 100% !important; overflow-x: hidden; }
+  .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
+  .gradio-container .row { flex-wrap: wrap !important; }
+  .gradio-container .column, .gradio-container .row > *, .gradio-container .block,
+  .gradio-container .form, .gradio-container .tabitem, .gradio-container .tab-wrapper,
+  .gradio-container .tab-container, .gradio-container .main, .gradio-container .wrap {
+    min-width: 0 !important; max-width: 100%; }
+  .gradio-container .column { flex: 1 1 100% !important; }
+  .lv-table .table-wrap, .lv-table .upload-container, .lv-table .virtual-table-viewport,
+  .lv-table .table-container { max-width: 100%; min-width: 0 !important; }
+  .lv-table .virtual-table-viewport { overflow-x: auto !important; }
+  .lv-header h1 { font-size: 1.3rem; }
+  table.lv-compare { display: block; overflow-x: auto; }
+  #compare-html, #single-compliance { overflow-x: auto; }
+}
+"""
+
+ACCESSIBILITY_HEAD = "<style>" + PHONE_CSS + """</style><script>
 (() => {
   const fix = () => {
     document.querySelectorAll(".image-container > button:not([aria-label])").forEach((b) => {
