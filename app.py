@@ -13,6 +13,7 @@ from dotenv import load_dotenv
 from llama_vision.config import load_settings
 from llama_vision.errors import LlamaVisionError
 from llama_vision.ui import build_app, launch_options
+from llama_vision.ui.mcp_tools import launch
 
 load_dotenv()  # entry points read .env; the library never does
 
@@ -25,4 +26,4 @@ demo = build_app(settings)
 
 if __name__ == "__main__":
     demo.app_state.warm_up()  # load the model in the background; the page is up at once
-    demo.launch(**launch_options(settings))
+    launch(demo, settings, launch_options(settings))  # with the MCP server when LLAMA_VISION_MCP=true

@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     queue_size: int = Field(32, ge=1, le=1000, description="Waiting requests per model queue before 'busy'")
     trust_remote_code: bool = Field(False, description="Only for custom checkpoints; Mllama never needs it")
     compile: bool = Field(False, description="CUDA only: static KV cache + torch.compile")
+    gpu_memory_fraction: float = Field(1.0, ge=0.1, le=1.0, description="Share of each GPU's memory this process "
+                                       "may take (torch.cuda.set_per_process_memory_fraction), 0.1-1.0")
+    mcp: bool = Field(False, description="Also serve the extract_document and check_compliance MCP tools")
 
     @field_validator("device")
     @classmethod
@@ -161,6 +164,16 @@ class Settings(BaseSettings):
         per_file = info.data.get("max_file_mb")
         if per_file is not None and value < per_file:  # one file at the cap must still fit in a request
             raise ValueError(f"must be at least LLAMA_VISION_MAX_FILE_MB ({per_file:g})")
+        return value
+
+    @field_validator("mcp")
+    @classmethod
+    def _check_mcp(cls, value: bool, info: ValidationInfo) -> bool:
+        auth = info.data.get("auth")
+        if value and auth is not None and auth.get_secret_value().strip():
+            # Gradio's MCP route does not ask for the login: it would open the app to anyone
+            raise ValueError("the MCP server does not ask for LLAMA_VISION_AUTH's login; "
+                             "set LLAMA_VISION_MCP=false, or empty LLAMA_VISION_AUTH on a trusted network")
         return value
 
     @field_validator("api_base")

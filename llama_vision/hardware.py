@@ -346,3 +346,38 @@ def memory_snapshot() -> dict[str, Any]:
         except Exception:  # noqa: BLE001 - a reading must never break the dashboard
             pass
     return snapshot
+
+
+# -- per-process limits -------------------------------------------------------------------------
+# bitsandbytes' 8-bit and NF4 kernels run on CUDA; elsewhere the 11B model cannot use them.
+CUDA_ONLY_QUANTIZATIONS = frozenset({"8bit", "4bit"})
+
+
+def quantization_runs_on(quantization: str, device: dict[str, Any]) -> bool:
+    """Can this quantization run on this `detect_devices()` entry? 8-bit and NF4 need CUDA."""
+    return quantization not in CUDA_ONLY_QUANTIZATIONS or device.get("kind") == "cuda"
+
+
+def process_memory() -> dict[str, Any]:
+    """This app's own process: resident memory (RSS) and CPU use, next to the machine's RAM."""
+    import psutil
+
+    process = psutil.Process()
+    return {"pid": process.pid, "rss_bytes": int(process.memory_info().rss),
+            "machine_total_bytes": _cpu_memory()["total_bytes"],
+            "cpu_percent": float(process.cpu_percent(interval=None))}
+
+
+def apply_gpu_memory_fraction(fraction: float, torch: Any, device: str = "auto") -> list[int]:
+    """Cap this process to `fraction` of each CUDA device (LLAMA_VISION_GPU_MEMORY_FRACTION),
+    before the model loads, so a small GPU keeps room for the desktop or another program.
+    Returns the device indexes capped; nothing happens at 1.0 or without CUDA."""
+    if fraction >= 1.0 or device in ("cpu", "mps") or not torch.cuda.is_available():
+        return []
+    if device.startswith("cuda:"):
+        indexes = [int(device.split(":", 1)[1])]
+    else:
+        indexes = list(range(torch.cuda.device_count()))
+    for index in indexes:
+        torch.cuda.set_per_process_memory_fraction(float(fraction), index)
+    return indexes

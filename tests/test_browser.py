@@ -211,3 +211,72 @@ def test_the_login_form_works_under_the_policy(browser, workdir):
     finally:
         context.close()
         secure.stop()
+
+
+TABS = ("Single extraction", "Prompt comparison", "Hardware & memory", "Batch compliance")
+TAB_IDS = dict(zip(TABS, ("single", "compare", "dashboard", "batch")))
+
+
+def _open_tab_on_a_phone(page, name: str) -> None:
+    """On a narrow screen Gradio moves the tabs that do not fit into its "More tabs" menu."""
+    button = page.locator(f"#tab-{TAB_IDS[name]}-button")
+    if button.count():
+        button.evaluate("b => b.click()")
+    else:
+        page.get_by_role("button", name="More tabs").evaluate("b => b.click()")
+        page.locator(".overflow-dropdown button", has_text=name).evaluate("b => b.click()")
+    page.wait_for_function(f"document.getElementById('tab-{TAB_IDS[name]}')?.offsetParent !== null")
+
+
+def _axe_serious(page) -> list[str]:
+    """axe-core (bundled by axe-playwright-python: no download) on the page as it is now: the
+    serious and critical violations, each as "rule: target" lines."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"resultTypes": ["violations"], "runOnly": {
+        "type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+    found = []
+    for violation in results.response["violations"]:
+        if violation.get("impact") in ("serious", "critical"):
+            found += [f"{violation['id']} ({violation['impact']}): {', '.join(node['target'])} "
+                      f"{node.get('failureSummary', '')[:160]}" for node in violation["nodes"]]
+    return found
+
+
+def test_axe_finds_no_serious_or_critical_violation_on_any_tab(page, documents):
+    pytest.importorskip("axe_playwright_python")
+    problems = {}
+    for tab in TABS:
+        _open_tab(page, tab)
+        page.wait_for_timeout(800)  # the tab's panels render
+        if tab == "Single extraction":  # the preview image, with its alt text, is on the page
+            _choose_document(page, "single", documents[0])
+            page.locator("#single-preview img").wait_for()
+        problems[tab] = _axe_serious(page)
+    assert not any(problems.values()), json.dumps(problems, indent=1)
+
+
+@pytest.fixture
+def phone(browser, app):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app.url)
+    page.locator("#lv-header").wait_for()
+    yield page
+    context.close()
+
+
+def test_no_horizontal_scroll_on_a_phone_on_any_tab(phone):
+    widths = {}
+    for tab in TABS:
+        _open_tab_on_a_phone(phone, tab)
+        phone.wait_for_timeout(800)
+        widths[tab] = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    # a mobile browser widens its layout viewport (innerWidth) to a too-wide page: compare with 390 too
+    wide = {tab: w for tab, w in widths.items() if w[0] > min(w[1], 390)}
+    assert not wide, f"pages wider than the 390 px screen (scrollWidth, innerWidth): {wide}"
+    _open_tab_on_a_phone(phone, "Single extraction")
+    _shot(phone, "phone")
+

@@ -30,6 +30,10 @@ def test_defaults_match_the_contract() -> None:
         ("MAX_FILE_MB", "-1", "0"),
         ("AUTH", "nopassword", "user:password"),
         ("API_BASE", "localhost:11434", "http"),
+        ("GPU_MEMORY_FRACTION", "0.05", "0.1"),
+        ("GPU_MEMORY_FRACTION", "1.5", "1"),
+        ("GPU_MEMORY_FRACTION", "half", "number"),
+        ("MCP", "maybe", "boolean"),
     ],
 )
 def test_bad_value_is_one_line_naming_variable_value_and_allowed(
@@ -43,6 +47,20 @@ def test_bad_value_is_one_line_naming_variable_value_and_allowed(
     assert f"LLAMA_VISION_{variable}" in message
     assert value in message
     assert allowed in message
+
+
+def test_gpu_memory_fraction_and_mcp_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert settings.gpu_memory_fraction == 1.0 and settings.mcp is False
+    monkeypatch.setenv("LLAMA_VISION_GPU_MEMORY_FRACTION", "0.1")
+    monkeypatch.setenv("LLAMA_VISION_MCP", "true")
+    settings = load_settings()
+    assert settings.gpu_memory_fraction == 0.1 and settings.mcp is True
+    # Gradio's MCP route does not ask for the login, so the two together would open the app
+    monkeypatch.setenv("LLAMA_VISION_AUTH", "alice:pw")
+    with pytest.raises(ConfigError, match="LLAMA_VISION_MCP='true' is not allowed .*LLAMA_VISION_AUTH") as caught:
+        load_settings()
+    assert "alice:pw" not in str(caught.value)
 
 
 def test_auto_engine_prefers_model_then_api(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -143,3 +143,70 @@ def test_memory_snapshot_has_process_and_cpu_readings() -> None:
     snapshot = hardware.memory_snapshot()
     assert snapshot["process_rss_bytes"] > 0 and snapshot["time"] > 0
     assert snapshot["devices"]["cpu"]["total_bytes"] >= snapshot["devices"]["cpu"]["used_bytes"] > 0
+
+
+def test_8bit_and_nf4_need_cuda_while_bf16_runs_anywhere() -> None:
+    cpu, gpu = {"id": "cpu", "kind": "cpu"}, {"id": "cuda:0", "kind": "cuda"}
+    assert hardware.quantization_runs_on("bf16", cpu) and hardware.quantization_runs_on("bf16", gpu)
+    for quantization in ("8bit", "4bit"):
+        assert not hardware.quantization_runs_on(quantization, cpu)
+        assert not hardware.quantization_runs_on(quantization, {"id": "mps", "kind": "mps"})
+        assert hardware.quantization_runs_on(quantization, gpu)
+
+
+def test_process_memory_is_this_process_and_smaller_than_the_machine() -> None:
+    import os
+
+    reading = hardware.process_memory()
+    assert reading["pid"] == os.getpid()
+    assert 0 < reading["rss_bytes"] < reading["machine_total_bytes"]
+
+
+class _RecordingCuda:
+    """Stands in for torch.cuda: records the caps the loader asks for (no CUDA on CI)."""
+
+    def __init__(self, available: bool, count: int = 2) -> None:
+        self.available, self.count, self.calls = available, count, []
+
+    def is_available(self) -> bool:
+        return self.available
+
+    def device_count(self) -> int:
+        return self.count
+
+    def set_per_process_memory_fraction(self, fraction: float, index: int) -> None:
+        self.calls.append((fraction, index))
+
+
+@pytest.mark.parametrize(
+    ("fraction", "device", "available", "expected"),
+    [
+        (0.5, "auto", True, [(0.5, 0), (0.5, 1)]),
+        (0.25, "cuda:1", True, [(0.25, 1)]),
+        (1.0, "auto", True, []),  # the default changes nothing
+        (0.5, "cpu", True, []),
+        (0.5, "auto", False, []),
+    ],
+)
+def test_gpu_memory_fraction_caps_each_cuda_device_before_loading(fraction, device, available, expected) -> None:
+    torch = types.SimpleNamespace(cuda=_RecordingCuda(available))
+    capped = hardware.apply_gpu_memory_fraction(fraction, torch, device)
+    assert torch.cuda.calls == expected
+    assert capped == [index for _, index in expected]
+
+
+@pytest.mark.gpu
+def test_gpu_memory_fraction_really_caps_the_allocator() -> None:
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    total = torch.cuda.get_device_properties(0).total_memory
+    try:
+        assert hardware.apply_gpu_memory_fraction(0.2, torch, "cuda:0") == [0]
+        with pytest.raises(torch.cuda.OutOfMemoryError):
+            torch.empty(int(total * 0.3), dtype=torch.uint8, device="cuda:0")
+        small = torch.empty(int(total * 0.1), dtype=torch.uint8, device="cuda:0")
+        del small
+    finally:
+        torch.cuda.set_per_process_memory_fraction(1.0, 0)
+        torch.cuda.empty_cache()

@@ -173,7 +173,8 @@ def test_load_plan_is_offline_safetensors_only_without_remote_code(tmp_path):
 
 # -- auth -----------------------------------------------------------------------------------------
 API_NAMES = ["extract", "inspect_document", "load_sample", "compare", "batch", "batch_stop", "hardware_snapshot",
-             "footprint_estimate", "load_model", "unload_model", "reload_model", "header"]
+             "footprint_estimate", "load_model", "unload_model", "reload_model", "header", "extract_document",
+             "check_compliance", "hardware"]
 
 
 def test_without_a_login_the_page_and_every_api_route_refuse(secure_app):

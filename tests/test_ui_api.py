@@ -149,10 +149,17 @@ def test_dashboard_snapshot_and_estimator(client):
     device_rows = _table(devices)
     assert device_rows and any("cpu" in (r["Device"] + r["Name"]).lower() for r in device_rows)
     assert {"Engine", "Loaded"} <= {r[""] for r in _table(model)}
+    assert any(r["Device"] == "app" and r["Used GiB"] for r in device_rows), "the app's own memory is shown"
     estimator = _table(client.predict(api_name="/footprint_estimate"))
     assert len(estimator) == 3
-    verdicts = {v for row in estimator for k, v in row.items() if k not in ("Quantization", "Estimated GiB")}
-    assert verdicts <= {"fits", "fits with CPU offload", "does not fit"}
+    columns = ("Quantization", "Weights GiB", "Estimated GiB")
+    verdicts = {v for row in estimator for k, v in row.items() if k not in columns}
+    assert verdicts <= {"fits", "fits with CPU offload", "does not fit", "needs a CUDA GPU"}
+    for row in estimator:  # the estimate is weights plus the runtime overhead
+        assert row["Estimated GiB"] > row["Weights GiB"]
+        cpu = next(v for k, v in row.items() if k.startswith("cpu "))
+        if row["Quantization"] != "bf16":  # bitsandbytes' 8-bit and NF4 run on CUDA only
+            assert cpu == "needs a CUDA GPU", row
 
 
 def test_header_says_no_model_on_ocr(client):

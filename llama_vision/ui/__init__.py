@@ -28,9 +28,9 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
     """Build the Blocks app around one shared engine (created here unless given)."""
     import gradio as gr
 
-    from llama_vision.ui import tab_batch, tab_compare, tab_dashboard, tab_single
+    from llama_vision.ui import mcp_tools, tab_batch, tab_compare, tab_dashboard, tab_single
     from llama_vision.ui.common import sweep_outputs
-    from llama_vision.ui.layout import header_html
+    from llama_vision.ui.layout import header_html, quiet_user_errors
     from llama_vision.ui.state import AppState
 
     sweep_outputs()  # run folders a killed app left behind
@@ -47,12 +47,16 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
                 tab_dashboard.build(state, header, demo)
             with gr.Tab("Batch compliance", id="batch", elem_id="tab-batch"):
                 tab_batch.build(state)
+        mcp_tools.register(state)  # extract_document and check_compliance: API endpoints and MCP tools
         demo.load(lambda: header_html(state), None, header, api_name="header", show_progress="hidden")
         # the model may finish loading (or fail) after the page opened: keep the header honest
+        # (the page's own refresh, hidden from the public API: /header answers the same)
         gr.Timer(HEADER_REFRESH_SECONDS).tick(lambda: header_html(state), None, header, api_name="header_refresh",
-                                              show_progress="hidden", concurrency_limit=None)
+                                              show_progress="hidden", concurrency_limit=None,
+                                              api_visibility="private")
     demo.queue(**queue_options(settings))
     _explain_queue_full(demo, settings)
+    quiet_user_errors(demo)  # a user's mistake is one log line, not a 35-line traceback
     demo.app_state = state  # type: ignore[attr-defined]  # for app.py (warm-up) and tests
     return demo
 
@@ -112,7 +116,7 @@ def allowed_paths(settings: Settings) -> list[str]:
 def launch_options(settings: Settings) -> dict[str, Any]:
     from starlette.middleware import Middleware
 
-    from llama_vision.ui.layout import CSS, theme
+    from llama_vision.ui.layout import ACCESSIBILITY_HEAD, CSS, theme
     from llama_vision.ui.web_guard import WebGuard
 
     return {
@@ -125,6 +129,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "allowed_paths": allowed_paths(settings),
         "theme": theme(),
         "css": CSS,
+        "head": ACCESSIBILITY_HEAD,
         "footer_links": ["api", "settings"],
         "show_error": True,
         # security headers, the login slowdown, routes Gradio leaves open, the per-request cap

@@ -7,6 +7,7 @@ word (a badge says "Compliant", not only green).
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,6 +19,7 @@ from llama_vision.ui.views import esc
 if TYPE_CHECKING:
     from llama_vision.ui.state import AppState
 
+log = logging.getLogger("llama_vision.ui")
 MODEL_QUEUE = "model"  # concurrency_id shared by every event that touches the engine
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,31 +61,142 @@ table.lv-compare td.lv-wrong { background: #fde0e0; }
 """
 
 
+# Accessible names Gradio's own widgets lack (axe-core: button-name, scrollable-region-focusable,
+# aria-prohibited-attr), filled in as the page renders; launch(head=...) adds it to the page.
+# Phones, as a plain <style> in the page head: Gradio's processing of `css` drops @media blocks.
+PHONE_CSS = """/* Phones: columns stack and may shrink below their desktop min_width, and wide tables scroll
+   inside their own box instead of widening the page (their column minimums add up to ~800 px). */
+@media (max-width: 720px) {
+  gradio-app, .gradio-container, .gradio-container main, .gradio-container .tabs,
+  .gradio-container .row { min-width: 0 !important; max-width: 100% !important; }
+  .gradio-container { width: 100% !important; max-width: 100% !important; overflow-x: hidden; }
+  .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
+  .gradio-container .row { flex-wrap: wrap !important; }
+  .gradio-container .column, .gradio-container .row > *, .gradio-container .block,
+  .gradio-container .form, .gradio-container .tabitem, .gradio-container .tab-wrapper,
+  .gradio-container .tab-container, .gradio-container .main, .gradio-container .wrap {
+    min-width: 0 !important; max-width: 100%; }
+  .gradio-container .column { flex: 1 1 100% !important; }
+  .lv-table .table-wrap, .lv-table .upload-container, .lv-table .virtual-table-viewport,
+  .lv-table .table-container { max-width: 100%; min-width: 0 !important; }
+  .lv-table .virtual-table-viewport { overflow-x: auto !important; }
+  .lv-header h1 { font-size: 1.3rem; }
+  table.lv-compare { display: block; overflow-x: auto; }
+  #compare-html, #single-compliance { overflow-x: auto; }
+}
+"""
+
+ACCESSIBILITY_HEAD = "<style>" + PHONE_CSS + """</style><script>
+(() => {
+  const fix = () => {
+    document.querySelectorAll(".image-container > button:not([aria-label])").forEach((b) => {
+      const img = b.querySelector("img");
+      b.setAttribute("aria-label", img && img.alt ? "Open " + img.alt : "Open the image");
+    });
+    document.querySelectorAll(".virtual-table-viewport").forEach((v) => {
+      // a scrolling table needs something focusable to be scrolled with the keyboard; the grid's
+      // first column header may take focus (the viewport itself must stay role "none" in the grid)
+      const header = v.querySelector("th[role=columnheader]");
+      if (header && !v.querySelector("[tabindex='0']")) header.setAttribute("tabindex", "0");
+    });
+    document.querySelectorAll("div.empty[aria-label]:not([role])").forEach((d) => d.setAttribute("role", "img"));
+  };
+  new MutationObserver(fix).observe(document.documentElement, {childList: true, subtree: true});
+  document.addEventListener("DOMContentLoaded", fix);
+})();
+</script>"""
+
+
+# WCAG AA (4.5:1 for normal text): teal's 400-600 shades, which Gradio uses for primary buttons,
+# block labels and the selected tab, are darkened (white on #0f766e is 5.5:1, #115e59 7.6:1), and
+# slate's 400 (muted text, footer links) becomes #5b6778 (5.5:1 on the page background).
+AA_TEAL = ("#f0fdfa", "#ccfbf1", "#99f6e4", "#5eead4", "#0f766e", "#0f766e", "#115e59", "#115e59", "#134e4a",
+           "#134e4a", "#042f2e")
+AA_SLATE = ("#f8fafc", "#f1f5f9", "#e2e8f0", "#cbd5e1", "#5b6778", "#475569", "#475569", "#334155", "#1e293b",
+            "#0f172a", "#020617")
+
+
+def _color(name: str, shades: tuple[str, ...]) -> gr.themes.Color:
+    keys = ("c50", "c100", "c200", "c300", "c400", "c500", "c600", "c700", "c800", "c900", "c950")
+    return gr.themes.Color(name=name, **dict(zip(keys, shades)))
+
+
 def theme() -> gr.themes.Base:
-    """A clean, high-contrast theme with large text (no web fonts: the app works offline)."""
+    """A clean theme with large text meeting WCAG AA contrast (no web fonts: works offline)."""
     return gr.themes.Soft(
-        primary_hue="teal",
+        primary_hue=_color("aa_teal", AA_TEAL),
         secondary_hue="sky",
-        neutral_hue="slate",
+        neutral_hue=_color("aa_slate", AA_SLATE),
         text_size="lg",
         spacing_size="lg",
         radius_size="md",
         font=("ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"),
         font_mono=("ui-monospace", "Consolas", "DejaVu Sans Mono", "monospace"),
+    ).set(
+        body_text_color_subdued="*neutral_600",
+        block_label_text_color="*primary_700",
+        block_info_text_color="*neutral_600",
+        button_primary_background_fill="*primary_600",
+        button_primary_background_fill_hover="*primary_700",
+        button_primary_text_color="white",
+        link_text_color="*primary_700",
     )
+
+
+def expected_error(error: gr.Error) -> gr.Error:
+    """A user's mistake (no document, a text file, an empty batch): one log line, no traceback.
+
+    Gradio prints a traceback for every gr.Error unless `print_exception` is off; ours carry a
+    fix-it message, which is all the server log needs. Line breaks are folded so that a file
+    name cannot forge extra log lines.
+    """
+    if getattr(error, "_lv_bug", False) or not error.print_exception:
+        return error  # a bug keeps its traceback; an error already logged is not logged twice
+    error.print_exception = False
+    log.warning("user error (%s): %s", " ".join(str(error.title).split()), " ".join(str(error.message).split()))
+    return error
 
 
 def user_error(error: BaseException) -> gr.Error:
     """The same one-line fix-it message the CLI prints, as a Gradio error toast, with server
-    folders (upload temp paths) taken out: the user sees their file's name only."""
+    folders (upload temp paths) taken out: the user sees their file's name only.
+
+    gr.Error raised by a handler and LlamaVisionError are expected (one log line); anything else
+    is a bug: its toast says "Unexpected error" and Gradio logs the full chained traceback.
+    """
     from llama_vision.ui.common import public_message
 
     if isinstance(error, gr.Error):
         error.message = public_message(str(error.message))
-        return error
+        return expected_error(error)
     if isinstance(error, LlamaVisionError):
-        return gr.Error(public_message(str(error)), title=type(error).__name__.replace("Error", " error").strip())
-    return gr.Error(public_message(f"{type(error).__name__}: {error}"), title="Unexpected error")
+        return expected_error(gr.Error(public_message(str(error)),
+                                       title=type(error).__name__.replace("Error", " error").strip()))
+    bug = gr.Error(public_message(f"{type(error).__name__}: {error}"), title="Unexpected error")
+    bug._lv_bug = True  # type: ignore[attr-defined]  # Gradio prints its chained traceback
+    return bug
+
+
+def quiet_user_errors(demo: gr.Blocks) -> None:
+    """Log every expected gr.Error as one line, also those Gradio's own components raise before
+    a handler runs (a text file in a gr.File, a page outside a dropdown's choices).
+
+    Gradio has no hook for this, so we wrap the Blocks' `process_api`, through which every queued,
+    direct and MCP call passes; if a future Gradio renames it, errors just log as tracebacks again.
+    """
+    process_api = getattr(demo, "process_api", None)
+    if process_api is None:
+        return
+
+    @functools.wraps(process_api)
+    async def process_api_quietly(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await process_api(*args, **kwargs)
+        except gr.Error as error:
+            expected_error(error)  # a no-op for a bug, which keeps its chained traceback
+            raise
+
+    demo.process_api = process_api_quietly  # type: ignore[method-assign]
 
 
 def reports_errors(fn: F) -> F:

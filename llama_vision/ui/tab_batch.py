@@ -286,6 +286,6 @@ def build(state: AppState) -> None:
     )
     stop.click(stop_batch, None, None, api_name="batch_stop", concurrency_limit=None, show_progress="hidden")
     folder.focus(lambda: gr.update(choices=folder_choices(state.settings.batch_dir)), None, folder,
-                 api_name="batch_folders", show_progress="hidden")
+                 api_name="batch_folders", show_progress="hidden", api_visibility="private")
     verdict_filter.change(filter_rows, [rows_state, verdict_filter], results, api_name="batch_filter",
-                          show_progress="hidden")
+                          show_progress="hidden", api_visibility="private")

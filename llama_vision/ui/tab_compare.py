@@ -243,7 +243,8 @@ def build(state: AppState) -> None:
             summary["ground_truth"] = Path(truth_path).name if truth_path else None
             yield (*raw_out, pd.DataFrame(rows, columns=METRIC_COLUMNS), html, summary)
 
-    samples.change(load_sample, samples, document, api_name="compare_load_sample", show_progress="hidden")
+    samples.change(load_sample, samples, document, api_name="compare_load_sample", show_progress="hidden",
+                   api_visibility="private")
     run.click(
         compare,
         [document, page, truth_file, styles, *texts],

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 REFRESH_SECONDS = 2.0
 GIB = 1024**3
 DEVICE_COLUMNS = ["Device", "Name", "Total GiB", "Used GiB", "Free GiB", "Utilisation %"]
+APP_DEVICE = "app"  # the devices table's row (and the plot's line) for this process's own memory
 QUANT_LABELS = {"bf16": "bf16", "bfloat16": "bf16", "none": "bf16", "8bit": "8-bit", "int8": "8-bit",
                 "4bit": "4-bit (NF4)", "nf4": "4-bit (NF4)", "int4": "4-bit (NF4)"}
 
@@ -45,6 +46,10 @@ def devices_frame() -> pd.DataFrame:
         util = d.get("utilisation")
         rows.append([d.get("id"), d.get("name"), _gib(d.get("total_bytes")), _gib(d.get("used_bytes")),
                      _gib(d.get("free_bytes")), round(float(util), 1) if util is not None else None])
+    # the machine's rows count every program; this row is what the app itself holds
+    own = hardware.process_memory()
+    rows.append([APP_DEVICE, f"this app (process {own['pid']}, resident memory)", _gib(own["machine_total_bytes"]),
+                 _gib(own["rss_bytes"]), None, round(own["cpu_percent"], 1)])
     return pd.DataFrame(rows, columns=DEVICE_COLUMNS)
 
 
@@ -76,6 +81,10 @@ def model_frame(state: AppState) -> pd.DataFrame:
         rows.append(["Measured footprint", _size(status["footprint_bytes"])])
     if state.engine_name == "llama" and not status.get("quantization"):
         rows.append(["Configured quantization", state.settings.quantization])
+    fraction = state.settings.gpu_memory_fraction
+    cap = "whole GPU" if fraction >= 1 else f"{fraction:.0%} of each GPU"
+    rows.append(["GPU memory fraction", f"{fraction:g} ({cap}; LLAMA_VISION_GPU_MEMORY_FRACTION"
+                 + (")" if state.engine_name == "llama" else ", used by the llama engine)")])
     return pd.DataFrame(rows, columns=["", "Value"])
 
 
@@ -108,20 +117,65 @@ def servers_frame(state: AppState) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Server", "Health", "Latency ms", "In flight", "Requests", "Failures", "Error"])
 
 
-def estimator_frame() -> pd.DataFrame:
-    """Llama-3.2-11B-Vision per quantization against each device: fits / offload / does not fit."""
+ESTIMATE_COLUMN = "Estimated GiB"  # weights + runtime overhead: what is compared with free memory
+NEEDS_CUDA = "needs a CUDA GPU"
+
+
+def estimator_note(settings: Any) -> str:
+    """Says what the estimator counts, so "does not fit" next to a big free figure is explained."""
+    from llama_vision import hardware
+
+    margin = hardware.RUNTIME_MARGIN_BYTES / GIB
+    fraction = settings.gpu_memory_fraction
+    cap = (f" GPUs count at most LLAMA_VISION_GPU_MEMORY_FRACTION={fraction:g} of their memory."
+           if fraction < 1 else "")
+    return ("### Will Llama-3.2-11B-Vision fit?\n"
+            f"**Weights GiB** is the model's weights alone; **{ESTIMATE_COLUMN}** adds {margin:.1f} GiB of runtime "
+            "overhead (activations, KV cache, vision states, CUDA context), and that sum is compared with each "
+            f"device's free memory. 8-bit and 4-bit (NF4) use bitsandbytes' CUDA kernels: on a CPU or Apple GPU "
+            f"they say \"{NEEDS_CUDA}\".{cap}")
+
+
+def _usable_bytes(device: dict[str, Any], fraction: float) -> Any:
+    """Free memory, capped on a GPU by the per-process fraction the engine applies."""
+    free = device.get("free_bytes")
+    if device.get("kind") == "cuda" and fraction < 1 and isinstance(device.get("total_bytes"), (int, float)):
+        return min(free or 0, int(device["total_bytes"] * fraction))
+    return free
+
+
+def estimator_frame(fraction: float = 1.0) -> pd.DataFrame:
+    """Llama-3.2-11B-Vision per quantization against each device: fits / offload / does not fit,
+    or "needs a CUDA GPU" for 8-bit and NF4 anywhere else."""
     from llama_vision import hardware
 
     devices = hardware.detect_devices()
     rows = []
     for quantization, estimate in hardware.estimate_footprint().items():
         row: dict[str, Any] = {"Quantization": QUANT_LABELS.get(quantization, quantization),
-                               "Estimated GiB": estimate.get("total_gib")}
+                               "Weights GiB": estimate.get("total_gib"),
+                               ESTIMATE_COLUMN: round(estimate["with_runtime_bytes"] / GIB, 2)}
         for device in devices:
-            column = f"{device.get('id')} ({_gib(device.get('free_bytes'))} GiB free)"
-            row[column] = hardware.fit_verdict(estimate, device)
+            usable = _usable_bytes(device, fraction)
+            column = f"{device.get('id')} ({_gib(usable)} GiB free)"
+            if not hardware.quantization_runs_on(quantization, device):
+                row[column] = NEEDS_CUDA
+            else:
+                row[column] = hardware.fit_verdict(estimate, {**device, "free_bytes": usable})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def hardware_report(state: AppState) -> dict[str, Any]:
+    """The dashboard as JSON for API clients (`/hardware`): the same numbers the tables show."""
+    from llama_vision import hardware
+
+    status = {k: v for k, v in state.engine_status().items() if k not in ("device_map",)}
+    return {"devices": hardware.detect_devices(), "app_process": hardware.process_memory(),
+            "engine": status, "gpu_memory_fraction": state.settings.gpu_memory_fraction,
+            "runtime_overhead_bytes": hardware.RUNTIME_MARGIN_BYTES,
+            "footprint": hardware.estimate_footprint(),
+            "estimator": estimator_frame(state.settings.gpu_memory_fraction).to_dict("records")}
 
 
 def _live_panels(state: AppState) -> tuple[Any, ...]:
@@ -130,7 +184,8 @@ def _live_panels(state: AppState) -> tuple[Any, ...]:
         with gr.Column(scale=3, min_width=420):
             devices = gr.Dataframe(headers=DEVICE_COLUMNS, label="Devices (live)", interactive=False, elem_classes="lv-table",
                                    elem_id="dash-devices")
-            plot = gr.LinePlot(x="Seconds", y="Used GiB", color="device", title="Memory used over time",
+            plot = gr.LinePlot(x="Seconds", y="Used GiB", color="device",
+                               title="Memory used over time (\"app\" is this app's own process)",
                                height=260, elem_id="dash-plot", x_title="seconds since the app started",
                                y_title="GiB used")
         with gr.Column(scale=2, min_width=320):
@@ -195,7 +250,7 @@ def _reload(state: AppState, quant: str, dev: str, progress: gr.Progress) -> str
 
 def build(state: AppState, header: gr.HTML, demo: gr.Blocks) -> None:
     outputs = list(_live_panels(state))
-    gr.Markdown("### Will Llama-3.2-11B-Vision fit?\nEstimated memory per quantization against each device.")
+    gr.Markdown(estimator_note(state.settings), elem_id="dash-estimator-note")
     estimator = gr.Dataframe(label="Footprint estimator", interactive=False, elem_classes="lv-table", wrap=True, elem_id="dash-estimator")
     quantization, device, load, unload, reload, load_status = _load_controls(state)
     timer = gr.Timer(REFRESH_SECONDS)
@@ -206,7 +261,7 @@ def build(state: AppState, header: gr.HTML, demo: gr.Blocks) -> None:
                 servers_frame(state))
 
     def estimate() -> pd.DataFrame:
-        return estimator_frame()
+        return estimator_frame(state.settings.gpu_memory_fraction)
 
     def do_load(progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
         return _load_with_progress(state, progress, "Loading"), header_html(state)
@@ -220,11 +275,19 @@ def build(state: AppState, header: gr.HTML, demo: gr.Blocks) -> None:
         return _reload(state, quant, dev, progress), header_html(state)
 
     model_queue = {"concurrency_id": MODEL_QUEUE, "concurrency_limit": state.model_concurrency()}
-    timer.tick(snapshot, None, outputs, api_name="hardware_snapshot", show_progress="hidden",
-               concurrency_limit=None)
+    # the page's 2 s refresh is internal (private); /hardware_snapshot (page load) and /hardware answer clients
+    timer.tick(snapshot, None, outputs, api_name="hardware_refresh", show_progress="hidden",
+               concurrency_limit=None, api_visibility="private")
     load.click(do_load, None, [load_status, header], api_name="load_model", **model_queue)
     unload.click(do_unload, None, [load_status, header], api_name="unload_model", **model_queue)
     reload.click(do_reload, [quantization, device], [load_status, header], api_name="reload_model", **model_queue)
     # first paint and the estimator (which does not change while the app runs) on page load
-    demo.load(snapshot, None, outputs, api_name="hardware_initial", show_progress="hidden")
+    demo.load(snapshot, None, outputs, api_name="hardware_snapshot", show_progress="hidden")
     demo.load(estimate, None, estimator, api_name="footprint_estimate", show_progress="hidden")
+
+    def hardware() -> dict:
+        """Devices with live memory, this app's own process memory, the loaded engine, and the estimated
+        memory of Llama-3.2-11B-Vision per quantization (weights, and weights + runtime overhead)."""
+        return hardware_report(state)
+
+    gr.api(hardware, api_name="hardware", concurrency_limit=None)

@@ -33,7 +33,8 @@ def build(state: AppState) -> None:
             document = gr.File(label="Document (image or PDF)", file_types=FILE_TYPES, elem_id="single-file")
             samples = gr.Radio(sample_choices(), label="…or click a bundled sample", elem_id="single-samples")
             page = gr.Dropdown(choices=[1], value=1, label="Page", visible=False, elem_id="single-page")
-            preview = gr.Image(label="Preview", type="pil", interactive=False, height=360, elem_id="single-preview")
+            preview = gr.Image(label="Preview", type="pil", interactive=False, height=360, elem_id="single-preview",
+                               alt_text="Preview of the chosen page of the document")
             style = gr.Radio(
                 STYLE_CHOICES, value="key_value", label="Prompt style", interactive=prompts_apply,
                 info=None if prompts_apply else "The OCR engine reads with rules; prompts do not apply.",
@@ -119,7 +120,7 @@ def build(state: AppState) -> None:
 
     samples.change(load_sample, samples, document, api_name="load_sample", show_progress="hidden")
     document.change(inspect_document, document, [preview, page], api_name="inspect_document")
-    page.input(show_page, [document, page], preview, api_name="show_page")
+    page.input(show_page, [document, page], preview, api_name="show_page", api_visibility="private")
     extract_button.click(
         extract,
         [document, page, style],

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from llama_vision.engines.base import Capabilities, Engine, Generation, GenerationRequest, GenerationStream
 from llama_vision.engines.llama.generation import Runner
+from llama_vision.hardware import apply_gpu_memory_fraction
 from llama_vision.engines.llama.loading import apply_tf32, device_map_summary, placement, plan_load, read_weights
 from llama_vision.engines.llama.memory import is_out_of_memory, release_memory
 from llama_vision.errors import EngineOutOfMemoryError, ModelLoadError
@@ -67,6 +68,7 @@ class LlamaEngine(Engine):
         self._torch = torch
         plan = plan_load(self.settings, torch)
         apply_tf32(plan, torch)
+        apply_gpu_memory_fraction(self.settings.gpu_memory_fraction, torch, self.settings.device)
         self.plan = plan
         try:
             model, processor, interface = read_weights(plan, transformers)
