@@ -163,8 +163,13 @@ def checks_rule(facts: Facts, elements: dict[str, Outcome], findings: dict[str, 
     return checks
 
 
-def verdict_rule(facts: Facts, missing: list[str], abn: Outcome, gst: Outcome) -> tuple[str, str]:
-    """(verdict, one-line summary): the first of the module docstring's six rules that applies."""
+def verdict_rule(facts: Facts, missing: list[str], abn: Outcome, gst: Outcome,
+                 abr: dict[str, Outcome] | None = None) -> tuple[str, str]:
+    """(verdict, one-line summary): the first of the module docstring's six rules that applies.
+    ABN Lookup (`abr`): an ABN not in force or a supplier not registered for GST on the invoice
+    date is non_compliant (no GST credit); a supplier name the ABN does not carry is review."""
+    abr = abr or {}
+    failed_abr = [o.reason for key, o in abr.items() if o.ok is False and key != "supplier_name_matches_abn"]
     if facts.is_bank:
         return "not_required", "Bank statement: the tax-invoice rules do not apply."
     if facts.total is None:
@@ -175,8 +180,13 @@ def verdict_rule(facts: Facts, missing: list[str], abn: Outcome, gst: Outcome) -
     if missing or abn.ok is False:
         problems = [ELEMENT_MISSING[m] for m in missing] + (["a valid ABN"] if abn.ok is False else [])
         return "non_compliant", f"Total {total} needs a tax invoice, but this one lacks: {', '.join(problems)}."
+    if failed_abr:
+        return "non_compliant", f"Total {total}: no GST credit can be claimed. {' '.join(failed_abr)}"
     if gst.ok is False:
         return "review", f"All tax-invoice elements are present, but the GST arithmetic does not add up: {gst.reason}"
+    name = abr.get("supplier_name_matches_abn")
+    if name is not None and name.ok is False:
+        return "review", f"Total {total}: every element is present, but {name.reason[len('ABN Lookup: '):]}"
     return "compliant", f"Total {total}: a valid tax invoice with every element the ATO requires."
 
 
