@@ -279,6 +279,26 @@ def _ask_fields(job: _Job, engine: Engine, library: PromptLibrary, image: Any) -
     return fields
 
 
+def _abn_record(job: _Job, engine: Engine, fields: dict[str, Any]) -> Any:
+    """The ABR's record of the supplier's ABN when ABN Lookup is on (LLAMA_VISION_ABR_GUID) and
+    the ABN passes its checksum; a lookup that fails adds its warning and returns None."""
+    from llama_vision.abn_lookup import lookup_for
+    from llama_vision.fields import abn_is_valid
+
+    abn = fields.get("supplier_abn")
+    if not abn or getattr(engine.settings, "abr_guid", None) is None or not abn_is_valid(abn):
+        return None
+    lookup = lookup_for(engine.settings)
+    if lookup is None:
+        return None
+    started = time.perf_counter()
+    answer = lookup.lookup(abn)
+    job.add_time("abn_lookup", time.perf_counter() - started)
+    if answer.warning:
+        job.warnings.append(answer.warning)
+    return answer.record
+
+
 def _finish(job: _Job, engine: Engine, prompt_name: str) -> Result:
     from llama_vision.compliance import check_compliance
     from llama_vision.fields import normalise_fields
@@ -286,8 +306,9 @@ def _finish(job: _Job, engine: Engine, prompt_name: str) -> Result:
     started = time.perf_counter()
     fields, field_warnings = normalise_fields(job.raw_fields)
     job.add_time("normalise", time.perf_counter() - started)
+    abn_record = _abn_record(job, engine, fields)
     started = time.perf_counter()
-    compliance = check_compliance(fields, job.document_type)
+    compliance = check_compliance(fields, job.document_type, abn_record=abn_record)
     job.add_time("compliance", time.perf_counter() - started)
     job.timings["total"] = round(time.perf_counter() - job.started, 4)
     if job.usage.get("generated_tokens") and job.usage.get("generate_seconds"):

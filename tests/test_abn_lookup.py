@@ -207,3 +207,38 @@ def test_abn_lookup_is_off_without_a_guid_and_the_guid_is_secret(tmp_path) -> No
     lookup = lookup_for(settings)
     assert lookup is not None and lookup is lookup_for(settings)  # one per process
     assert GUID not in repr(settings) and GUID not in repr(lookup)
+
+
+# -- through the pipeline: only when configured ---------------------------------------------------
+
+
+def _pipeline_result(tmp_path: Path, **overrides: object):
+    from PIL import Image
+
+    from llama_vision.pipeline import extract
+    from tests.fakes import FakeEngine, fake_settings
+    from tests.test_pipeline import GOOD_ANSWER, classifying_responder
+
+    engine = FakeEngine(fake_settings(tmp_path, **overrides), responder=classifying_responder(GOOD_ANSWER))
+    return extract(Image.new("RGB", (640, 800), "white"), engine=engine, file_name="inv.png")
+
+
+def test_abn_lookup_rule_in_the_pipeline_a_cancelled_abn_is_non_compliant(abr, tmp_path) -> None:
+    abn = ABN  # the ABN GOOD_ANSWER prints
+    abr.add(abn, entity="SOMEONE ELSE PTY LTD", status="Cancelled", status_from="2010-01-01", gst=None)
+    result = _pipeline_result(tmp_path, abr_guid=GUID, abr_url=abr.url)
+    assert result.compliance["abn_active"] is False and result.compliance["verdict"] == "non_compliant"
+    assert "abn_lookup" in result.timings and abr.count(abn) == 1
+
+
+def test_abn_lookup_is_never_asked_without_a_guid(abr, tmp_path) -> None:
+    result = _pipeline_result(tmp_path, abr_url=abr.url)
+    assert "abn_active" not in result.compliance and abr.requests == []
+
+
+def test_abn_lookup_offline_in_the_pipeline_warns_and_keeps_the_other_checks(tmp_path) -> None:
+    with FakeAbrServer(guid=GUID) as server:
+        url = server.url  # closed: nothing listens there any more
+    result = _pipeline_result(tmp_path, abr_guid=GUID, abr_url=url, abr_retries=0, abr_timeout=1)
+    assert any("ABN Lookup did not answer" in w for w in result.warnings)
+    assert "abn_active" not in result.compliance and result.compliance["abn_valid"] is True
