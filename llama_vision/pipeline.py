@@ -302,13 +302,17 @@ def _abn_record(job: _Job, engine: Engine, fields: dict[str, Any]) -> Any:
 def _finish(job: _Job, engine: Engine, prompt_name: str) -> Result:
     from llama_vision.compliance import check_compliance
     from llama_vision.fields import normalise_fields
+    from llama_vision.plausibility import check_names, foreign_currency
 
     started = time.perf_counter()
     fields, field_warnings = normalise_fields(job.raw_fields)
+    fields, name_warnings = check_names(fields)
+    field_warnings += name_warnings
+    currency = foreign_currency([*job.raw_output, *(v for v in job.raw_fields.values() if isinstance(v, str))])
     job.add_time("normalise", time.perf_counter() - started)
     abn_record = _abn_record(job, engine, fields)
     started = time.perf_counter()
-    compliance = check_compliance(fields, job.document_type, abn_record=abn_record)
+    compliance = check_compliance(fields, job.document_type, abn_record=abn_record, currency=currency)
     job.add_time("compliance", time.perf_counter() - started)
     job.timings["total"] = round(time.perf_counter() - job.started, 4)
     if job.usage.get("generated_tokens") and job.usage.get("generate_seconds"):

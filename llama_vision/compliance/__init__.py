@@ -94,15 +94,26 @@ def _required(facts: Facts) -> bool | None:
     return None if facts.total is None else facts.required
 
 
+def _foreign(facts: Facts, currency: str, checks: list[dict[str, str]], advice: list[str]) -> tuple[str, str]:
+    """Amounts in another currency: a purchase abroad carries no Australian GST to claim."""
+    reason = f"The amounts are in {currency}, not Australian dollars."
+    checks.append({"name": "currency", "status": "fail", "reason": reason})
+    advice.insert(0, f"{reason} No Australian GST credit can be claimed on it (no Australian GST was charged); "
+                     "record it as an overseas expense, converted to AUD.")
+    return "non_compliant", f"{reason} No Australian GST credit applies."
+
+
 def check_compliance(fields: dict[str, Any] | None, document_type: str | None, *,
-                     abn_record: AbnRecord | None = None) -> dict[str, Any]:
+                     abn_record: AbnRecord | None = None, currency: str | None = None) -> dict[str, Any]:
     """The compliance object for normalised fields (see the module docstring for the rules).
 
     Keys: abn_valid, gst_consistent, totals_consistent, date_valid, tax_invoice_required,
     missing_elements, score, verdict, recommendations, plus `checks` (name, status
     pass|fail|not_applicable, reason) for the UI, `notes` and a one-line `summary`.
     `abn_record`: the ABR's record of the supplier's ABN (`abn_lookup`, only when ABN Lookup is on)
-    adds abn_active, gst_registered_on_date and supplier_name_matches_abn.
+    adds abn_active, gst_registered_on_date and supplier_name_matches_abn. `currency`: a currency
+    other than the Australian dollar the amounts are printed in (`plausibility.foreign_currency`)
+    fails the `currency` check and makes the verdict non_compliant (no Australian GST credit).
     Never raises: odd values are read as absent.
     """
     facts = read_facts(fields, document_type)
@@ -115,6 +126,8 @@ def check_compliance(fields: dict[str, Any] | None, document_type: str | None, *
     verdict, summary = verdict_rule(facts, missing, findings["abn_valid"], findings["gst_consistent"], abr)
     advice = recommendations_rule(facts, missing, findings, verdict)
     advice.extend(abr_advice(facts, abr))  # empty when compliant: a failed ABR check never is
+    if currency and not facts.is_bank:
+        verdict, summary = _foreign(facts, currency, checks, advice)
     return {
         **{name: outcome.ok for name, outcome in findings.items()},
         **{name: abr[name].ok for name in ABR_CHECKS if name in abr},
