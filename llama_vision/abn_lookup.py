@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from llama_vision.config import Settings
 
-__all__ = ["DEFAULT_ABR_URL", "AbnLookup", "AbnRecord", "LookupAnswer", "lookup_for", "parse_answer"]
+__all__ = ["DEFAULT_ABR_URL", "AbnLookup", "AbnRecord", "LookupAnswer", "lookup_for", "lookup_supplier",
+           "parse_answer"]
 
 DEFAULT_ABR_URL = "https://abr.business.gov.au/json"
 DEFAULT_CACHE = Path("~/.cache/llama_vision/abn_lookup.sqlite")
@@ -275,3 +276,14 @@ def lookup_for(settings: Settings) -> AbnLookup | None:
                                      retries=settings.abr_retries, cache_path=cache,
                                      cache_seconds=settings.abr_cache_days * 86400)
         return _SHARED[key]
+
+
+def lookup_supplier(settings: Settings, abn: Any) -> LookupAnswer | None:
+    """The ABR's answer for a supplier's ABN; None when ABN Lookup is off (LLAMA_VISION_ABR_GUID
+    unset) or there is no ABN that passes the checksum (nothing to ask)."""
+    from llama_vision.fields import abn_is_valid
+
+    if not abn or getattr(settings, "abr_guid", None) is None or not abn_is_valid(str(abn)):
+        return None
+    lookup = lookup_for(settings)
+    return lookup.lookup(str(abn)) if lookup is not None else None

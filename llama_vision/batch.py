@@ -271,14 +271,16 @@ def _results(
             yield index, Result.failed(str(path), engine.name, prompt_style, f"{type(error).__name__}: {error} ({failure})")
 
 
-def _first_page_fingerprint(path: Path, engine: Engine) -> PageFingerprint | None:
-    """The perceptual hash of the document's first page as loaded (None if it cannot be made:
-    duplicates by image are then not looked for, the field keys still are)."""
+def _first_page_fingerprint(result: Result, path: Path, engine: Engine) -> PageFingerprint | None:
+    """The perceptual hash of the document's first page as loaded: the page the pipeline kept,
+    else (a pipeline that kept none) the file loaded again. None if it cannot be made: duplicates
+    by image are then not looked for, the field keys still are."""
     from llama_vision.documents import load_pages
     from llama_vision.duplicates import fingerprint
 
     try:
-        return fingerprint(load_pages(path, settings=engine.settings)[0])
+        page = result._first_page  # noqa: SLF001 - the pipeline's hand-over, never serialised
+        return fingerprint(page if page is not None else load_pages(path, settings=engine.settings)[0])
     except Exception:  # noqa: BLE001 - a hash is a bonus; the batch must go on
         return None
 
@@ -336,9 +338,11 @@ def run_batch(
 
     def record(result: Result, key: str, path: Path | None = None) -> None:
         nonlocal processed, errors
+        if result.status == "ok" and path is not None:
+            page = _first_page_fingerprint(result, path, engine)
         result = result.model_copy(update={"file": key})
         if result.status == "ok" and path is not None:
-            duplicate = duplicates.check(key, result.fields, _first_page_fingerprint(path, engine))
+            duplicate = duplicates.check(key, result.fields, page)
             if duplicate is not None:
                 result = mark_duplicate(result, duplicate)
         writer.append(flatten_result(result))

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from llama_vision.result import Result
 
-__all__ = ["Duplicate", "DuplicateFinder", "PageFingerprint", "fingerprint", "mark_duplicate"]
+__all__ = ["Duplicate", "DuplicateFinder", "PageFingerprint", "fingerprint", "mark_duplicate", "small_grey"]
 
 #: phash bits (of 256) two pages may differ in and still be one document.
 MAX_HASH_DISTANCE = 12
@@ -93,16 +93,23 @@ def _paper(grey: Image.Image) -> Image.Image:
     return grey.crop(box) if box else grey
 
 
+def small_grey(page: Image.Image) -> Image.Image:
+    """The page as `fingerprint` reads it: grey, at most 800 pixels a side (cheap to keep)."""
+    from PIL import ImageOps
+
+    grey = ImageOps.grayscale(page)
+    grey.thumbnail((800, 800))
+    return grey
+
+
 def fingerprint(page: Image.Image) -> PageFingerprint | None:
     """The page's perceptual fingerprint, or None for a page with no printed content."""
     import imagehash
     import numpy as np
     from PIL import Image as PILImage
-    from PIL import ImageFilter, ImageOps
+    from PIL import ImageFilter
 
-    grey = ImageOps.grayscale(page)
-    grey.thumbnail((800, 800))
-    grey = _paper(grey)
+    grey = _paper(small_grey(page))
     threshold = _otsu(np.asarray(grey))
     grey = _paper(_straighten(grey, threshold))
     ink = PILImage.fromarray(((np.asarray(grey) <= threshold) * 255).astype(np.uint8))

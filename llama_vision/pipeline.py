@@ -280,27 +280,21 @@ def _ask_fields(job: _Job, engine: Engine, library: PromptLibrary, image: Any) -
 
 
 def _abn_record(job: _Job, engine: Engine, fields: dict[str, Any]) -> Any:
-    """The ABR's record of the supplier's ABN when ABN Lookup is on (LLAMA_VISION_ABR_GUID) and
-    the ABN passes its checksum; a lookup that fails adds its warning and returns None."""
-    from llama_vision.abn_lookup import lookup_for
-    from llama_vision.fields import abn_is_valid
+    """The ABR's record of the supplier's ABN when ABN Lookup is on; a failed lookup warns."""
+    from llama_vision.abn_lookup import lookup_supplier
 
-    abn = fields.get("supplier_abn")
-    if not abn or getattr(engine.settings, "abr_guid", None) is None or not abn_is_valid(abn):
-        return None
-    lookup = lookup_for(engine.settings)
-    if lookup is None:
-        return None
     started = time.perf_counter()
-    answer = lookup.lookup(abn)
+    answer = lookup_supplier(engine.settings, fields.get("supplier_abn"))
+    if answer is None:
+        return None
     job.add_time("abn_lookup", time.perf_counter() - started)
-    if answer.warning:
-        job.warnings.append(answer.warning)
+    job.warnings.extend([answer.warning] if answer.warning else [])
     return answer.record
 
 
 def _finish(job: _Job, engine: Engine, prompt_name: str) -> Result:
     from llama_vision.compliance import check_compliance
+    from llama_vision.duplicates import small_grey
     from llama_vision.fields import normalise_fields
     from llama_vision.plausibility import check_names, foreign_currency
 
@@ -317,7 +311,7 @@ def _finish(job: _Job, engine: Engine, prompt_name: str) -> Result:
     job.timings["total"] = round(time.perf_counter() - job.started, 4)
     if job.usage.get("generated_tokens") and job.usage.get("generate_seconds"):
         job.usage["tokens_per_second"] = round(job.usage["generated_tokens"] / job.usage["generate_seconds"], 2)
-    return Result(
+    result = Result(
         file=job.label,
         engine=engine.name,
         prompt=prompt_name,
@@ -330,6 +324,8 @@ def _finish(job: _Job, engine: Engine, prompt_name: str) -> Result:
         pages=len(job.pages),
         usage=job.usage,
     )
+    result._first_page = small_grey(job.pages[0]) if job.pages else None  # for batch's duplicate check
+    return result
 
 
 def _extract_batched(

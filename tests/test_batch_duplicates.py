@@ -74,3 +74,16 @@ def test_duplicate_rule_a_resumed_batch_knows_the_rows_it_keeps(tmp_path, monkey
               base=folder)
     rows = {row["file"]: row for row in read_rows(tmp_path / "out.csv")}
     assert rows["b.png"]["duplicate_of"] == "a.png"
+
+
+def test_duplicate_rule_the_pipeline_hands_batch_its_first_page_unserialised(tmp_path) -> None:
+    from PIL import Image
+
+    from llama_vision.pipeline import extract
+    from tests.test_pipeline import GOOD_ANSWER, classifying_responder
+
+    engine = FakeEngine(fake_settings(tmp_path), responder=classifying_responder(GOOD_ANSWER))
+    result = extract(Image.new("RGB", (1200, 1600), "white"), engine=engine, file_name="inv.png")
+    page = result._first_page
+    assert page is not None and page.mode == "L" and max(page.size) == 800
+    assert "_first_page" not in result.to_json()
