@@ -296,11 +296,13 @@ def _finish(job: _Job, engine: Engine, prompt_name: str) -> Result:
     from llama_vision.compliance import check_compliance
     from llama_vision.duplicates import small_grey
     from llama_vision.fields import normalise_fields
+    from llama_vision.gst_status import mark_items
     from llama_vision.plausibility import check_names, foreign_currency
 
     started = time.perf_counter()
     fields, field_warnings = normalise_fields(job.raw_fields)
     fields, name_warnings = check_names(fields)
+    fields["items"] = mark_items(fields["items"] or [], "\n".join(job.raw_output), job.raw_fields.get("items"))
     field_warnings += name_warnings
     currency = foreign_currency([*job.raw_output, *(v for v in job.raw_fields.values() if isinstance(v, str))])
     job.add_time("normalise", time.perf_counter() - started)

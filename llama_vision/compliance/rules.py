@@ -46,6 +46,13 @@ def gst_rule(facts: Facts) -> Outcome:
             problems.append(f"GST {dollars(gst)} is not 10% of the subtotal {dollars(subtotal)} "
                             f"({dollars((subtotal * GST_RATE).quantize(Decimal('0.01')))})")
         return Outcome(False, "; ".join(problems).capitalize() + ".")
+    taxable = _taxable_lines(facts.items)
+    if taxable is not None:
+        share = taxable / 11
+        ok = abs(gst - share) <= TOLERANCE
+        return Outcome(ok, f"GST {dollars(gst)} {'is' if ok else 'is not'} 1/11 of the taxable lines "
+                           f"{dollars(taxable)} ({dollars(share.quantize(Decimal('0.01')))}); the GST-free lines "
+                           "carry no GST.")
     ceiling = total / 11
     shown = dollars(ceiling.quantize(Decimal("0.01")))
     if gst > ceiling + TOLERANCE:
@@ -54,9 +61,22 @@ def gst_rule(facts: Facts) -> Outcome:
     if gst < ceiling - TOLERANCE:
         note = (f"GST {dollars(gst)} is less than 1/11 of the total ({shown}): some items are "
                 "probably GST-free. That is allowed; check the GST-free items are marked.")
+        if facts.items and not any("gst_status" in i for i in facts.items):
+            note += (" No line is marked: a tax invoice must show the extent to which each sale is taxable "
+                     "(ask for one that marks the GST-free items).")
         notes = (note,)
     return Outcome(True, f"GST {dollars(gst)} is within 1/11 of the GST-inclusive total {dollars(total)} ({shown}).",
                    notes)
+
+
+def _taxable_lines(items: list[dict[str, Any]]) -> Decimal | None:
+    """The taxable lines' total of a receipt whose every line has a known GST status and some are
+    GST-free (a mixed supply); None otherwise, so GST is checked against the whole total."""
+    statuses = [i.get("gst_status") for i in items]
+    if not items or "gst_free" not in statuses or any(s not in ("taxable", "gst_free") for s in statuses):
+        return None
+    amounts = [money(i.get("amount")) for i in items if i.get("gst_status") == "taxable"]
+    return None if any(a is None for a in amounts) else sum(amounts, Decimal(0))
 
 
 def _line_sum(items: list[dict[str, Any]]) -> Decimal | None:
