@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import sqlite3
 import threading
 import time
@@ -235,7 +234,7 @@ class AbnLookup:
                 if error.code not in _RETRY_STATUS:
                     break
                 continue
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 problem = f"no answer within {self.timeout:g} s"
                 continue
             except (urllib.error.URLError, OSError) as error:
