@@ -338,10 +338,10 @@ def run_batch(
 
     def record(result: Result, key: str, path: Path | None = None) -> None:
         nonlocal processed, errors
-        if result.status == "ok" and path is not None:
-            page = _first_page_fingerprint(result, path, engine)
+        checked = result.status == "ok" and path is not None
+        page = _first_page_fingerprint(result, path, engine) if checked else None
         result = result.model_copy(update={"file": key})
-        if result.status == "ok" and path is not None:
+        if checked:
             duplicate = duplicates.check(key, result.fields, page)
             if duplicate is not None:
                 result = mark_duplicate(result, duplicate)

@@ -31,6 +31,11 @@ Verdict, first rule that applies:
 5. GST arithmetic inconsistent -> `review` (a misprint or a misread: a person should look).
 6. otherwise -> `compliant`.
 
+With ABN Lookup on (an ABR record passed in): an ABN not in force or a supplier not registered for
+GST on the invoice date is `non_compliant` at rule 4; a supplier name the ABN does not carry is
+`review` instead of `compliant`. Amounts printed in another currency make any document but a bank
+statement `non_compliant` (no Australian GST credit), whatever the rules above said.
+
 Line items that do not add up (totals_consistent False) fail their check and get a
 recommendation but do not change the verdict: the ATO rules do not require it, and a missed line
 in the reading is a more likely cause than a bad invoice.
@@ -50,9 +55,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from llama_vision.abn_lookup import AbnRecord
 from llama_vision.compliance.abr import ABR_CHECKS, abr_advice, abr_rules
 from llama_vision.compliance.advice import recommendations_rule
-from llama_vision.abn_lookup import AbnRecord
 from llama_vision.compliance.facts import (
     BUYER_IDENTITY_THRESHOLD,
     Facts,
