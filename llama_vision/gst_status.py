@@ -69,6 +69,18 @@ def _column(original: dict[str, Any]) -> str | None:
     return _COLUMN[(match[1] or match[2]).lower()] if match else None
 
 
+_TRAILING_FLAG = re.compile(r"\s([YN])$")
+
+
+def _column_in_descriptions(items: list[dict[str, Any]]) -> list[str | None]:
+    """A GST column read into the descriptions ("Laundry Powder 2kg Y"): only when most lines end
+    in a lone Y or N, so a product called "Vitamin N" alone is not taken for one."""
+    flags = [_TRAILING_FLAG.search(str(i.get("description") or "")) for i in items]
+    if not items or sum(f is not None for f in flags) < max(2, 0.6 * len(items)):
+        return [None] * len(items)
+    return [_COLUMN[f[1].lower()] if f else None for f in flags]
+
+
 def mark_items(items: list[dict[str, Any]], page_text: str,
                raw_items: Sequence[Any] | None = None) -> list[dict[str, Any]]:
     """Items with `gst_status` and clean descriptions, when the receipt marks any line.
@@ -83,10 +95,12 @@ def mark_items(items: list[dict[str, Any]], page_text: str,
     columns: list[str | None] = []
     for item, original in zip(items, raw, strict=True):
         original = original if isinstance(original, dict) else {}
-        mark = _marker(item.get("description"), original.get("description"), original.get("amount"),
-                       original.get("price"), original.get("total"))
+        mark = _marker(original.get("marker"), item.get("description"), original.get("description"),
+                       original.get("amount"), original.get("price"), original.get("total"))
         found.append((mark, bool(_FREE_WORDS.search(str(item.get("description") or "")))))
         columns.append(_column(original))
+    if not any(columns):
+        columns = _column_in_descriptions(items)
     if not any(mark or free for mark, free in found) and not any(columns):
         return items
     meanings = set(legend.values())
@@ -94,7 +108,8 @@ def mark_items(items: list[dict[str, Any]], page_text: str,
     marked: list[dict[str, Any]] = []
     for item, (mark, free), column in zip(items, found, columns, strict=True):
         description = str(item.get("description") or "")
-        description = _EDGE_MARK.sub("", _FREE_WORDS.sub("", description)).strip() or None
+        description = _EDGE_MARK.sub("", _FREE_WORDS.sub("", description)).strip()
+        description = (_TRAILING_FLAG.sub("", description) if column else description) or None
         status = column or ("gst_free" if free else legend.get(mark, "unknown") if mark else unmarked)
         marked.append({**item, "description": description, "gst_status": status})
     return marked

@@ -96,3 +96,19 @@ def test_mixed_supply_rule_generated_supermarket_receipts_score_at_least_97_perc
             total += 1
             right += got.get("gst_status") == want["gst_status"]
     assert right / total >= 0.97, (right, total)
+
+
+def test_mixed_supply_rule_ocr_lines_keep_their_markers_and_a_gst_column_is_not_the_gst() -> None:
+    from llama_vision.engines.ocr.rules import extract_fields
+
+    lines = ["Harvest Foods", "ABN 51 824 753 556", "Date: 25/03/2024", "Milk 2L 3.10 *", "# Eggs 12pk 6.80",
+             "Chips 175g 4.40", "TOTAL $14.30", "Total GST $0.40", "* Denotes GST free item"]
+    fields = extract_fields(lines).fields
+    raw = fields["items"]
+    assert [i.get("marker") for i in raw] == ["*", "#", None]
+    items, _ = normalise_items(raw)
+    statuses = [i["gst_status"] for i in mark_items(items, "\n".join(lines), raw)]
+    assert statuses == ["gst_free", "unknown", "taxable"]  # "#" has no legend here
+    column = ["Harvest Foods", "Date: 25/03/2024", "Description GST Amount", "Laundry Powder 2kg Y 12.50",
+              "Milk 2L N 3.10", "TOTAL $15.60", "Total GST $1.14"]
+    assert extract_fields(column).fields["gst"] == "1.14"  # not the first item under the header
