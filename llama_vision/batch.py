@@ -5,6 +5,9 @@
   the CSV at once (write, flush, fsync), so a killed run loses at most the documents in flight;
   `resume=True` skips every file already in the CSV, so a rerun finishes the job with no lost and
   no duplicated rows. A bad file is a row with `status=error`, never a crash.
+- A document that repeats an earlier one (`duplicates`: same ABN + date + total, same invoice
+  number from one supplier, or a near-identical first page) gets `duplicate_of: <file>`, a failed
+  `duplicate` check and a recommendation; the summary counts its GST once.
 - The table and its CSV codec live in `results_table`, the summary and XLSX in `results_report`;
   both are re-exported here, the batch's public face.
 """
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llama_vision.duplicates import DuplicateFinder, PageFingerprint, mark_duplicate
 from llama_vision.errors import DocumentError
 from llama_vision.names import escape_name
 from llama_vision.pipeline import extract_many_safely, prompt_name_for
@@ -227,6 +231,20 @@ class BatchSummary:
 
 
 
+def _first_page_fingerprint(result: Result, path: Path, engine: Engine) -> PageFingerprint | None:
+    """The perceptual hash of the document's first page as loaded: the page the pipeline kept,
+    else (a pipeline that kept none) the file loaded again. None if it cannot be made: duplicates
+    by image are then not looked for, the field keys still are."""
+    from llama_vision.documents import load_pages
+    from llama_vision.duplicates import fingerprint
+
+    try:
+        page = result._first_page  # noqa: SLF001 - the pipeline's hand-over, never serialised
+        return fingerprint(page if page is not None else load_pages(path, settings=engine.settings)[0])
+    except Exception:  # noqa: BLE001 - a hash is a bonus; the batch must go on
+        return None
+
+
 def run_batch(
     inputs: Sequence[str | Path],
     *,
@@ -256,7 +274,12 @@ def run_batch(
     keys = input_keys(paths, base_path)
     rejected: dict[Path, str] = getattr(inputs, "rejected", {})
     out_csv = Path(out_csv)
-    done_keys = {row["file"] for row in read_rows(out_csv)} if resume else set()
+    kept_rows = read_rows(out_csv) if resume else []
+    done_keys = {row["file"] for row in kept_rows}
+    duplicates = DuplicateFinder()
+    for row in kept_rows:  # a document repeated from the rows a resumed run keeps is a duplicate too
+        if row.get("status") == "ok":
+            duplicates.remember(row["file"], row)
 
     todo: list[tuple[Path, str]] = []
     queued: set[str] = set()
@@ -273,9 +296,15 @@ def run_batch(
     processed = errors = 0
     stopped = False
 
-    def record(result: Result, key: str) -> None:
+    def record(result: Result, key: str, path: Path | None = None) -> None:
         nonlocal processed, errors
+        checked = result.status == "ok" and path is not None
+        page = _first_page_fingerprint(result, path, engine) if checked else None
         result = result.model_copy(update={"file": key})
+        if checked:
+            duplicate = duplicates.check(key, result.fields, page)
+            if duplicate is not None:
+                result = mark_duplicate(result, duplicate)
         writer.append(flatten_result(result))
         processed += 1
         errors += result.status == "error"
@@ -297,7 +326,7 @@ def run_batch(
                                          concurrency=concurrency)
             try:
                 for index, result in stream:
-                    record(result, runnable[index][1])
+                    record(result, runnable[index][1], runnable[index][0])
                     if stop_event is not None and stop_event.is_set():
                         stopped = processed < len(todo)
                         break

@@ -32,7 +32,7 @@ _MEMORY_ENTRY = re.compile(r"^(\d+|cpu|mps)\s*:\s*\d+(\.\d+)?\s*(GiB|MiB|GB|MB|K
 _AUTH_ENTRY = re.compile(r"^[^:,\s]+:[^,]+$")
 _API_KEY = re.compile(r"^[\x20-\x7e]*$")  # what an HTTP header carries: printable ASCII
 _SECRET_NAME = re.compile(r"key|token|secret|password|guid", re.IGNORECASE)
-_URL_FIELDS = frozenset({"api_base"})
+_URL_FIELDS = frozenset({"api_base", "abr_url"})
 _USER_NAME = re.compile(r"^[\w.@+-]*")
 
 
@@ -125,6 +125,12 @@ class Settings(BaseSettings):
     gpu_memory_fraction: float = Field(1.0, ge=0.1, le=1.0, description="Share of each GPU's memory this process "
                                        "may take (torch.cuda.set_per_process_memory_fraction), 0.1-1.0")
     mcp: bool = Field(False, description="Also serve the extract_document and check_compliance MCP tools")
+    abr_guid: SecretStr = Field(SecretStr(""), description="ABN Lookup GUID; empty: no ABN Lookup (never shown)")
+    abr_url: str = Field("https://abr.business.gov.au/json", description="ABN Lookup JSON web service base URL")
+    abr_timeout: float = Field(10.0, gt=0, le=120, description="Seconds before an ABN Lookup request times out")
+    abr_retries: int = Field(2, ge=0, le=5, description="ABN Lookup retries (with backoff) on network errors and 5xx")
+    abr_cache: str = Field("", description="SQLite file caching ABN Lookup answers (empty: ~/.cache/llama_vision/)")
+    abr_cache_days: float = Field(7.0, ge=0, le=365, description="Days an ABN Lookup answer is reused; 0: no cache")
 
     @field_validator("device")
     @classmethod
@@ -187,6 +193,24 @@ class Settings(BaseSettings):
             if problem:
                 raise ValueError(problem)
         return ",".join(urls)
+
+    @field_validator("abr_guid")
+    @classmethod
+    def _check_abr_guid(cls, value: SecretStr) -> SecretStr:
+        if not re.match(r"^[0-9A-Fa-f-]*$", value.get_secret_value().strip()):
+            raise ValueError("an ABN Lookup GUID is hexadecimal digits and dashes, as the ABR e-mailed it")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("abr_url")
+    @classmethod
+    def _check_abr_url(cls, value: str) -> str:
+        value = value.strip()
+        if not re.match(r"^https?://", value):
+            raise ValueError("use http(s)://host/json, e.g. https://abr.business.gov.au/json")
+        problem = _url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value.rstrip("/")
 
     # -- derived views -------------------------------------------------------------------
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from llama_vision.schema import DOCUMENT_TYPES, DocumentType  # noqa: F401 - re-exported: public imports use them
 
@@ -48,6 +48,8 @@ class Result(BaseModel):
     usage: dict[str, Any] = Field(default_factory=dict)  # prompt/generated tokens, tokens/s
     evidence: dict[str, FieldEvidence] = Field(default_factory=dict)
     review: Review = Field(default_factory=Review)
+    # The first page as loaded (grey, at most 800 px) for batch's duplicate check; never serialised.
+    _first_page: Any = PrivateAttr(default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -50,14 +50,18 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
     `gst_claimable` sums `gst` over rows with verdict `compliant` (a valid tax invoice backs the
     credit); `gst_not_required` sums it over `not_required` rows (purchases of $82.50 or less,
-    where no tax invoice is needed but a record is). Money is returned as "12.30" strings.
+    where no tax invoice is needed but a record is). A row marked `duplicate_of` another is counted
+    in `duplicates` and left out of both sums, so each document's GST counts once. Money is
+    returned as "12.30" strings.
     """
     ok = [r for r in rows if r.get("status") == "ok"]
+    originals = [r for r in ok if not r.get("duplicate_of")]  # a duplicate's GST is the original's
     by_verdict = Counter(str(r.get("verdict") or "unknown") for r in ok)
     by_type = Counter(str(r.get("document_type") or "unknown") for r in ok)
 
     def gst_sum(verdict: str) -> Decimal:
-        return sum((_as_decimal(r.get("gst")) or Decimal(0) for r in ok if r.get("verdict") == verdict), Decimal(0))
+        return sum((_as_decimal(r.get("gst")) or Decimal(0) for r in originals if r.get("verdict") == verdict),
+                   Decimal(0))
 
     seconds = [s for s in (_as_float(r.get("seconds")) for r in rows) if s is not None]
     return {
@@ -68,6 +72,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "by_document_type": dict(sorted(by_type.items())),
         "gst_claimable": f"{gst_sum('compliant').quantize(Decimal('0.01'))}",
         "gst_not_required": f"{gst_sum('not_required').quantize(Decimal('0.01'))}",
+        "duplicates": len(ok) - len(originals),
         "mean_seconds": round(statistics.fmean(seconds), 3) if seconds else None,
         "total_seconds": round(sum(seconds), 3) if seconds else None,
     }
@@ -103,6 +108,7 @@ def _summary_pairs(summary: dict[str, Any]) -> list[tuple[str, Any]]:
     pairs += [
         ("GST claimable (compliant)", summary.get("gst_claimable")),
         ("GST on purchases <= $82.50", summary.get("gst_not_required")),
+        ("duplicates (GST counted once)", summary.get("duplicates", 0)),
         ("mean seconds per document", summary.get("mean_seconds")),
         ("total seconds", summary.get("total_seconds")),
     ]

@@ -34,7 +34,7 @@ META_COLUMNS: tuple[str, ...] = ("file", "engine", "prompt", "status", "error", 
 FIELD_COLUMNS: tuple[str, ...] = ALL_FIELDS  # "items" is JSON text
 COMPLIANCE_COLUMNS: tuple[str, ...] = (
     "abn_valid", "gst_consistent", "totals_consistent", "date_valid", "tax_invoice_required",
-    "missing_elements", "recommendations", "verdict", "score",
+    "missing_elements", "recommendations", "verdict", "score", "duplicate_of",
 )
 TAIL_COLUMNS: tuple[str, ...] = ("seconds", "pages", "warnings")
 COLUMNS: tuple[str, ...] = META_COLUMNS + FIELD_COLUMNS + COMPLIANCE_COLUMNS + TAIL_COLUMNS
@@ -103,6 +103,7 @@ def flatten_result(result: Result) -> dict[str, Any]:
     row["recommendations"] = SENTENCE_SEPARATOR.join(_one_line(r) for r in compliance.get("recommendations") or []) or None
     row["verdict"] = compliance.get("verdict")
     row["score"] = float(compliance["score"]) if compliance.get("score") is not None else None
+    row["duplicate_of"] = printable(str(compliance["duplicate_of"])) if compliance.get("duplicate_of") else None
     row["seconds"] = _total_seconds(result.timings)
     row["pages"] = result.pages
     row["warnings"] = SENTENCE_SEPARATOR.join(_one_line(w) for w in result.warnings) or None

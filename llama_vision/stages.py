@@ -211,21 +211,42 @@ def ask_fields(job: Job, engine: Engine, library: PromptLibrary, image: Any) -> 
     return fields
 
 
+def _abn_record(job: Job, engine: Engine, fields: dict[str, Any]) -> Any:
+    """The ABR's record of the supplier's ABN when ABN Lookup is on; a failed lookup warns."""
+    from llama_vision.abn_lookup import lookup_supplier
+
+    started = time.perf_counter()
+    answer = lookup_supplier(engine.settings, fields.get("supplier_abn"))
+    if answer is None:
+        return None
+    job.add_time("abn_lookup", time.perf_counter() - started)
+    job.warnings.extend([answer.warning] if answer.warning else [])
+    return answer.record
+
+
 def finish(job: Job, engine: Engine, prompt_name: str) -> Result:
-    """Normalise, check compliance and build the Result."""
+    """Normalise, check names, GST status and currency, check compliance and build the Result."""
     from llama_vision.compliance import check_compliance
+    from llama_vision.duplicates import small_grey
     from llama_vision.fields import normalise_fields
+    from llama_vision.gst_status import mark_items
+    from llama_vision.plausibility import check_names, foreign_currency
 
     started = time.perf_counter()
     fields, field_warnings = normalise_fields(job.raw_fields)
+    fields, name_warnings = check_names(fields)
+    fields["items"] = mark_items(fields["items"] or [], "\n".join(job.raw_output), job.raw_fields.get("items"))
+    field_warnings += name_warnings
+    currency = foreign_currency([*job.raw_output, *(v for v in job.raw_fields.values() if isinstance(v, str))])
     job.add_time("normalise", time.perf_counter() - started)
+    abn_record = _abn_record(job, engine, fields)
     started = time.perf_counter()
-    compliance = check_compliance(fields, job.document_type)
+    compliance = check_compliance(fields, job.document_type, abn_record=abn_record, currency=currency)
     job.add_time("compliance", time.perf_counter() - started)
     job.timings["total"] = round(time.perf_counter() - job.started, 4)
     if job.usage.get("generated_tokens") and job.usage.get("generate_seconds"):
         job.usage["tokens_per_second"] = round(job.usage["generated_tokens"] / job.usage["generate_seconds"], 2)
-    return Result(
+    result = Result(
         file=job.label,
         engine=engine.name,
         prompt=prompt_name,
@@ -238,6 +259,8 @@ def finish(job: Job, engine: Engine, prompt_name: str) -> Result:
         pages=len(job.pages),
         usage=job.usage,
     )
+    result._first_page = small_grey(job.pages[0]) if job.pages else None  # for batch's duplicate check
+    return result
 
 
 def merge_pages(per_page: Iterable[dict[str, Any]]) -> dict[str, Any]:

@@ -22,6 +22,10 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
+_SUMMARY_CHECKS = ("abn_valid", "gst_consistent", "totals_consistent", "date_valid", "tax_invoice_required",
+                   "abn_active", "gst_registered_on_date", "supplier_name_matches_abn")
+
+
 def format_result(result: Result) -> str:
     """A readable summary: type, key fields, verdict, missing elements, recommendations."""
     from llama_vision.fields import ALL_FIELDS
@@ -44,9 +48,11 @@ def format_result(result: Result) -> str:
     compliance = result.compliance or {}
     if compliance:
         lines.append(f"  verdict: {compliance.get('verdict')} (score {compliance.get('score')}/100)")
-        checks = [f"{k}={show_value(compliance[k])}" for k in
-                  ("abn_valid", "gst_consistent", "totals_consistent", "date_valid", "tax_invoice_required")
-                  if compliance.get(k) is not None]
+        checks = [f"{k}={show_value(compliance[k])}" for k in _SUMMARY_CHECKS if compliance.get(k) is not None]
+        if "tax_invoice_required" in compliance and compliance["tax_invoice_required"] is None:
+            checks.append("tax_invoice_required=unknown (the total could not be read)")
+        if compliance.get("duplicate_of"):
+            checks.append(f"duplicate_of={compliance['duplicate_of']}")
         if checks:
             lines.append("  checks: " + ", ".join(checks))
         if compliance.get("missing_elements"):

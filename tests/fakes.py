@@ -16,6 +16,8 @@ def fake_settings(tmp_path: Path, **overrides: Any) -> Settings:
     """Settings that point every folder at tmp_path and ignore the developer's environment."""
     overrides.setdefault("engine", "ocr")
     overrides.setdefault("batch_dir", str(tmp_path))
+    overrides.setdefault("abr_guid", "")  # ABN Lookup only where a test turns it on (a loopback fake)
+    overrides.setdefault("abr_cache", str(tmp_path / "abn_lookup.sqlite"))
     return load_settings(env_file=None, **overrides)
 
 

@@ -292,10 +292,12 @@ def test_lines_not_adding_up_fail_the_check_but_keep_the_verdict() -> None:
     assert any("$60.00" in r for r in result["recommendations"])
 
 
-def test_unreadable_total_is_review() -> None:
+def test_unknown_is_not_no_rule_unreadable_total_is_review_and_required_unknown() -> None:
+    """ATO §5 'Unknown is not no': with no readable total, whether a tax invoice is needed is
+    unknown (null), never False (issue I item 2)."""
     result = check_compliance(invoice(total=None, subtotal=None), "tax_invoice")
     assert result["verdict"] == "review"
-    assert result["tax_invoice_required"] is False
+    assert result["tax_invoice_required"] is None
     assert check_names(result)["total"] == "fail"
     assert any("could not be read" in r for r in result["recommendations"])
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from llama_vision.plausibility import name_problem
 from llama_vision.fields import (
     normalise_abn,
     normalise_bool,
@@ -72,6 +73,12 @@ class Facts:
         return self.supplier or "the supplier"
 
 
+def _name(value: Any) -> str | None:
+    """A supplier or buyer name, or None when it does not look like one (plausibility)."""
+    text = normalise_text(value)
+    return text if text and name_problem(text) is None else None
+
+
 def read_facts(fields: dict[str, Any] | None, document_type: str | None) -> Facts:
     fields = fields if isinstance(fields, dict) else {}
     date_present = fields.get("date") not in (None, "")
@@ -80,14 +87,14 @@ def read_facts(fields: dict[str, Any] | None, document_type: str | None) -> Fact
         total=money(fields.get("total")),
         subtotal=money(fields.get("subtotal")),
         gst=money(fields.get("gst")),
-        supplier=normalise_text(fields.get("supplier_name")),
+        supplier=_name(fields.get("supplier_name")),
         abn=normalise_abn(fields.get("supplier_abn")),
         date_present=date_present,
         date=normalise_date(fields.get("date")) if date_present else None,
         items=normalise_items(fields.get("items"))[0],
         label=normalise_bool(fields.get("tax_invoice_label")) is True,
         statement=normalise_bool(fields.get("gst_included_statement")) is True,
-        buyer=normalise_text(fields.get("buyer_name")) or normalise_abn(fields.get("buyer_abn")),
+        buyer=_name(fields.get("buyer_name")) or normalise_abn(fields.get("buyer_abn")),
     )
 
 

@@ -46,6 +46,13 @@ def gst_rule(facts: Facts) -> Outcome:
             problems.append(f"GST {dollars(gst)} is not 10% of the subtotal {dollars(subtotal)} "
                             f"({dollars((subtotal * GST_RATE).quantize(Decimal('0.01')))})")
         return Outcome(False, "; ".join(problems).capitalize() + ".")
+    taxable = _taxable_lines(facts.items)
+    if taxable is not None:
+        share = taxable / 11
+        ok = abs(gst - share) <= TOLERANCE
+        return Outcome(ok, f"GST {dollars(gst)} {'is' if ok else 'is not'} 1/11 of the taxable lines "
+                           f"{dollars(taxable)} ({dollars(share.quantize(Decimal('0.01')))}); the GST-free lines "
+                           "carry no GST.")
     ceiling = total / 11
     shown = dollars(ceiling.quantize(Decimal("0.01")))
     if gst > ceiling + TOLERANCE:
@@ -54,9 +61,22 @@ def gst_rule(facts: Facts) -> Outcome:
     if gst < ceiling - TOLERANCE:
         note = (f"GST {dollars(gst)} is less than 1/11 of the total ({shown}): some items are "
                 "probably GST-free. That is allowed; check the GST-free items are marked.")
+        if facts.items and not any("gst_status" in i for i in facts.items):
+            note += (" No line is marked: a tax invoice must show the extent to which each sale is taxable "
+                     "(ask for one that marks the GST-free items).")
         notes = (note,)
     return Outcome(True, f"GST {dollars(gst)} is within 1/11 of the GST-inclusive total {dollars(total)} ({shown}).",
                    notes)
+
+
+def _taxable_lines(items: list[dict[str, Any]]) -> Decimal | None:
+    """The taxable lines' total of a receipt whose every line has a known GST status and some are
+    GST-free (a mixed supply); None otherwise, so GST is checked against the whole total."""
+    statuses = [i.get("gst_status") for i in items]
+    if not items or "gst_free" not in statuses or any(s not in ("taxable", "gst_free") for s in statuses):
+        return None
+    amounts = [money(i.get("amount")) for i in items if i.get("gst_status") == "taxable"]
+    return None if any(a is None for a in amounts) else sum(amounts, Decimal(0))
 
 
 def _line_sum(items: list[dict[str, Any]]) -> Decimal | None:
@@ -163,8 +183,13 @@ def checks_rule(facts: Facts, elements: dict[str, Outcome], findings: dict[str, 
     return checks
 
 
-def verdict_rule(facts: Facts, missing: list[str], abn: Outcome, gst: Outcome) -> tuple[str, str]:
-    """(verdict, one-line summary): the first of the module docstring's six rules that applies."""
+def verdict_rule(facts: Facts, missing: list[str], abn: Outcome, gst: Outcome,
+                 abr: dict[str, Outcome] | None = None) -> tuple[str, str]:
+    """(verdict, one-line summary): the first of the module docstring's six rules that applies.
+    ABN Lookup (`abr`): an ABN not in force or a supplier not registered for GST on the invoice
+    date is non_compliant (no GST credit); a supplier name the ABN does not carry is review."""
+    abr = abr or {}
+    failed_abr = [o.reason for key, o in abr.items() if o.ok is False and key != "supplier_name_matches_abn"]
     if facts.is_bank:
         return "not_required", "Bank statement: the tax-invoice rules do not apply."
     if facts.total is None:
@@ -175,8 +200,13 @@ def verdict_rule(facts: Facts, missing: list[str], abn: Outcome, gst: Outcome) -
     if missing or abn.ok is False:
         problems = [ELEMENT_MISSING[m] for m in missing] + (["a valid ABN"] if abn.ok is False else [])
         return "non_compliant", f"Total {total} needs a tax invoice, but this one lacks: {', '.join(problems)}."
+    if failed_abr:
+        return "non_compliant", f"Total {total}: no GST credit can be claimed. {' '.join(failed_abr)}"
     if gst.ok is False:
         return "review", f"All tax-invoice elements are present, but the GST arithmetic does not add up: {gst.reason}"
+    name = abr.get("supplier_name_matches_abn")
+    if name is not None and name.ok is False:
+        return "review", f"Total {total}: every element is present, but {name.reason[len('ABN Lookup: '):]}"
     return "compliant", f"Total {total}: a valid tax invoice with every element the ATO requires."
 
 

@@ -10,6 +10,7 @@ from llama_vision.fields.dates import normalise_date
 from llama_vision.fields.identifiers import abn_is_valid, normalise_abn, normalise_bsb
 from llama_vision.fields.money import normalise_money, normalise_number, normalise_price_per_litre, normalise_quantity
 from llama_vision.fields.text import is_null, normalise_bool, normalise_text
+from llama_vision.gst_status import GST_STATUSES
 from llama_vision.schema import ABN_FIELDS, ALL_FIELDS, ITEM_ALIASES, ITEM_KEYS, MONEY_FIELDS, kind_of
 
 
@@ -65,6 +66,8 @@ def normalise_item(raw: Any) -> tuple[dict[str, Any] | None, list[str]]:
             warnings.append(f"item {canonical} {str(value)[:40]!r} could not be read; left empty")
     if item["description"] is None and item["amount"] is None and item["unit_price"] is None:
         return None, warnings
+    if raw.get("gst_status") in GST_STATUSES:  # set by gst_status.mark_items; kept when normalised again
+        item["gst_status"] = raw["gst_status"]
     return item, warnings
 
 

@@ -30,7 +30,9 @@ STATUS_STYLE: dict[str, tuple[str, str]] = {
 CHECK_LABELS: dict[str, str] = {
     "total": "Total read", "tax_invoice_rules": "Tax invoice rules", **schema.ELEMENT_LABELS,
     "abn_valid": "ABN checksum", "gst_consistent": "GST arithmetic", "totals_consistent": "Lines add up",
-    "date_valid": "Date is real",
+    "date_valid": "Date is real", "abn_active": "ABN active (ABN Lookup)",
+    "gst_registered_on_date": "GST-registered on the invoice date", "supplier_name_matches_abn": "Name matches the ABN",
+    "currency": "Australian dollars", "duplicate": "Not a duplicate",
 }
 MISSING = "—"
 
@@ -122,7 +124,8 @@ def compliance_html(result: dict[str, Any]) -> str:
     score = compliance.get("score")
     required = compliance.get("tax_invoice_required")
     need = ("A tax invoice is required to claim GST (over $82.50)." if required
-            else "No tax invoice is needed for a GST claim at or under $82.50." if required is False else "")
+            else "No tax invoice is needed for a GST claim at or under $82.50." if required is False
+            else "Tax invoice needed: unknown: the total could not be read.")
     rows = []
     for check in checks_of(compliance):
         label, css = STATUS_STYLE.get(check["status"], (check["status"], "lv-neutral"))

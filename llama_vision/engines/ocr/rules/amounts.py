@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from llama_vision.engines.ocr.layout import Line, norm_space
 from llama_vision.engines.ocr.vocabulary import (
-    GST_AMOUNT_RE, GST_NOT_AMOUNT_RE, INVOICE_NO_LOOSE_RE, INVOICE_NO_RE, MONEY_LABEL_RE, NOT_TOTAL_RE,
+    GST_AMOUNT_RE, GST_NOT_AMOUNT_RE, INVOICE_NO_LOOSE_RE, INVOICE_NO_RE, ITEM_HEADER_RE, MONEY_LABEL_RE, NOT_TOTAL_RE,
     PAYMENT_CONTEXT_RE, PAYMENT_WORDS, SUBTOTAL_RE, SUMMARY_RE, TOTAL_LABELS,
 )
 from llama_vision.fields import PRINTED_AMOUNT_RE, find_amounts, find_dates, normalise_money
@@ -147,6 +147,8 @@ def gst_amount(ups: list[str], amounts: list[AmountLine], total: str | None) -> 
         if total_value is not None and a.value >= total_value and total_value > 0:
             continue  # "Total incl GST 49.40" is the total, not the tax
         label = a.label
+        if ITEM_HEADER_RE.search(label):
+            continue  # "Description  GST  Amount": a column header, and the amount under it an item's
         m = re.search(r"(INCLUDES?|INCLUDING|INCL\.?|INC\.?)\s*(GST|TAX)\s*(OF)?\s*$", label.strip(" :$"))
         if m or re.search(r"(GST|TAX)\s*(INCLUDED|AMOUNT|PAYABLE|TOTAL)|TOTAL\s*(GST|TAX)\b", label):
             return normalise_money(a.value)

@@ -15,7 +15,7 @@ from llama_vision.fields import find_amounts, find_dates, normalise_money
 
 _PRICE = r"(?:RM|\$)?\s?(?P<price>\d{1,3}(?:,\d{3})+\.\d{2,3}|\d+[.,]\d{2,3})"
 _AMOUNT = r"(?:RM|\$)?\s?(?P<amount>\d{1,3}(?:,\d{3})*[.,]\d{2})"
-_MARK = r"\s*(?:[A-Z]{1,3}|\*)?\s*$"  # a tax code ("SR", "T") or the GST-free star after the amount
+_MARK = r"\s*(?P<mark>[A-Z]{1,3}|[*#^])?\s*$"  # a tax code ("SR", "T") or a GST marker after the amount
 ITEM_FULL_RE = re.compile(  # "Hammer 2 12.50 25.00", "Nails 500g 1 x 4.95 4.95"
     r"^(?P<desc>.*?[A-Z].*?)\s+(?P<qty>\d{1,4}(?:\.\d{1,3})?)\s*(?:X|@|PCS?|EA|UNITS?)?\s*(?:X|@)?\s*"
     + _PRICE + r"\s+" + _AMOUNT + _MARK
@@ -40,10 +40,16 @@ def _dec(s: str | None) -> str | None:
 
 
 def _item(text: str, m: re.Match[str], qty: str | None = None) -> dict[str, Any]:
-    desc = norm_space(text[m.start("desc"): m.end("desc")]).strip(" @x*-")
+    raw_desc = norm_space(text[m.start("desc"): m.end("desc")])
+    desc = raw_desc.strip(" @x*-")
     groups = m.groupdict()
-    return {"description": desc, "quantity": qty if qty is not None else groups.get("qty"),
+    item = {"description": desc, "quantity": qty if qty is not None else groups.get("qty"),
             "unit_price": _dec(groups.get("price")), "amount": _dec(groups.get("amount"))}
+    # A GST marker (#, *, ^) beside the line: kept for gst_status.mark_items, which reads the legend.
+    mark = groups.get("mark") if groups.get("mark") in ("*", "#", "^") else raw_desc.strip()[:1]
+    if mark in ("*", "#", "^"):
+        item["marker"] = mark
+    return item
 
 
 def line_items(texts: list[str], ups: list[str]) -> list[dict[str, Any]]:
