@@ -58,7 +58,7 @@ ADDRESS_HINT_RE = re.compile(
 TOTAL_LABELS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"ROUND(ED|ING)?\s*(ED)?\s*TOTAL|TOTAL\s*\(?ROUNDED|AFTER\s*(ADJ|ROUND)"), 9),
     (re.compile(r"GRAND\s*TOTAL|NETT?\s*TOTAL|TOTAL\s*NETT?|NETT\b"), 8),
-    (re.compile(r"(AMOUNT|AMT|BALANCE|TOTAL)\s*(DUE|PAYABLE)|TO\s*PAY\b|^\W*DUE\b"), 8),
+    (re.compile(r"(AMOUNT|AMT|BALANCE|TOTAL)\s*(DUE|PAYABLE)|TO\s*PAY\b|TO\s*BE\s*PAID|^\W*DUE\b"), 8),
     (re.compile(r"\bTOTAL|\bJUMLAH\b|\bAMOUNT\s*\(?(RM|\$|AUD)"), 6),
 )
 NOT_TOTAL_RE = re.compile(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from llama_vision.engines.ocr.layout import norm_space
+from llama_vision.engines.ocr.layout import Line, norm_space
 from llama_vision.engines.ocr.vocabulary import (
     ABN_LABEL, ABN_LABEL_RE, ADDRESS_HINT_RE, BUYER_RE, ITEM_HEADER_RE, LEGAL_SUFFIX_RE, NAME_TAIL_WORDS, NOISE_RE,
     POSTCODE_END_RE, REG_NUMBER_RE, REGISTRATION_RE, STOP_ADDRESS_RE,
@@ -39,18 +39,32 @@ def clean_name(text: str) -> str:
     return norm_space(text.strip(" *-=#:,"))
 
 
+# a web address, an account line or a page title is never the supplier ("Web: aldi.com.au")
+NOT_NAME_RE = re.compile(r"\bWEB(SITE)?\b|\.(COM|NET|ORG|GOV|EDU)\b|\.AU\b|ACCOUNT\s*(HOLDER|NAME|NO)|"
+                         r"^\W*(TAX\s*)?INVOICE\b|\bPAGE\s*\d|\bSTATEMENT\b")
+# a page title printed on the name's row, far right ("ACME PLUMBING        TAX INVOICE")
+TITLE_PIECE_RE = re.compile(r"^\W*((TAX|GST)\s*)?(INVOICE|RECEIPT)(\s*/\s*(TAX\s*)?(INVOICE|RECEIPT))?\W*$", re.I)
 _ADDRESS_START_RE = re.compile(r"\b(JALAN|JLN|LOT|STREET|ROAD|LEVEL|FLOOR|FLR|LORONG|TAMAN|PO\s*BOX)\b")
 
 
 def _name_candidate(text: str) -> bool:
     up = clean_name(text).upper()
-    if not up or _is_noise(up) or REGISTRATION_RE.search(up) or BUYER_RE.match(up):
+    if not up or _is_noise(up) or REGISTRATION_RE.search(up) or BUYER_RE.match(up) or NOT_NAME_RE.search(up):
         return False
     if LEGAL_SUFFIX_RE.search(up):
         return True
     if find_amounts(up):
         return False  # an item line ("Apples 7.18"), never a shop name
     return not (STOP_ADDRESS_RE.search(up) or POSTCODE_END_RE.search(up) or _ADDRESS_START_RE.search(up))
+
+
+def header_texts(rows: list[Line]) -> list[str]:
+    """Each row's text without a title piece beside it: the two-column header's left side."""
+    out = []
+    for row in rows:
+        kept = [seg.text for seg in row.segments if not TITLE_PIECE_RE.match(seg.text)]
+        out.append(norm_space(" ".join(kept)) if kept and len(row.segments) > 1 else norm_space(row.text))
+    return out
 
 
 def supplier_name(texts: list[str]) -> tuple[int, str | None]:
@@ -73,6 +87,8 @@ def supplier_name(texts: list[str]) -> tuple[int, str | None]:
         name = clean_name(texts[idx - 1]) + " " + name  # "POPULAR BOOK" / "CO. (M) SDN BHD"
     elif not legal and idx + 1 < len(texts) and _only_tail_words(texts[idx + 1].upper()):
         name, idx = name + " " + clean_name(texts[idx + 1]), idx + 1  # "TSH POWER HARDWARE" / "TRADING"
+    elif re.search(r"(&|\bAND|\bOF)$", name.upper()) and idx + 1 < len(texts) and _name_candidate(texts[idx + 1]):
+        name, idx = name + " " + clean_name(texts[idx + 1]), idx + 1  # "HOME MASTER HARDWARE &" / "ELECTRICAL"
     return idx, name
 
 
@@ -109,7 +125,21 @@ def supplier_address(texts: list[str], name_idx: int) -> str | None:
     ends = [j for j, t in enumerate(block) if POSTCODE_END_RE.search(t.upper())]
     if ends:
         block = block[: ends[-1] + 1]
-    return " ".join(block).strip(" ,")
+    return address_commas(" ".join(block).strip(" ,"))
+
+
+# a point after a number or a whole word, before the next part: "SEKSYEN 9. TAMAN", "BAHRU.JOHOR"
+_ADDRESS_POINT_RE = re.compile(r"(?:(?<=\d)|(?<=[A-Za-z]{4}))\.(?=\s*[A-Za-z]|\s+\d)")
+
+
+def address_commas(text: str) -> str:
+    """Address parts separated by commas where the recogniser read the comma as a point.
+
+    Small print turns "," into "." often; a point after an abbreviation ("NO. 5", "P.T.", "JLN.")
+    is kept, since abbreviations are short: only a point after a number or a word of four or
+    more letters, with another part after it, becomes a comma.
+    """
+    return _ADDRESS_POINT_RE.sub(",", text)
 
 
 def buyer_block_start(ups: list[str]) -> int:
