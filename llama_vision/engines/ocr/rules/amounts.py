@@ -21,12 +21,17 @@ DATE_LABEL_RE = re.compile(r"\b(DATE|DATED|TARIKH|ISSUED|INVOICE\s*DATE|DATE\s*O
 DATE_AVOID_RE = re.compile(r"EXP(IRY|IRES|\.)?\b|VALID|\bDUE\b|\bBEST\b|\bUSE\s*BY|\bFROM\b|\bTO\b|PERIOD|BIRTH|\bDOB\b")
 
 
+# a month name with a zero for its O ("0CT 3, 2016", "N0V"): the recogniser's usual slip
+_MONTH_ZERO_RE = re.compile(r"(?<![A-Z0-9])0(?=CT\b|CTOBER\b)|(?<=\bN)0(?=V\b|VEMBER\b)")
+
+
 def document_date(ups: list[str], *, labelled_only: bool = False) -> str | None:
     """The issue date: a labelled date first, else the first date not marked expiry/due.
 
     `labelled_only`: only a date next to a date label (a statement's period is not its date).
     """
     labelled, plain, avoided = [], [], []
+    ups = [_MONTH_ZERO_RE.sub("O", up) for up in ups]
     for i, up in enumerate(ups):
         for _pos, value in find_dates(up):
             if DATE_LABEL_RE.search(up) and not re.search(r"DUE\s*DATE|DATE\s*DUE|EXPIRY", up):
