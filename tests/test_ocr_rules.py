@@ -404,3 +404,14 @@ def test_month_first_date_with_a_zero_for_o_and_the_time_glued_on() -> None:
 
 def test_nett_of_tax_is_not_the_total() -> None:
     assert fields("A Shop", "Total Sales Incl,GST @ 6% RM33.90", "Cash RM100.00", "Nett of Tax: RM31.98")["total"] == "33.90"
+
+
+def test_the_header_name_is_the_line_over_the_address_not_a_stamp_above_it() -> None:
+    boxes = [
+        TextBox("POST", 430, 10, 600, 40),
+        TextBox("FIVE STAR CASH & CARRY", 110, 60, 590, 110),
+        TextBox("(1365663-P)", 250, 120, 420, 146),
+        TextBox("No.1 Jalan SS 9/1, 47300 PJ, Selangor.", 50, 160, 630, 186),
+        TextBox("TOTAL", 40, 400, 140, 426), TextBox("19.80", 500, 400, 600, 426),
+    ]
+    assert read_boxes(boxes).fields["supplier_name"] == "FIVE STAR CASH & CARRY"

@@ -67,8 +67,44 @@ def header_texts(rows: list[Line]) -> list[str]:
     return out
 
 
-def supplier_name(texts: list[str]) -> tuple[int, str | None]:
-    """The trading or legal name printed at the top; (index of its last line, name)."""
+def _header_name(texts: list[str], candidates: list[int], heights: list[float] | None) -> int:
+    """The name line of the header block: the one over the address / registration / ABN lines.
+
+    A stamp, a handwritten note or a "Counter" label printed above the name is a candidate too;
+    the name is the tallest text above the block when one stands out, else the line right above it.
+    """
+    first = candidates[0]
+    anchor = next((i for i in range(first + 1, min(len(texts), 10)) if _block_line(texts[i])), None)
+    before = [i for i in candidates if anchor is not None and i < anchor
+              and not ADDRESS_HINT_RE.search(REG_NUMBER_RE.sub(" ", texts[i].upper()))]
+    if len(before) < 2 or first not in before:
+        return first
+    if heights is not None and len(heights) == len(texts):
+        tallest = max(before, key=lambda i: heights[i])
+        if all(heights[tallest] >= 1.25 * heights[i] for i in before if i != tallest):
+            return _name_start(texts, tallest, before)
+    return _name_start(texts, before[-1], before)
+
+
+def _name_start(texts: list[str], idx: int, candidates: list[int]) -> int:
+    """Back to the first line of a name broken after "&" / "AND" / "(" ("HARDWARE &" / "ELECTRICAL")."""
+    while idx - 1 in candidates and re.search(r"(&|\bAND|\bOF|\()$", clean_name(texts[idx - 1]).upper()):
+        idx -= 1
+    return idx
+
+
+def _block_line(text: str) -> bool:
+    """An address, registration or ABN line: what follows the name in a header block."""
+    up = text.upper()
+    return not _name_candidate(text) and bool(
+        ADDRESS_HINT_RE.search(REG_NUMBER_RE.sub(" ", up)) or REGISTRATION_RE.search(up) or ABN_LABEL_RE.search(up))
+
+
+def supplier_name(texts: list[str], heights: list[float] | None = None) -> tuple[int, str | None]:
+    """The trading or legal name printed at the top; (index of its last line, name).
+
+    `heights`: each line's text height, when the lines come from boxes (the name is often largest).
+    """
     candidates = []
     for i in range(min(len(texts), 8)):
         if BUYER_RE.match(texts[i]):
@@ -80,7 +116,7 @@ def supplier_name(texts: list[str]) -> tuple[int, str | None]:
     # prefer a legal name (SDN BHD, PTY LTD) near the top: receipts often print a brand first
     first = candidates[0]
     legal = [i for i in candidates if LEGAL_SUFFIX_RE.search(clean_name(texts[i]).upper()) and i <= first + 4]
-    idx = legal[0] if legal else first
+    idx = legal[0] if legal else _header_name(texts, candidates, heights)
     name = clean_name(texts[idx])
     head = LEGAL_SUFFIX_RE.split(name.upper())[0]
     if legal and idx - 1 in candidates and (_only_tail_words(head) or re.match(r"\s*(&|AND\b)", head)):

@@ -70,7 +70,7 @@ def extract_fields(lines: Iterable[Line | str]) -> Reading:
 
     buyer_start = buyer_block_start(ups)
     heads = header_texts(rows)
-    name_idx, fields["supplier_name"] = supplier_name(heads)
+    name_idx, fields["supplier_name"] = supplier_name(heads, [r.y1 - r.y0 for r in rows])
     fields["supplier_address"] = supplier_address(heads, name_idx)
     fields["supplier_abn"], fields["buyer_abn"] = abns(ups, buyer_start)
     fields["buyer_name"] = buyer_name(texts, buyer_start)
