@@ -65,7 +65,8 @@ class AmountLine:
     after_summary: bool = False  # inside a "GST summary" table at the foot of the receipt
 
 
-_OCR_WORD_FIXES = ((re.compile(r"\b[L1I7]OTAL\b"), "TOTAL"), (re.compile(r"\bT0TAL\b"), "TOTAL"))
+_OCR_WORD_FIXES = ((re.compile(r"\b[L1I7]OTAL\b"), "TOTAL"), (re.compile(r"\bT0TAL\b"), "TOTAL"),
+                   (re.compile(r"^(\W*)TOT\b(?=\W*(?:AMT|AMOUNT|RM|\$|:|,|$))"), r"\1TOTAL"))  # "TOT, : RM 73.00"
 _WORD_RE = re.compile(r"(?<![A-Z0-9])[A-Z0-9/]{4,5}(?![A-Z0-9])")
 
 
