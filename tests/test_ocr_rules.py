@@ -390,14 +390,6 @@ def test_a_tax_summary_whose_heading_lost_a_letter_is_not_the_total() -> None:
     assert read_boxes(boxes).fields["total"] == "15.90"
 
 
-def test_address_points_read_for_commas_become_commas_but_abbreviations_keep_theirs() -> None:
-    from llama_vision.engines.ocr.rules.parties import address_commas
-
-    assert address_commas("NO. 53, JALAN SR 1/9. TAMAN SERDANG, 43300 JOHOR BAHRU.JOHOR") == (
-        "NO. 53, JALAN SR 1/9, TAMAN SERDANG, 43300 JOHOR BAHRU,JOHOR")
-    assert address_commas("LOT P.T. 2811, JALAN ANGSA") == "LOT P.T. 2811, JALAN ANGSA"
-
-
 def test_month_first_date_with_a_zero_for_o_and_the_time_glued_on() -> None:
     assert fields("A Shop", "Date; 0ct 3, 201612:16:25 PM", "Total 5.00")["date"] == "03/10/2016"
 

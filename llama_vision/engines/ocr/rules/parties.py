@@ -161,21 +161,8 @@ def supplier_address(texts: list[str], name_idx: int) -> str | None:
     ends = [j for j, t in enumerate(block) if POSTCODE_END_RE.search(t.upper())]
     if ends:
         block = block[: ends[-1] + 1]
-    return address_commas(" ".join(block).strip(" ,"))
+    return " ".join(block).strip(" ,")
 
-
-# a point after a number or a whole word, before the next part: "SEKSYEN 9. TAMAN", "BAHRU.JOHOR"
-_ADDRESS_POINT_RE = re.compile(r"(?:(?<=\d)|(?<=[A-Za-z]{4}))\.(?=\s*[A-Za-z]|\s+\d)")
-
-
-def address_commas(text: str) -> str:
-    """Address parts separated by commas where the recogniser read the comma as a point.
-
-    Small print turns "," into "." often; a point after an abbreviation ("NO. 5", "P.T.", "JLN.")
-    is kept, since abbreviations are short: only a point after a number or a word of four or
-    more letters, with another part after it, becomes a comma.
-    """
-    return _ADDRESS_POINT_RE.sub(",", text)
 
 
 def buyer_block_start(ups: list[str]) -> int:
