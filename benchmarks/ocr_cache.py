@@ -17,6 +17,7 @@ import hashlib
 import json
 import sys
 import time
+from statistics import median
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,6 +105,7 @@ def summarise(report: EvaluationReport, engine: CachedOcrEngine) -> dict[str, An
         "compliance_exact_rate": data["compliance"]["exact_rate"] if data["compliance"] else None,
         "ocr_seconds_mean": _mean(engine.ocr_seconds, 2),
         "ocr_cpu_seconds_mean": _mean(engine.ocr_cpu_seconds, 3),
+        "ocr_cpu_seconds_median": round(median(engine.ocr_cpu_seconds), 3) if engine.ocr_cpu_seconds else None,
         "method": data["method"],
     }
 

@@ -3,6 +3,7 @@
     python benchmarks/ocr_sroie.py                       # all files, OCR at LLAMA_VISION_OCR_MAX_SIDE
     python benchmarks/ocr_sroie.py --max-side 1280 --errors
     python benchmarks/ocr_sroie.py --compare-sides 8192,1600,1280,1024   # downscaling effect
+    python benchmarks/ocr_sroie.py --ocr-param Det.unclip_ratio=2.0      # try a RapidOCR setting
 
 Scored by `evaluation.evaluate`, as `llama-vision evaluate DIR --engine ocr` scores it: "accuracy"
 is its exact agreement per field; "accuracy_letters_digits" is its secondary text rate (only
@@ -53,7 +54,14 @@ def main() -> None:
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--errors", action="store_true", help="list every miss")
+    parser.add_argument("--ocr-param", action="append", default=[], metavar="KEY=JSON",
+                        help="override one of the engine's OCR_PARAMS for this run (cached apart)")
     args = parser.parse_args()
+    for item in args.ocr_param:
+        key, _, value = item.partition("=")
+        if key not in OCR_PARAMS and not key.startswith(("Det.", "Rec.", "Global.")):
+            sys.exit(f"--ocr-param {item!r}: expected KEY=JSON, e.g. Det.unclip_ratio=2.0")
+        OCR_PARAMS[key] = json.loads(value)  # the cache key hashes OCR_PARAMS, so boxes are kept apart
     if not args.data.is_dir():
         sys.exit(f"No SROIE folder at {args.data}; pass --data.")
     cache = None if args.no_cache else args.cache

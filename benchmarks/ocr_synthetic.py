@@ -36,7 +36,14 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/llama_vision_ocr_cache"))
     parser.add_argument("--max-side", type=int, default=None, help="default: settings.ocr_max_side")
     parser.add_argument("--errors", action="store_true", help="list every miss")
+    parser.add_argument("--ocr-param", action="append", default=[], metavar="KEY=JSON",
+                        help="override one of the engine's OCR_PARAMS for this run (cached apart)")
     args = parser.parse_args()
+    from llama_vision.engines.ocr import OCR_PARAMS
+
+    for item in args.ocr_param:
+        key, _, value = item.partition("=")
+        OCR_PARAMS[key] = json.loads(value)  # the cache key hashes OCR_PARAMS, so boxes are kept apart
     from llama_vision.samples import generate_documents
 
     kinds = args.kinds.split(",") if args.kinds else None

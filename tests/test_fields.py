@@ -439,3 +439,18 @@ def test_finders_never_raise_and_give_normalised_values(text: str) -> None:
     for amount in F.find_amounts(text):
         assert normalise_money(amount) == f"{amount:.2f}".replace("-0.00", "0.00")
     assert all(len(abn) == 11 and abn.isdigit() for abn in F.find_abns(text))
+
+
+def test_find_money_reads_whole_dollars_only_with_a_currency_or_separators() -> None:
+    from decimal import Decimal
+
+    from llama_vision.fields import find_money
+
+    assert find_money("Conveyancing services $1,200") == [Decimal("1200")]
+    assert find_money("GST $120") == [Decimal("120")]
+    assert find_money("Rp 91,000") == [Decimal("91000")]
+    assert find_money("TOTAL 24,000") == [Decimal("24000")]
+    assert find_money("Total RM11.90 cash 20.00") == [Decimal("11.90"), Decimal("20.00")]
+    assert find_money("Table 12 Qty 3") == []
+    assert find_money("24.000") == []  # litres or a date piece without a currency mark
+    assert find_money("Date 12/03/2024 Tel 03-3362 4395") == []

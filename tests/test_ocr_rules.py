@@ -301,3 +301,109 @@ def test_a_bank_statement_has_no_tender_items_totals_or_period_date() -> None:
     assert reading.document_type == "bank_statement"
     assert (f["payment_method"], f["total"], f["date"], f["items"]) == (None, None, None, [])
     assert (f["account_holder"], f["statement_period"]) == ("Priya Sharma", "01/04/2025 to 30/04/2025")
+
+
+# -- layout-aware reading (issue H item 3) ------------------------------------------------------
+
+
+def test_two_column_header_gives_the_name_top_left_not_the_title_top_right() -> None:
+    boxes = [
+        TextBox("Sparkle Cleaning Co", 40, 40, 360, 80), TextBox("TAX INVOICE", 700, 40, 960, 84),
+        TextBox("Web: sparkleclean.com.au", 40, 100, 400, 126),
+        TextBox("12 Smith Street", 40, 130, 300, 156), TextBox("Invoice No: 1042", 700, 130, 960, 156),
+        TextBox("Newtown NSW 2042", 40, 160, 320, 186),
+        TextBox(f"ABN {VALID_ABN}", 40, 190, 320, 216),
+        TextBox("Total", 40, 400, 140, 426), TextBox("$1,320", 840, 400, 960, 426),
+    ]
+    result = read_boxes(boxes).fields
+    assert result["supplier_name"] == "Sparkle Cleaning Co"
+    assert result["total"] == "1320.00"
+
+
+def test_a_web_address_or_account_holder_is_never_the_supplier() -> None:
+    assert fields("Web: aldi.com.au", "ALDI STORES", "Total 5.00")["supplier_name"] == "ALDI STORES"
+    assert fields("Account Holder: Jane Citizen", "BRIGHT BANK", "Total 5.00")["supplier_name"] == "BRIGHT BANK"
+
+
+def test_a_name_in_capitals_under_a_tax_invoice_title() -> None:
+    result = fields("Tax Invoice", "HARBOUR PLUMBING SERVICES", f"ABN {VALID_ABN}", "Total $220.00")
+    assert result["supplier_name"] == "HARBOUR PLUMBING SERVICES"
+
+
+def test_a_name_ending_in_and_continues_on_the_next_line() -> None:
+    result = fields("HOME MASTER HARDWARE &", "ELECTRICAL", "NO. 5, JALAN BESAR, 40170 SHAH ALAM", "TOTAL 15.90")
+    assert result["supplier_name"] == "HOME MASTER HARDWARE & ELECTRICAL"
+
+
+def test_whole_dollar_amounts_are_read_with_their_labels() -> None:
+    result = fields("Harbour Conveyancing", "Conveyancing services $1,200", "GST $120", "Total $1,320")
+    assert result["total"] == "1320.00" and result["gst"] == "120.00"
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("TOTAL 24,000", "24000.00"), ("TOTAL Rp 91,000", "91000.00"), ("Total RM11.90", "11.90"),
+    ("TOTAL $24.000", "24000.00"), ("Total 12,30", "12.30"),
+])
+def test_totals_with_either_separator_and_currency(line: str, expected: str) -> None:
+    assert fields("A Shop", line)["total"] == expected
+
+
+def test_a_bare_number_without_separator_or_currency_is_not_money() -> None:
+    assert fields("A Shop", "Total items 12", "Table 4")["total"] is None
+
+
+def test_rounding_line_then_amount_to_be_paid() -> None:
+    result = fields("A Shop", "Total Sales Inclusive GST @6%: 25.44", "Rounding Adjustment: 0.01", "Amount To Be Paid: 25.45")
+    assert result["total"] == "25.45"
+
+
+def test_rounding_line_is_not_the_total() -> None:
+    assert fields("A Shop", "Total 12.17", "Rounding -0.02", "Cash 20.00", "Change 7.85")["total"] == "12.17"
+
+
+def test_total_including_the_gst_rate_is_still_the_total() -> None:
+    assert fields("A Shop", "SUBTOTAL 40.00", "TOTAL INCL. GST 6.00% RM 47.70", "CASH 50.00")["total"] == "47.70"
+
+
+def test_recogniser_slips_on_the_total_label_and_amount() -> None:
+    assert fields("A Shop", "TOTL, : RM 73.00")["total"] == "73.00"
+    assert fields("A Shop", "NET TOTAL : 19-80")["total"] == "19.80"
+    assert fields("A Shop", "Total PM1.00")["total"] == "1.00"
+
+
+def test_value_below_its_label_is_taken_from_the_column_under_it() -> None:
+    boxes = [
+        TextBox("Subtotal", 40, 100, 180, 126), TextBox("Total due", 500, 100, 660, 126),
+        TextBox("90.00", 40, 140, 140, 166), TextBox("99.00", 520, 140, 640, 166),
+    ]
+    assert read_boxes(boxes).fields["total"] == "99.00"
+
+
+def test_a_tax_summary_whose_heading_lost_a_letter_is_not_the_total() -> None:
+    boxes = [
+        TextBox("Total Amt Rounded", 60, 800, 300, 830), TextBox("15.90", 440, 800, 515, 830),
+        TextBox("G", 57, 1000, 88, 1030), TextBox("ummary", 127, 1000, 239, 1030),
+        TextBox("Amount (RM)", 264, 1000, 426, 1030), TextBox("Tax (RM)", 476, 1000, 594, 1030),
+        TextBox("SR @ 6%", 59, 1048, 235, 1078), TextBox("15.00", 348, 1048, 426, 1078),
+        TextBox("0.90", 528, 1048, 594, 1078),
+    ]
+    assert read_boxes(boxes).fields["total"] == "15.90"
+
+
+def test_month_first_date_with_a_zero_for_o_and_the_time_glued_on() -> None:
+    assert fields("A Shop", "Date; 0ct 3, 201612:16:25 PM", "Total 5.00")["date"] == "03/10/2016"
+
+
+def test_nett_of_tax_is_not_the_total() -> None:
+    assert fields("A Shop", "Total Sales Incl,GST @ 6% RM33.90", "Cash RM100.00", "Nett of Tax: RM31.98")["total"] == "33.90"
+
+
+def test_the_header_name_is_the_line_over_the_address_not_a_stamp_above_it() -> None:
+    boxes = [
+        TextBox("POST", 430, 10, 600, 40),
+        TextBox("FIVE STAR CASH & CARRY", 110, 60, 590, 110),
+        TextBox("(1365663-P)", 250, 120, 420, 146),
+        TextBox("No.1 Jalan SS 9/1, 47300 PJ, Selangor.", 50, 160, 630, 186),
+        TextBox("TOTAL", 40, 400, 140, 426), TextBox("19.80", 500, 400, 600, 426),
+    ]
+    assert read_boxes(boxes).fields["supplier_name"] == "FIVE STAR CASH & CARRY"

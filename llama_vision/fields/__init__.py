@@ -25,7 +25,9 @@ from llama_vision.fields.identifiers import (
 )
 from llama_vision.fields.money import (
     PRINTED_AMOUNT_RE,
+    WHOLE_AMOUNT_RE,
     find_amounts,
+    find_money,
     normalise_money,
     normalise_number,
     normalise_price_per_litre,
@@ -61,10 +63,12 @@ __all__ = [
     "MONEY_FIELDS",
     "NULL_TOKENS",
     "PRINTED_AMOUNT_RE",
+    "WHOLE_AMOUNT_RE",
     "abn_is_valid",
     "empty_fields",
     "find_abns",
     "find_amounts",
+    "find_money",
     "find_dates",
     "format_abn",
     "is_null",

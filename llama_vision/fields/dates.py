@@ -134,7 +134,7 @@ _PRINTED_DATES = tuple(re.compile(pattern, re.IGNORECASE) for pattern in (  # mo
     r"(?<!\d)(?:19|20)\d{2}\s?[/\-.]\s?\d{1,2}\s?[/\-.]\s?\d{1,2}(?:(?!\d)|(?=\d{1,2}:\d{2}))",
     r"(?<![\d.])\d{1,2}\s?(?P<sep>[/\-.])\s?\d{1,2}\s?(?P=sep)\s?" + _PRINTED_YEAR,
     r"(?<!\d)\d{1,2}(?:ST|ND|RD|TH)?[\s\-/.]*" + _PRINTED_MONTH + r"[\s\-/.,]*" + _PRINTED_YEAR,
-    _PRINTED_MONTH + r"\s*\d{1,2}(?:ST|ND|RD|TH)?,?\s*(?:19|20)\d{2}(?!\d)",
+    _PRINTED_MONTH + r"\s*\d{1,2}(?:ST|ND|RD|TH)?,?\s*(?:19|20)\d{2}(?:(?!\d)|(?=\d{1,2}:\d{2}))",
 ))
 
 

@@ -168,3 +168,32 @@ def find_amounts(text: str) -> list[Decimal]:
         negative = match.group("neg") == "-" or bool(match.group("neg2"))  # "--" is a rule, not a sign
         amounts.append(-amount if negative else amount)
     return amounts
+
+
+#: A whole amount as printed with a currency or thousands separators: "$1,200", "GST $120",
+#: "Rp 91,000", "RM 12", "24,000", "$24.000" (a dot between groups of three is a separator here).
+WHOLE_AMOUNT_RE = re.compile(
+    r"(?i)(?<![\w.,/])(?P<neg>-)?\s?(?:(?P<cur>RM|AUD|A\$|\$|RP\.?|IDR)\s?)?(?P<neg2>-)?"
+    r"(?P<int>\d{1,3}(?:(?P<sep>[,.])\d{3})(?:(?P=sep)\d{3})*|\d+)(?![\d%]|[.,]\d|[/:-]\d)"
+)
+
+
+def find_money(text: str) -> list[Decimal]:
+    """`find_amounts`, or else the whole amounts on the line: "Total $1,320" -> [1320].
+
+    A bare number is an amount only with its thousands separators ("24,000"); without them
+    ("Table 12", "Qty 3") it needs a currency mark. Only for a line that has no amount in cents,
+    so a receipt's quantities and codes beside priced lines are never read as money.
+    """
+    cents = find_amounts(text)
+    if cents:
+        return cents
+    out = []
+    for match in WHOLE_AMOUNT_RE.finditer(text):
+        if not (match.group("cur") or match.group("sep")):
+            continue
+        if match.group("sep") == "." and not match.group("cur"):
+            continue  # "24.000" alone may be litres or a date piece; "$24.000" is money
+        amount = Decimal(re.sub(r"[,.]", "", match.group("int")))
+        out.append(-amount if match.group("neg") or match.group("neg2") else amount)
+    return out

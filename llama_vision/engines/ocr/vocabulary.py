@@ -58,14 +58,14 @@ ADDRESS_HINT_RE = re.compile(
 TOTAL_LABELS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"ROUND(ED|ING)?\s*(ED)?\s*TOTAL|TOTAL\s*\(?ROUNDED|AFTER\s*(ADJ|ROUND)"), 9),
     (re.compile(r"GRAND\s*TOTAL|NETT?\s*TOTAL|TOTAL\s*NETT?|NETT\b"), 8),
-    (re.compile(r"(AMOUNT|AMT|BALANCE|TOTAL)\s*(DUE|PAYABLE)|TO\s*PAY\b|^\W*DUE\b"), 8),
+    (re.compile(r"(AMOUNT|AMT|BALANCE|TOTAL)\s*(DUE|PAYABLE)|TO\s*PAY\b|TO\s*BE\s*PAID|^\W*DUE\b"), 8),
     (re.compile(r"\bTOTAL|\bJUMLAH\b|\bAMOUNT\s*\(?(RM|\$|AUD)"), 6),
 )
 NOT_TOTAL_RE = re.compile(
     r"SUB\s*-?\s*TOTAL|TOTAL\s*(QTY|QUANTITY|ITEMS?|ITEM\s*COUNT|PCS|UNITS?|SAVINGS?|SAVED|SAVING|DISCOUNTS?|DISC|"
     r"GST|TAX\b|SST|VOLUME|LITRES|POINTS?|STAMPS?|TENDERED?|CASH|CHANGE)|"
     r"\bEX(CL|CLUDING|CLUSIVE|C)?\b\.?\s*(OF\s*)?(GST|TAX|SST)|BEFORE\s*(GST|TAX)|"
-    r"^\W*(GST|TAX|SST|VAT)\b|\d\s*%|INCLUDES|(GST|TAX)\s*OF\b|\bQTY\b|ROUNDING|\bADJ(USTMENT)?\b|\bCHANGE\b|POINTS|SAVING"
+    r"^\W*(GST|TAX|SST|VAT)\b|\d\s*%|INCLUDES|NETT?\s*OF\s*(GST|TAX|SST)|(GST|TAX)\s*OF\b|\bQTY\b|ROUNDING|\bADJ(USTMENT)?\b|\bCHANGE\b|POINTS|SAVING"
 )
 SUMMARY_RE = re.compile(r"(GST|TAX|SST)\s*(SUMMARY|ANALYSIS)|TAX\s*CODE\s*SUMMARY")
 # labels that own the amount on their row: a bare label above such a row does not

@@ -15,10 +15,14 @@ from llama_vision.engines.ocr.vocabulary import (
     GST_AMOUNT_RE, GST_NOT_AMOUNT_RE, INVOICE_NO_LOOSE_RE, INVOICE_NO_RE, ITEM_HEADER_RE, MONEY_LABEL_RE, NOT_TOTAL_RE,
     PAYMENT_CONTEXT_RE, PAYMENT_WORDS, SUBTOTAL_RE, SUMMARY_RE, TOTAL_LABELS,
 )
-from llama_vision.fields import PRINTED_AMOUNT_RE, find_amounts, find_dates, normalise_money
+from llama_vision.fields import PRINTED_AMOUNT_RE, WHOLE_AMOUNT_RE, find_amounts, find_dates, find_money, normalise_money
 
 DATE_LABEL_RE = re.compile(r"\b(DATE|DATED|TARIKH|ISSUED|INVOICE\s*DATE|DATE\s*OF\s*ISSUE)\b")
 DATE_AVOID_RE = re.compile(r"EXP(IRY|IRES|\.)?\b|VALID|\bDUE\b|\bBEST\b|\bUSE\s*BY|\bFROM\b|\bTO\b|PERIOD|BIRTH|\bDOB\b")
+
+
+# a month name with a zero for its O ("0CT 3, 2016", "N0V"): the recogniser's usual slip
+_MONTH_ZERO_RE = re.compile(r"(?<![A-Z0-9])0(?=CT\b|CTOBER\b)|(?<=\bN)0(?=V\b|VEMBER\b)")
 
 
 def document_date(ups: list[str], *, labelled_only: bool = False) -> str | None:
@@ -27,6 +31,7 @@ def document_date(ups: list[str], *, labelled_only: bool = False) -> str | None:
     `labelled_only`: only a date next to a date label (a statement's period is not its date).
     """
     labelled, plain, avoided = [], [], []
+    ups = [_MONTH_ZERO_RE.sub("O", up) for up in ups]
     for i, up in enumerate(ups):
         for _pos, value in find_dates(up):
             if DATE_LABEL_RE.search(up) and not re.search(r"DUE\s*DATE|DATE\s*DUE|EXPIRY", up):
@@ -60,51 +65,113 @@ class AmountLine:
     after_summary: bool = False  # inside a "GST summary" table at the foot of the receipt
 
 
-_OCR_WORD_FIXES = ((re.compile(r"\b[L1I7]OTAL\b"), "TOTAL"), (re.compile(r"\bT0TAL\b"), "TOTAL"))
+_OCR_WORD_FIXES = ((re.compile(r"\b[L1I7]OTAL\b"), "TOTAL"), (re.compile(r"\bT0TAL\b"), "TOTAL"),
+                   (re.compile(r"^(\W*)TOT\b(?=\W*(?:AMT|AMOUNT|RM|\$|:|,|$))"), r"\1TOTAL"))  # "TOT, : RM 73.00"
+_WORD_RE = re.compile(r"(?<![A-Z0-9])[A-Z0-9/]{4,5}(?![A-Z0-9])")
+
+
+def _near_total(word: str) -> bool:
+    """One letter away from TOTAL ("TOTL", "TOLAL", "IOTAL", "TOTA/"): the recogniser's usual slips."""
+    word = word.rstrip("/")
+    if word == "TOTAL" or not 4 <= len(word) <= 5 or not re.search(r"[A-Z]", word):
+        return False
+    if len(word) == 5:
+        return sum(a != b for a, b in zip(word, "TOTAL", strict=True)) == 1
+    return any("TOTAL"[:i] + "TOTAL"[i + 1:] == word for i in range(5))
 
 
 def fix_ocr_words(up: str) -> str:
     for pattern, word in _OCR_WORD_FIXES:
         up = pattern.sub(word, up)
-    return up
+    return _WORD_RE.sub(lambda m: "TOTAL " if _near_total(m.group(0)) else m.group(0), up)
 
 
-def _row_label(row: Line, up: str) -> str:
+_MONEY_FIXES = (
+    (re.compile(r"(?<![A-Z])[PR]M\s?[DOQ]\.(?=\d{2}\b)"), "RM0."),  # "RMD.94", "RMO.06": a zero read as a letter
+    (re.compile(r"(?<![A-Z])PM(?=\s?\d+\.\d{2}\b)"), "RM"),  # "PM1.00"
+    (re.compile(r"(?<=\s)(\d{1,4})-(\d{2})\s*$"), r"\1.\2"),  # "TOTAL : 19-80": the point read as a dash
+)
+
+
+def fix_money(text: str) -> str:
+    """An amount piece with the recogniser's slips undone (only at a row's money positions)."""
+    text = " " + text
+    for pattern, repl in _MONEY_FIXES:
+        text = pattern.sub(repl, text)
+    return text[1:]
+
+
+def _row_label(segments: list[str], up: str) -> str:
     """The label of the row's rightmost amount.
 
     With OCR pieces, two columns can share a row ("TOTAL SAVING: 0.00   TOTAL 6.85"): the label
     is the text between the previous amount piece and the amount itself.
     """
-    segments = row.segments
     if len(segments) > 1:
-        money_at = [i for i, seg in enumerate(segments) if find_amounts(seg.text)]
+        money_at = [i for i, seg in enumerate(segments) if find_money(seg)]
         if money_at:
             last = money_at[-1]
             prev = max((i for i in money_at if i < last), default=-1)
-            piece = " ".join(seg.text for seg in segments[prev + 1:last]).upper()
-            own = PRINTED_AMOUNT_RE.sub(" ", segments[last].text.upper())
+            piece = " ".join(segments[prev + 1:last])
+            own = _strip_money(segments[last])
             label = fix_ocr_words((piece + " " + own).strip())
             if re.search(r"[A-Z]{2}", label):
                 return label
-    return PRINTED_AMOUNT_RE.sub(" ", up)
+    return _strip_money(up)
+
+
+def _strip_money(text: str) -> str:
+    return PRINTED_AMOUNT_RE.sub(" ", text) if find_amounts(text) else WHOLE_AMOUNT_RE.sub(
+        lambda m: " " if m.group("cur") or m.group("sep") else m.group(0), text)
+
+
+def _value_below(label_row: Line, below: Line, below_up: str) -> tuple[str | None, Decimal | None]:
+    """The amount printed under a label standing alone: the piece under the label, else the row's last.
+
+    A summary's header ("Amount (RM)   Tax (RM)") owns the column under each word, not the row.
+    """
+    if MONEY_LABEL_RE.search(_strip_money(below_up)):
+        return None, None  # the next row has its own label
+    pieces = [(seg, find_money(fix_money(seg.text.upper()))) for seg in below.segments]
+    pieces = [(seg, vals) for seg, vals in pieces if vals]
+    if not pieces:
+        return None, None
+    for label in reversed(label_row.segments):  # the rightmost column: "Subtotal  GST  Total"
+        if not re.search(r"[A-Za-z]{2}", label.text) or len(label_row.segments) == 1:
+            continue
+        under = [vals[-1] for seg, vals in pieces if seg.x0 < label.x1 and label.x0 < seg.x1]
+        if under:  # the label's own column: "Subtotal   Total due" over "90.00   99.00"
+            return fix_ocr_words(label.text.upper()), under[-1]
+    return None, pieces[-1][1][-1]
+
+
+def _summary_start(up: str) -> bool:
+    """A tax summary table ("GST Summary  Amount (RM)  Tax (RM)"), also with its first letter lost."""
+    return bool(SUMMARY_RE.search(up) or (re.search(r"UMMARY|ANALYSIS", up) and re.search(r"TAX|AMOUNT|AMT|%", up)))
 
 
 def amount_lines(rows: list[Line], ups: list[str]) -> list[AmountLine]:
     out = []
     in_summary = False
     for i, up in enumerate(ups):
-        in_summary = in_summary or bool(SUMMARY_RE.search(up))
-        values = find_amounts(up)
-        label = _row_label(rows[i], up) if values else up
+        in_summary = in_summary or _summary_start(up)
+        segments = [fix_money(fix_ocr_words(seg.text.upper())) for seg in rows[i].segments] or [up]
+        money_up = fix_money(up) if len(segments) <= 1 else " ".join(segments)
+        values = find_money(money_up)
+        label = _row_label(segments, money_up) if values else up
         value = values[-1] if values else None
-        if value is None and i + 1 < len(ups) and re.search(r"[A-Z]{2}", up):
-            nxt = ups[i + 1]
-            nxt_vals = find_amounts(nxt)
+        if value is None and i + 1 < len(ups) and re.search(r"[A-Z]{2}", up) and not _summary_start(up):
             # "TOTAL" with its amount printed on the next row, alone or beside an unrelated label
-            if nxt_vals and not MONEY_LABEL_RE.search(PRINTED_AMOUNT_RE.sub(" ", nxt)):
-                value = nxt_vals[-1]
+            own_label, value = _value_below(rows[i], rows[i + 1], fix_money(ups[i + 1]))
+            label = own_label or label
         out.append(AmountLine(i, label, value, in_summary))
     return out
+
+
+# a total whose label also names the tax or its rate: "TOTAL INCL. GST 6.00%", "Total Sales (Incl. GST @6%)"
+TOTAL_DESPITE_RE = re.compile(
+    r"ROUND(ED)?\s*TOTAL|TOTAL\s*\(?ROUNDED|GRAND\s*TOTAL|AFTER\s*(ADJ|ROUND)|"
+    r"^\W*(NET\s*)?TOTAL\s*(SALES?\s*)?\(?\s*(INCL?\b|INCLUSIVE|INCLUDING|INC\b)")
 
 
 def total_amount(ups: list[str], amounts: list[AmountLine]) -> str | None:
@@ -115,7 +182,7 @@ def total_amount(ups: list[str], amounts: list[AmountLine]) -> str | None:
             continue
         if a.after_summary:
             break
-        if NOT_TOTAL_RE.search(a.label) and not re.search(r"ROUND(ED)?\s*TOTAL|TOTAL\s*\(?ROUNDED|GRAND\s*TOTAL|AFTER\s*(ADJ|ROUND)", a.label):
+        if NOT_TOTAL_RE.search(a.label) and not TOTAL_DESPITE_RE.search(a.label):
             continue
         rank = next((r for pattern, r in TOTAL_LABELS if pattern.search(a.label)), 0)
         # a stronger label wins; among equals the later line (the total after rounding)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from llama_vision.engines.ocr.layout import norm_space
+from llama_vision.engines.ocr.layout import Line, norm_space
 from llama_vision.engines.ocr.vocabulary import (
     ABN_LABEL, ABN_LABEL_RE, ADDRESS_HINT_RE, BUYER_RE, ITEM_HEADER_RE, LEGAL_SUFFIX_RE, NAME_TAIL_WORDS, NOISE_RE,
     POSTCODE_END_RE, REG_NUMBER_RE, REGISTRATION_RE, STOP_ADDRESS_RE,
@@ -39,12 +39,17 @@ def clean_name(text: str) -> str:
     return norm_space(text.strip(" *-=#:,"))
 
 
+# a web address, an account line or a page title is never the supplier ("Web: aldi.com.au")
+NOT_NAME_RE = re.compile(r"\bWEB(SITE)?\b|\.(COM|NET|ORG|GOV|EDU)\b|\.AU\b|ACCOUNT\s*(HOLDER|NAME|NO)|"
+                         r"^\W*(TAX\s*)?INVOICE\b|\bPAGE\s*\d|\bSTATEMENT\b")
+# a page title printed on the name's row, far right ("ACME PLUMBING        TAX INVOICE")
+TITLE_PIECE_RE = re.compile(r"^\W*((TAX|GST)\s*)?(INVOICE|RECEIPT)(\s*/\s*(TAX\s*)?(INVOICE|RECEIPT))?\W*$", re.I)
 _ADDRESS_START_RE = re.compile(r"\b(JALAN|JLN|LOT|STREET|ROAD|LEVEL|FLOOR|FLR|LORONG|TAMAN|PO\s*BOX)\b")
 
 
 def _name_candidate(text: str) -> bool:
     up = clean_name(text).upper()
-    if not up or _is_noise(up) or REGISTRATION_RE.search(up) or BUYER_RE.match(up):
+    if not up or _is_noise(up) or REGISTRATION_RE.search(up) or BUYER_RE.match(up) or NOT_NAME_RE.search(up):
         return False
     if LEGAL_SUFFIX_RE.search(up):
         return True
@@ -53,8 +58,53 @@ def _name_candidate(text: str) -> bool:
     return not (STOP_ADDRESS_RE.search(up) or POSTCODE_END_RE.search(up) or _ADDRESS_START_RE.search(up))
 
 
-def supplier_name(texts: list[str]) -> tuple[int, str | None]:
-    """The trading or legal name printed at the top; (index of its last line, name)."""
+def header_texts(rows: list[Line]) -> list[str]:
+    """Each row's text without a title piece beside it: the two-column header's left side."""
+    out = []
+    for row in rows:
+        kept = [seg.text for seg in row.segments if not TITLE_PIECE_RE.match(seg.text)]
+        out.append(norm_space(" ".join(kept)) if kept and len(row.segments) > 1 else norm_space(row.text))
+    return out
+
+
+def _header_name(texts: list[str], candidates: list[int], heights: list[float] | None) -> int:
+    """The name line of the header block: the one over the address / registration / ABN lines.
+
+    A stamp, a handwritten note or a "Counter" label printed above the name is a candidate too;
+    the name is the tallest text above the block when one stands out, else the line right above it.
+    """
+    first = candidates[0]
+    anchor = next((i for i in range(first + 1, min(len(texts), 10)) if _block_line(texts[i])), None)
+    before = [i for i in candidates if anchor is not None and i < anchor
+              and not ADDRESS_HINT_RE.search(REG_NUMBER_RE.sub(" ", texts[i].upper()))]
+    if len(before) < 2 or first not in before:
+        return first
+    if heights is not None and len(heights) == len(texts):
+        tallest = max(before, key=lambda i: heights[i])
+        if all(heights[tallest] >= 1.25 * heights[i] for i in before if i != tallest):
+            return _name_start(texts, tallest, before)
+    return _name_start(texts, before[-1], before)
+
+
+def _name_start(texts: list[str], idx: int, candidates: list[int]) -> int:
+    """Back to the first line of a name broken after "&" / "AND" / "(" ("HARDWARE &" / "ELECTRICAL")."""
+    while idx - 1 in candidates and re.search(r"(&|\bAND|\bOF|\()$", clean_name(texts[idx - 1]).upper()):
+        idx -= 1
+    return idx
+
+
+def _block_line(text: str) -> bool:
+    """An address, registration or ABN line: what follows the name in a header block."""
+    up = text.upper()
+    return not _name_candidate(text) and bool(
+        ADDRESS_HINT_RE.search(REG_NUMBER_RE.sub(" ", up)) or REGISTRATION_RE.search(up) or ABN_LABEL_RE.search(up))
+
+
+def supplier_name(texts: list[str], heights: list[float] | None = None) -> tuple[int, str | None]:
+    """The trading or legal name printed at the top; (index of its last line, name).
+
+    `heights`: each line's text height, when the lines come from boxes (the name is often largest).
+    """
     candidates = []
     for i in range(min(len(texts), 8)):
         if BUYER_RE.match(texts[i]):
@@ -66,13 +116,15 @@ def supplier_name(texts: list[str]) -> tuple[int, str | None]:
     # prefer a legal name (SDN BHD, PTY LTD) near the top: receipts often print a brand first
     first = candidates[0]
     legal = [i for i in candidates if LEGAL_SUFFIX_RE.search(clean_name(texts[i]).upper()) and i <= first + 4]
-    idx = legal[0] if legal else first
+    idx = legal[0] if legal else _header_name(texts, candidates, heights)
     name = clean_name(texts[idx])
     head = LEGAL_SUFFIX_RE.split(name.upper())[0]
     if legal and idx - 1 in candidates and (_only_tail_words(head) or re.match(r"\s*(&|AND\b)", head)):
         name = clean_name(texts[idx - 1]) + " " + name  # "POPULAR BOOK" / "CO. (M) SDN BHD"
     elif not legal and idx + 1 < len(texts) and _only_tail_words(texts[idx + 1].upper()):
         name, idx = name + " " + clean_name(texts[idx + 1]), idx + 1  # "TSH POWER HARDWARE" / "TRADING"
+    elif re.search(r"(&|\bAND|\bOF)$", name.upper()) and idx + 1 < len(texts) and _name_candidate(texts[idx + 1]):
+        name, idx = name + " " + clean_name(texts[idx + 1]), idx + 1  # "HOME MASTER HARDWARE &" / "ELECTRICAL"
     return idx, name
 
 
@@ -110,6 +162,7 @@ def supplier_address(texts: list[str], name_idx: int) -> str | None:
     if ends:
         block = block[: ends[-1] + 1]
     return " ".join(block).strip(" ,")
+
 
 
 def buyer_block_start(ups: list[str]) -> int:

@@ -27,7 +27,9 @@ from llama_vision.engines.ocr.rules.amounts import (
     total_amount,
 )
 from llama_vision.engines.ocr.rules.items import bank_fields, fuel, line_items
-from llama_vision.engines.ocr.rules.parties import abns, buyer_block_start, buyer_name, supplier_address, supplier_name
+from llama_vision.engines.ocr.rules.parties import (
+    abns, buyer_block_start, buyer_name, header_texts, supplier_address, supplier_name,
+)
 from llama_vision.engines.ocr.vocabulary import GST_INCLUDED_RE, TAX_INVOICE_RE
 from llama_vision.fields import empty_fields
 
@@ -67,8 +69,9 @@ def extract_fields(lines: Iterable[Line | str]) -> Reading:
         return Reading("", fields, "other", ["OCR found no text on the page."])
 
     buyer_start = buyer_block_start(ups)
-    name_idx, fields["supplier_name"] = supplier_name(texts)
-    fields["supplier_address"] = supplier_address(texts, name_idx)
+    heads = header_texts(rows)
+    name_idx, fields["supplier_name"] = supplier_name(heads, [r.y1 - r.y0 for r in rows])
+    fields["supplier_address"] = supplier_address(heads, name_idx)
     fields["supplier_abn"], fields["buyer_abn"] = abns(ups, buyer_start)
     fields["buyer_name"] = buyer_name(texts, buyer_start)
     fields["date"] = document_date(ups)
