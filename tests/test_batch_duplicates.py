@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from llama_vision import batch
+from llama_vision import batch, pipeline
 from llama_vision.batch import read_rows, run_batch
 from llama_vision.result import Result
 from llama_vision.samples.render import render_document
@@ -38,11 +38,11 @@ def test_duplicate_rule_batch_flags_a_rephotographed_copy_and_counts_its_gst_onc
                 "c.jpg": {"supplier_abn": "51824753556", "date": "01/02/2024", "invoice_number": "2"},
                 "d.jpg": {"supplier_abn": "51 824 753 556", "date": "01/02/2024", "invoice_number": None}}
 
-    def scripted(paths, *, engine, prompt_style, concurrency):  # noqa: ANN001
+    def scripted(paths, **options):  # noqa: ANN001, ANN003
         for index, path in enumerate(paths):
             yield index, _result(path, **readings[path.name])
 
-    monkeypatch.setattr(batch, "_extract_many", scripted)
+    monkeypatch.setattr(pipeline, "extract_many", scripted)
     engine = FakeEngine(fake_settings(tmp_path))
     summary = run_batch(batch.collect_inputs(folder, settings=engine.settings, work_dir=tmp_path / "w"),
                         engine=engine, out_csv=tmp_path / "out.csv")
@@ -63,11 +63,11 @@ def test_duplicate_rule_a_resumed_batch_knows_the_rows_it_keeps(tmp_path, monkey
         (folder / name).write_bytes(b"\x89PNG")
     same = {"supplier_abn": "51824753556", "date": "01/02/2024"}
 
-    def scripted(paths, *, engine, prompt_style, concurrency):  # noqa: ANN001
+    def scripted(paths, **options):  # noqa: ANN001, ANN003
         for index, path in enumerate(paths):
             yield index, _result(path, **same)
 
-    monkeypatch.setattr(batch, "_extract_many", scripted)
+    monkeypatch.setattr(pipeline, "extract_many", scripted)
     engine = FakeEngine(fake_settings(tmp_path))
     run_batch([folder / "a.png"], engine=engine, out_csv=tmp_path / "out.csv", base=folder)
     run_batch([folder / "a.png", folder / "b.png"], engine=engine, out_csv=tmp_path / "out.csv", resume=True,
