@@ -40,6 +40,8 @@ class _Job:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     usage: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)  # field -> FieldEvidence, page numbered
+    page_text: bool = False  # raw_output is the printed page text (OCR), so conflicts can be read from it
     started: float = field(default_factory=time.perf_counter)
 
     def add_time(self, stage: str, seconds: float) -> None:
@@ -173,12 +175,16 @@ def _load(job: _Job, source: Any, engine: Engine, page: int | None) -> None:
 
 
 def _read_with_rules(job: _Job, engine: Engine, on_token: TokenCallback | None) -> None:
+    from llama_vision.review import merge_evidence
+
     started = time.perf_counter()
     readings = [engine.read_fields(image) for image in job.pages]
     job.add_time("read", time.perf_counter() - started)
     job.document_type = _first_type(r.document_type for r in readings)
     job.raw_fields = _merge_pages([r.fields for r in readings])
+    job.evidence = merge_evidence([r.fields for r in readings], [getattr(r, "evidence", None) or {} for r in readings])
     job.raw_output = [r.text for r in readings]
+    job.page_text = True
     for reading in readings:
         job.warnings.extend(reading.warnings)
     if on_token:
@@ -289,6 +295,7 @@ def _finish(job: _Job, engine: Engine, prompt_name: str) -> Result:
     started = time.perf_counter()
     compliance = check_compliance(fields, job.document_type)
     job.add_time("compliance", time.perf_counter() - started)
+    review = _review(job, fields, compliance, engine)
     job.timings["total"] = round(time.perf_counter() - job.started, 4)
     if job.usage.get("generated_tokens") and job.usage.get("generate_seconds"):
         job.usage["tokens_per_second"] = round(job.usage["generated_tokens"] / job.usage["generate_seconds"], 2)
@@ -304,8 +311,18 @@ def _finish(job: _Job, engine: Engine, prompt_name: str) -> Result:
         warnings=list(dict.fromkeys(job.warnings + field_warnings)),  # one line per distinct problem
         pages=len(job.pages),
         usage=job.usage,
+        evidence=job.evidence,
+        review=review,
     )
 
+
+
+def _review(job: _Job, fields: dict[str, Any], compliance: dict[str, Any] | None, engine: Engine) -> Any:
+    from llama_vision.review import review_document
+
+    page_text = "\n".join(job.raw_output) if job.page_text else None
+    return review_document(fields, job.evidence, engine.settings.review_threshold, document_type=job.document_type,
+                           compliance=compliance, page_text=page_text)
 
 def _extract_batched(
     items: list[Any], engine: Engine, library: PromptLibrary, style: str, batch_size: int

@@ -78,6 +78,37 @@ def route(fields: Mapping[str, Any], evidence: Mapping[str, FieldEvidence], thre
     return Review(needed=bool(reasons), fields=flagged, reasons=reasons)
 
 
+def review_document(fields: Mapping[str, Any], evidence: Mapping[str, FieldEvidence], threshold: float, *,
+                    document_type: str | None, compliance: dict[str, Any] | None, page_text: str | None) -> Review:
+    """The pipeline's finish step: `route`, plus the page's conflicts when the engine's raw output
+    is the printed page text (OCR); a document with conflicts gets compliance verdict "review"."""
+    from llama_vision.conflicts import find_conflicts
+
+    conflicts = find_conflicts(page_text, dict(fields)) if page_text else []
+    if conflicts and compliance is not None:
+        compliance["verdict"] = "review"
+        compliance.setdefault("recommendations", []).append(
+            "The page prints conflicting values (" + "; ".join(reason for _f, reason in conflicts)
+            + "): check the original document before relying on it.")
+    return route(fields, evidence, threshold, document_type=document_type, conflicts=conflicts)
+
+
+def merge_evidence(per_page: Sequence[Mapping[str, Any]],
+                   evidence: Sequence[Mapping[str, FieldEvidence]]) -> dict[str, FieldEvidence]:
+    """Each field's evidence from the page its value came from: the first page that gives it (as
+    the pipeline merges values), numbered by page."""
+    merged: dict[str, FieldEvidence] = {}
+    given: set[str] = set()  # fields a page already gave: later pages' evidence does not count
+    for page, (fields, found) in enumerate(zip(per_page, evidence, strict=True)):
+        for key, value in fields.items():
+            if key in given or value in (None, "", False, []):
+                continue
+            given.add(key)
+            if key in found:
+                merged[key] = found[key].model_copy(update={"page": page})
+    return merged
+
+
 _KIND_RE = re.compile(r"^(missing|low-confidence|inconsistent|conflict)\b\s*([^(:]*)")
 
 

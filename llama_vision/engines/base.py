@@ -55,6 +55,7 @@ class RuleReading:
     document_type: str
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)  # field -> FieldEvidence (page 0, page pixels)
 
 
 TokenCallback = Callable[[str], None]

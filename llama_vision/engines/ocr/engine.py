@@ -129,6 +129,10 @@ class OcrEngine(Engine):
     # -- reading ---------------------------------------------------------------------------
     def ocr_boxes(self, image: Image) -> list[TextBox]:
         """The page's text boxes, in the coordinates of the downscaled image."""
+        return self._ocr_scaled(image)[0]
+
+    def _ocr_scaled(self, image: Image) -> tuple[list[TextBox], float]:
+        """(text boxes of the downscaled image, page pixels per OCR pixel)."""
         from llama_vision.documents import prepare_for_ocr
         from llama_vision.engines.ocr.layout import boxes_from_rapidocr
 
@@ -138,20 +142,22 @@ class OcrEngine(Engine):
         prepared = prepare_for_ocr(image, self.settings.ocr_max_side)
         with self._run_lock:
             output = self._ocr(np.asarray(prepared))
-        return boxes_from_rapidocr(output.boxes, output.txts, output.scores)
+        scale = image.width / prepared.width if prepared.width else 1.0
+        return boxes_from_rapidocr(output.boxes, output.txts, output.scores), scale
 
     def read_fields(self, image: Image) -> RuleReading:
         from llama_vision.engines.ocr.rules import read_boxes
 
         started = time.perf_counter()
-        boxes = self.ocr_boxes(image)
+        boxes, scale = self._ocr_scaled(image)
         reading = read_boxes(boxes)
+        evidence = {name: _rescaled(item, scale, image.width, image.height) for name, item in reading.evidence.items()}
         seconds = time.perf_counter() - started
         self.last_seconds = seconds
         warnings = list(reading.warnings)
         if boxes and sum(b.score for b in boxes) / len(boxes) < 0.75:
             warnings.append("OCR confidence is low (blurred, skewed or small print); check the fields.")
-        return RuleReading(reading.text, reading.fields, reading.document_type, seconds, warnings)
+        return RuleReading(reading.text, reading.fields, reading.document_type, seconds, warnings, evidence)
 
     def _generate(self, image: Image, prompt: str, max_new_tokens: int) -> Generation:
         """The OCR text, reading order, whatever the prompt: this engine does not follow prompts."""
@@ -168,6 +174,15 @@ class OcrEngine(Engine):
                     models=list(BUNDLED_MODELS.values()), last_seconds=self.last_seconds,
                     threads=ort_threads())
         return info
+
+
+def _rescaled(item: Any, scale: float, width: int, height: int) -> Any:
+    """Evidence with its box in pixels of the page as loaded (OCR ran on a downscaled copy)."""
+    if item.box is None:
+        return item
+    x0, y0, x1, y1 = item.box
+    box = [max(0.0, x0 * scale), max(0.0, y0 * scale), min(float(width), x1 * scale), min(float(height), y1 * scale)]
+    return item.model_copy(update={"box": [round(v, 1) for v in box]})
 
 
 def _quiet_sessions(ocr: Any, paths: dict[str, Path]) -> None:
