@@ -283,6 +283,8 @@ def _cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
     print(f"all rows: {s.get('documents')} documents ({s.get('errors')} errors); verdicts: {verdicts}; "
           f"GST claimable on compliant documents: ${s.get('gst_claimable')}"
           + (f"; {s['mean_seconds']:.2f} s per document" if s.get("mean_seconds") is not None else ""))
+    if s.get("review_summary"):
+        print(s["review_summary"])
     return 0
 
 

@@ -73,3 +73,24 @@ def test_the_review_threshold_setting_is_validated() -> None:
     assert load_settings(review_threshold=0.9).review_threshold == 0.9
     with pytest.raises(ConfigError, match="LLAMA_VISION_REVIEW_THRESHOLD"):
         load_settings(review_threshold=1.5)
+
+
+def test_batch_rows_summary_and_terminal_show_the_review() -> None:
+    from llama_vision.result import Result
+    from llama_vision.results_report import summarise
+    from llama_vision.results_table import COLUMNS, flatten_result
+    from llama_vision.terminal import format_result
+
+    def result(name: str, **low: float) -> Result:
+        evidence = sure(**low)
+        return Result(file=name, engine="ocr", prompt="rules", fields=dict(GOOD), evidence=evidence,
+                      review=route(GOOD, evidence, 0.9))
+
+    assert {"needs_review", "review_reasons"} <= set(COLUMNS)
+    low, fine = flatten_result(result("a.png", total=0.62)), flatten_result(result("b.png"))
+    assert low["needs_review"] is True and low["review_reasons"] == "low-confidence total (0.62 < 0.90)"
+    assert fine["needs_review"] is False and fine["review_reasons"] is None
+    assert summarise([low, fine, low])["review_summary"] == "2 of 3 need a look: 2 low-confidence totals"
+    text = format_result(result("a.png", total=0.62))
+    assert "review: needed - low-confidence total (0.62 < 0.90)" in text
+    assert "11.00  (0.62)" in text
