@@ -82,7 +82,8 @@ def evaluate(
     paths = [document for document, _ in pairs]
     keys = input_keys(paths, Path(directory).absolute())
     prompt_name = prompt_style if engine.capabilities.follows_prompts else "rules"
-    report = EvaluationReport(directory=str(directory), engine=engine.name, prompt_style=prompt_name)
+    report = EvaluationReport(directory=str(directory), engine=engine.name, prompt_style=prompt_name,
+                              review_threshold=engine.settings.review_threshold)
     ordered: dict[int, tuple[Result, Truth]] = {}
     bar = None
     if progress:

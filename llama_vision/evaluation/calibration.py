@@ -94,3 +94,20 @@ def fit_isotonic(pairs: Sequence[Pair], *, prior: float = 1.0) -> Isotonic:
 
 def _rate(block: list[float], base: float, prior: float) -> float:
     return (block[1] + prior * base) / (block[2] + prior)
+
+
+COMPLIANCE_FIELDS = ("total", "gst", "supplier_abn", "date", "supplier_name")
+
+
+def calibration_summary(pairs_by_field: dict[str, list[Pair]], threshold: float) -> dict[str, Any]:
+    """The report's `calibration` block: per field and for the compliance fields together, the
+    reliability table, ECE and accepted accuracy/coverage at the review threshold."""
+
+    def block(pairs: list[Pair]) -> dict[str, Any]:
+        ece = expected_calibration_error(pairs)
+        return {"fields": len(pairs), "ece": round(ece, 4) if ece is not None else None,
+                "accepted": accepted(pairs, threshold), "reliability": reliability_table(pairs)}
+
+    compliance = [p for name in COMPLIANCE_FIELDS for p in pairs_by_field.get(name, [])]
+    return {"threshold": threshold, "compliance_fields": block(compliance),
+            "fields": {name: block(pairs) for name, pairs in sorted(pairs_by_field.items())}}

@@ -128,11 +128,7 @@ class OcrEngine(Engine):
 
     # -- reading ---------------------------------------------------------------------------
     def ocr_boxes(self, image: Image) -> list[TextBox]:
-        """The page's text boxes, in the coordinates of the downscaled image."""
-        return self._ocr_scaled(image)[0]
-
-    def _ocr_scaled(self, image: Image) -> tuple[list[TextBox], float]:
-        """(text boxes of the downscaled image, page pixels per OCR pixel)."""
+        """The page's text boxes, in the coordinates of the downscaled image (see `ocr_scale`)."""
         from llama_vision.documents import prepare_for_ocr
         from llama_vision.engines.ocr.layout import boxes_from_rapidocr
 
@@ -142,14 +138,21 @@ class OcrEngine(Engine):
         prepared = prepare_for_ocr(image, self.settings.ocr_max_side)
         with self._run_lock:
             output = self._ocr(np.asarray(prepared))
-        scale = image.width / prepared.width if prepared.width else 1.0
-        return boxes_from_rapidocr(output.boxes, output.txts, output.scores), scale
+        return boxes_from_rapidocr(output.boxes, output.txts, output.scores)
+
+    def ocr_scale(self, image: Image) -> float:
+        """Page pixels per OCR pixel: `prepare_for_ocr` shrinks the longest side to ocr_max_side."""
+        longest = max(image.size)
+        target = self.settings.ocr_max_side
+        if longest <= target:
+            return 1.0
+        return image.width / max(1, round(image.width * target / longest))
 
     def read_fields(self, image: Image) -> RuleReading:
         from llama_vision.engines.ocr.rules import read_boxes
 
         started = time.perf_counter()
-        boxes, scale = self._ocr_scaled(image)
+        boxes, scale = self.ocr_boxes(image), self.ocr_scale(image)
         reading = read_boxes(boxes)
         evidence = {name: _rescaled(item, scale, image.width, image.height) for name, item in reading.evidence.items()}
         seconds = time.perf_counter() - started
