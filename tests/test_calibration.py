@@ -51,3 +51,16 @@ def test_isotonic_round_trips_and_rejects_a_bad_table() -> None:
     assert fit(0.5) == 0.3 and fit(0.7) == 0.9 and fit(-1) == 0.3
     with pytest.raises(ValueError, match="ascending"):
         Isotonic.from_dict({"edges": [0.5, 0.1], "values": [0.1, 0.2]})
+
+
+def test_the_shipped_ocr_calibration_is_valid_and_the_engine_reads_it_the_same_way() -> None:
+    from llama_vision.engines.ocr.engine import CALIBRATION_FILE, _calibration
+    from llama_vision.evaluation.calibration import load_calibration
+
+    fits = load_calibration(CALIBRATION_FILE)
+    assert {"total", "date", "supplier_abn", "supplier_name"} <= set(fits)
+    engine_fits = _calibration()
+    for name, fit in fits.items():
+        for raw in (0.0, 0.3, 0.6, 0.75, 0.9, 0.99):
+            assert engine_fits[name](raw) == fit(raw)
+            assert 0.0 <= fit(raw) <= 1.0

@@ -111,3 +111,15 @@ def calibration_summary(pairs_by_field: dict[str, list[Pair]], threshold: float)
     compliance = [p for name in COMPLIANCE_FIELDS for p in pairs_by_field.get(name, [])]
     return {"threshold": threshold, "compliance_fields": block(compliance),
             "fields": {name: block(pairs) for name, pairs in sorted(pairs_by_field.items())}}
+
+
+def load_calibration(path: Any) -> dict[str, Isotonic]:
+    """field -> Isotonic from a JSON file written by scripts/fit_calibration.py; {} if there is none."""
+    import json
+    from pathlib import Path
+
+    file = Path(path)
+    if not file.is_file():
+        return {}
+    data = json.loads(file.read_text(encoding="utf-8"))
+    return {name: Isotonic.from_dict(fit) for name, fit in data.get("fields", {}).items()}

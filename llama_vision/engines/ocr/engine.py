@@ -23,6 +23,7 @@ use, without busy-waiting threads (spinning burnt ~10% extra CPU on a shared mac
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -90,6 +91,7 @@ class OcrEngine(Engine):
 
     name = "ocr"
     capabilities = Capabilities(follows_prompts=False, streams=False, batches=False)
+    calibrated = True  # map the rules' raw confidences through the shipped fit (False: fitting it)
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -154,7 +156,9 @@ class OcrEngine(Engine):
         started = time.perf_counter()
         boxes, scale = self.ocr_boxes(image), self.ocr_scale(image)
         reading = read_boxes(boxes)
-        evidence = {name: _rescaled(item, scale, image.width, image.height) for name, item in reading.evidence.items()}
+        fits = _calibration() if self.calibrated else {}
+        evidence = {name: _rescaled(item, scale, image.width, image.height, fits.get(name))
+                    for name, item in reading.evidence.items()}
         seconds = time.perf_counter() - started
         self.last_seconds = seconds
         warnings = list(reading.warnings)
@@ -179,13 +183,37 @@ class OcrEngine(Engine):
         return info
 
 
-def _rescaled(item: Any, scale: float, width: int, height: int) -> Any:
-    """Evidence with its box in pixels of the page as loaded (OCR ran on a downscaled copy)."""
-    if item.box is None:
-        return item
-    x0, y0, x1, y1 = item.box
-    box = [max(0.0, x0 * scale), max(0.0, y0 * scale), min(float(width), x1 * scale), min(float(height), y1 * scale)]
-    return item.model_copy(update={"box": [round(v, 1) for v in box]})
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+
+@functools.lru_cache(maxsize=1)
+def _calibration() -> dict[str, Any]:
+    """field -> step function from the shipped fit (`evaluation.calibration.Isotonic`'s JSON form,
+    read here because engines sit below evaluation): raw >= edges[i] maps to values[i]."""
+    import json
+    from bisect import bisect_right
+
+    if not CALIBRATION_FILE.is_file():
+        return {}
+    fields = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")).get("fields", {})
+
+    def step(edges: list[float], values: list[float]) -> Any:
+        return lambda raw: values[max(bisect_right(edges, raw) - 1, 0)] if edges else raw
+
+    return {name: step(fit["edges"], fit["values"]) for name, fit in fields.items()}
+
+
+def _rescaled(item: Any, scale: float, width: int, height: int, fit: Any = None) -> Any:
+    """Evidence with its box in pixels of the page as loaded (OCR ran on a downscaled copy) and its
+    confidence through the field's calibration, when one ships."""
+    update: dict[str, Any] = {}
+    if fit is not None and item.confidence is not None:
+        update["confidence"] = round(fit(item.confidence), 4)
+    if item.box is not None:
+        x0, y0, x1, y1 = item.box
+        box = [max(0.0, x0 * scale), max(0.0, y0 * scale), min(float(width), x1 * scale), min(float(height), y1 * scale)]
+        update["box"] = [round(v, 1) for v in box]
+    return item.model_copy(update=update)
 
 
 def _quiet_sessions(ocr: Any, paths: dict[str, Path]) -> None:
