@@ -285,6 +285,8 @@ def _cmd_batch(args: argparse.Namespace, settings: Settings) -> int:
           + (f"; {s['mean_seconds']:.2f} s per document" if s.get("mean_seconds") is not None else ""))
     if s.get("duplicates"):
         print(f"duplicates: {s['duplicates']} (their GST is counted once; see the duplicate_of column)")
+    if s.get("review_summary"):
+        print(s["review_summary"])
     return 0
 
 

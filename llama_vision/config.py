@@ -118,6 +118,7 @@ class Settings(BaseSettings):
     document_seconds: float = Field(30.0, gt=0, le=3600, description="Seconds one document may take to decode or draw")
     max_image_side: int = Field(2240, ge=560, le=8192, description="Longest image side handed to the model")
     ocr_max_side: int = Field(1600, ge=320, le=8192, description="Longest image side handed to OCR")
+    review_threshold: float = Field(0.8, ge=0.0, le=1.0, description="Compliance fields below this confidence send a document to review")
     batch_dir: str = Field("", description="Folder the app may read batches from (empty: uploads only)")
     queue_size: int = Field(32, ge=1, le=1000, description="Waiting requests per model queue before 'busy'")
     trust_remote_code: bool = Field(False, description="Only for custom checkpoints; Mllama never needs it")

@@ -73,9 +73,22 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "gst_claimable": f"{gst_sum('compliant').quantize(Decimal('0.01'))}",
         "gst_not_required": f"{gst_sum('not_required').quantize(Decimal('0.01'))}",
         "duplicates": len(ok) - len(originals),
+        "review_summary": _review_line(ok),
         "mean_seconds": round(statistics.fmean(seconds), 3) if seconds else None,
         "total_seconds": round(sum(seconds), 3) if seconds else None,
     }
+
+
+def _review_line(ok: Sequence[dict[str, Any]]) -> str:
+    """"12 of 200 need a look: 7 low-confidence totals, 5 missing ABNs" over the readable documents."""
+    from llama_vision.result import Review
+    from llama_vision.review import summary
+    from llama_vision.results_table import SENTENCE_SEPARATOR
+
+    reviews = [Review(needed=bool(r.get("needs_review")),
+                      reasons=str(r.get("review_reasons") or "").split(SENTENCE_SEPARATOR) if r.get("review_reasons") else [])
+               for r in ok]
+    return summary(reviews)
 
 
 def results_frame(rows: Sequence[dict[str, Any]] | Sequence[Result]) -> pd.DataFrame:
@@ -109,6 +122,7 @@ def _summary_pairs(summary: dict[str, Any]) -> list[tuple[str, Any]]:
         ("GST claimable (compliant)", summary.get("gst_claimable")),
         ("GST on purchases <= $82.50", summary.get("gst_not_required")),
         ("duplicates (GST counted once)", summary.get("duplicates", 0)),
+        ("review", summary.get("review_summary")),
         ("mean seconds per document", summary.get("mean_seconds")),
         ("total seconds", summary.get("total_seconds")),
     ]

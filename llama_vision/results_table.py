@@ -36,11 +36,12 @@ COMPLIANCE_COLUMNS: tuple[str, ...] = (
     "abn_valid", "gst_consistent", "totals_consistent", "date_valid", "tax_invoice_required",
     "missing_elements", "recommendations", "verdict", "score", "duplicate_of",
 )
+REVIEW_COLUMNS: tuple[str, ...] = ("needs_review", "review_reasons")  # Result.review (llama_vision.review)
 TAIL_COLUMNS: tuple[str, ...] = ("seconds", "pages", "warnings")
-COLUMNS: tuple[str, ...] = META_COLUMNS + FIELD_COLUMNS + COMPLIANCE_COLUMNS + TAIL_COLUMNS
+COLUMNS: tuple[str, ...] = META_COLUMNS + FIELD_COLUMNS + COMPLIANCE_COLUMNS + REVIEW_COLUMNS + TAIL_COLUMNS
 
 COMPLIANCE_BOOLS = frozenset({"abn_valid", "gst_consistent", "totals_consistent", "date_valid", "tax_invoice_required"})
-BOOL_COLUMNS = frozenset(BOOL_FIELDS) | COMPLIANCE_BOOLS
+BOOL_COLUMNS = frozenset(BOOL_FIELDS) | COMPLIANCE_BOOLS | {"needs_review"}
 FLOAT_COLUMNS = frozenset({"score", "seconds"})
 INT_COLUMNS = frozenset({"pages"})
 #: Decimal strings ("12.30"); kept as text in rows and frames so "12.30" never shows as 12.3.
@@ -104,6 +105,8 @@ def flatten_result(result: Result) -> dict[str, Any]:
     row["verdict"] = compliance.get("verdict")
     row["score"] = float(compliance["score"]) if compliance.get("score") is not None else None
     row["duplicate_of"] = printable(str(compliance["duplicate_of"])) if compliance.get("duplicate_of") else None
+    row["needs_review"] = result.review.needed if result.status == "ok" else None
+    row["review_reasons"] = SENTENCE_SEPARATOR.join(_one_line(r) for r in result.review.reasons) or None
     row["seconds"] = _total_seconds(result.timings)
     row["pages"] = result.pages
     row["warnings"] = SENTENCE_SEPARATOR.join(_one_line(w) for w in result.warnings) or None

@@ -40,6 +40,10 @@ class Job:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     usage: dict[str, Any] = field(default_factory=dict)
+    # (fields, evidence) of each page an engine read itself (OCR), in page order: `finish` keeps
+    # each field's evidence from the first page that gives it, as `merge_pages` keeps its value
+    page_readings: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    page_text: bool = False  # raw_output is the printed page text (OCR), so conflicts can be read from it
     started: float = field(default_factory=time.perf_counter)
 
     def add_time(self, stage: str, seconds: float) -> None:
@@ -169,6 +173,8 @@ def take_fields(
     if generation.document_type and not job.type_settled and job.document_type in ("", "other"):
         job.document_type = generation.document_type
     job.warnings.extend(generation.warnings)
+    job.page_readings.append((dict(generation.fields), dict(generation.evidence or {})))
+    job.page_text = True
     return dict(generation.fields)
 
 
@@ -225,12 +231,13 @@ def _abn_record(job: Job, engine: Engine, fields: dict[str, Any]) -> Any:
 
 
 def finish(job: Job, engine: Engine, prompt_name: str) -> Result:
-    """Normalise, check names, GST status and currency, check compliance and build the Result."""
+    """Normalise, check names, GST status and currency, check compliance, route to review and build the Result."""
     from llama_vision.compliance import check_compliance
     from llama_vision.duplicates import small_grey
     from llama_vision.fields import normalise_fields
     from llama_vision.gst_status import mark_items
     from llama_vision.plausibility import check_names, foreign_currency
+    from llama_vision.review import merge_evidence, review_document
 
     started = time.perf_counter()
     fields, field_warnings = normalise_fields(job.raw_fields)
@@ -243,6 +250,11 @@ def finish(job: Job, engine: Engine, prompt_name: str) -> Result:
     started = time.perf_counter()
     compliance = check_compliance(fields, job.document_type, abn_record=abn_record, currency=currency)
     job.add_time("compliance", time.perf_counter() - started)
+    evidence = merge_evidence([f for f, _e in job.page_readings], [e for _f, e in job.page_readings])
+    page_text = "\n".join(job.raw_output) if job.page_text else None
+    # a page that prints conflicting values turns the compliance verdict to "review" (review.py)
+    review = review_document(fields, evidence, engine.settings.review_threshold, document_type=job.document_type,
+                             compliance=compliance, page_text=page_text)
     job.timings["total"] = round(time.perf_counter() - job.started, 4)
     if job.usage.get("generated_tokens") and job.usage.get("generate_seconds"):
         job.usage["tokens_per_second"] = round(job.usage["generated_tokens"] / job.usage["generate_seconds"], 2)
@@ -258,6 +270,8 @@ def finish(job: Job, engine: Engine, prompt_name: str) -> Result:
         warnings=list(dict.fromkeys(job.warnings + field_warnings)),  # one line per distinct problem
         pages=len(job.pages),
         usage=job.usage,
+        evidence=evidence,
+        review=review,
     )
     result._first_page = small_grey(job.pages[0]) if job.pages else None  # for batch's duplicate check
     return result

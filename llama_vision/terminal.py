@@ -37,7 +37,13 @@ def format_result(result: Result) -> str:
     fields = result.fields or {}
     shown = [(name, fields.get(name)) for name in ALL_FIELDS if name != "items" and fields.get(name) not in (None, "")]
     width = max((len(name) for name, _ in shown), default=0)
-    lines += [f"  {name:<{width}}  {show_value(value)}" for name, value in shown]
+    evidence = result.evidence or {}
+
+    def sure(name: str) -> str:  # the field's confidence, where the engine measured one
+        conf = evidence[name].confidence if name in evidence else None
+        return f"  ({conf:.2f})" if conf is not None else ""
+
+    lines += [f"  {name:<{width}}  {show_value(value)}{sure(name)}" for name, value in shown]
     items = fields.get("items") or []
     for item in items[:20]:
         parts = [str(item.get(k)) for k in ("quantity", "description") if item.get(k)]
@@ -59,6 +65,9 @@ def format_result(result: Result) -> str:
             lines.append("  missing: " + ", ".join(compliance["missing_elements"]))
         for recommendation in compliance.get("recommendations") or []:
             lines.append(f"  * {recommendation}")
+    if result.status == "ok":
+        review = result.review
+        lines.append("  review: " + ("needed - " + "; ".join(review.reasons) if review.needed else "not needed"))
     for warning in result.warnings:
         lines.append(f"  warning: {warning}")
     return "\n".join(printable(line) for line in lines)  # a name or a field may hold ESC or a newline

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
     from llama_vision.config import Settings
+    from llama_vision.result import FieldEvidence
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class Generation:
     fields: dict[str, Any] | None = None
     document_type: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # What each field was read from (page boxes, text, confidence), page 0 in page pixels.
+    evidence: dict[str, FieldEvidence] | None = None
 
     @property
     def tokens_per_second(self) -> float | None:

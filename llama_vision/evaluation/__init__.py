@@ -83,7 +83,8 @@ def evaluate(
     paths = [document for document, _ in pairs]
     keys = input_keys(paths, Path(directory).absolute())
     prompt_name = prompt_name_for(engine, prompt_style)
-    report = EvaluationReport(directory=str(directory), engine=engine.name, prompt_style=prompt_name)
+    report = EvaluationReport(directory=str(directory), engine=engine.name, prompt_style=prompt_name,
+                              review_threshold=engine.settings.review_threshold)
     ordered: dict[int, tuple[Result, Truth]] = {}
     bar = None
     if progress:

@@ -7,10 +7,19 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from llama_vision.evaluation.calibration import Pair, calibration_summary
 from llama_vision.evaluation.scoring import METHOD, TEXT_FIELDS, FieldScore, round_rate, score_result
 from llama_vision.evaluation.truth import Truth
 from llama_vision.result import Result
 from llama_vision.schema import ALL_FIELDS
+
+
+def _confidence(result: Result, name: str) -> float | None:
+    """The field's measured confidence; 0 when the engine read nothing; None when it measures nothing."""
+    if result.status != "ok" or result.fields.get(name) in (None, "", False):
+        return 0.0 if result.evidence or result.status != "ok" else None
+    item = result.evidence.get(name)
+    return item.confidence if item is not None else None
 
 
 # -- the report -----------------------------------------------------------------------------
@@ -32,6 +41,10 @@ class EvaluationReport:
     seconds: list[float] = field(default_factory=list)
     details: list[dict[str, Any]] = field(default_factory=list)
     truth_styles: dict[str, int] = field(default_factory=dict)
+    review_threshold: float = 0.8
+    # field -> (confidence, right) for every field the truth has a value for and the engine
+    # measured a confidence for (a field the engine left empty counts as confidence 0)
+    confidences: dict[str, list[Pair]] = field(default_factory=dict)
 
     def add(self, result: Result, truth: Truth) -> dict[str, Any]:
         scored = score_result(result, truth)
@@ -50,6 +63,9 @@ class EvaluationReport:
                 score.present += 1
                 score.correct += entry["correct"]
                 score.soft_correct += entry.get("soft", entry["correct"])
+                conf = _confidence(result, name)
+                if conf is not None:
+                    self.confidences.setdefault(name, []).append((conf, bool(entry["correct"])))
         if "document_type" in scored:
             self.document_type_present += 1
             self.document_type_correct += scored["document_type"]["correct"]
@@ -112,6 +128,7 @@ class EvaluationReport:
                 "exact_rate": round_rate(self.compliance_exact / self.compliance_documents),
                 "keys": {k: {"correct": c, "present": p, "accuracy": round_rate(c / p)} for k, (c, p) in self.compliance_keys.items()},
             }
+        data["calibration"] = calibration_summary(self.confidences, self.review_threshold)
         if details:
             data["details"] = self.details
         return data

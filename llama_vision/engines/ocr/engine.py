@@ -23,6 +23,7 @@ use, without busy-waiting threads (spinning burnt ~10% extra CPU on a shared mac
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -93,6 +94,7 @@ class OcrEngine(Engine):
 
     name = "ocr"
     capabilities = Capabilities(follows_prompts=False, streams=False, batches=False)
+    calibrated = True  # map the rules' raw confidences through the shipped fit (False: fitting it)
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -130,7 +132,7 @@ class OcrEngine(Engine):
 
     # -- reading ---------------------------------------------------------------------------
     def ocr_boxes(self, image: Image) -> list[TextBox]:
-        """The page's text boxes, in the coordinates of the downscaled image."""
+        """The page's text boxes, in the coordinates of the downscaled image (see `ocr_scale`)."""
         from llama_vision.documents import prepare_for_ocr
         from llama_vision.engines.ocr.layout import boxes_from_rapidocr
 
@@ -142,6 +144,14 @@ class OcrEngine(Engine):
             output = self._ocr(np.asarray(prepared))
         return boxes_from_rapidocr(output.boxes, output.txts, output.scores)
 
+    def ocr_scale(self, image: Image) -> float:
+        """Page pixels per OCR pixel: `prepare_for_ocr` shrinks the longest side to ocr_max_side."""
+        longest = max(image.size)
+        target = self.settings.ocr_max_side
+        if longest <= target:
+            return 1.0
+        return image.width / max(1, round(image.width * target / longest))
+
     def _generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         """Each page read, whatever the prompt: this engine does not follow prompts."""
         return [self._read(request.image) for request in requests]
@@ -150,13 +160,16 @@ class OcrEngine(Engine):
         from llama_vision.engines.ocr.rules import read_boxes
 
         started = time.perf_counter()
-        boxes = self.ocr_boxes(image)
+        boxes, scale = self.ocr_boxes(image), self.ocr_scale(image)
         reading = read_boxes(boxes)
+        fits = _calibration() if self.calibrated else {}
+        evidence = {name: _rescaled(item, scale, image.width, image.height, fits.get(name))
+                    for name, item in reading.evidence.items()}
         warnings = list(reading.warnings)
         if boxes and sum(b.score for b in boxes) / len(boxes) < 0.75:
             warnings.append("OCR confidence is low (blurred, skewed or small print); check the fields.")
         return Generation(text=reading.text, seconds=time.perf_counter() - started, fields=reading.fields,
-                          document_type=reading.document_type, warnings=warnings)
+                          document_type=reading.document_type, warnings=warnings, evidence=evidence)
 
     # -- reporting -------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -164,6 +177,39 @@ class OcrEngine(Engine):
         info.update(runtime=_runtime_versions(), ocr_max_side=self.settings.ocr_max_side,
                     models=list(BUNDLED_MODELS.values()), threads=ort_threads())
         return info
+
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+
+@functools.lru_cache(maxsize=1)
+def _calibration() -> dict[str, Any]:
+    """field -> step function from the shipped fit (`evaluation.calibration.Isotonic`'s JSON form,
+    read here because engines sit below evaluation): raw >= edges[i] maps to values[i]."""
+    import json
+    from bisect import bisect_right
+
+    if not CALIBRATION_FILE.is_file():
+        return {}
+    fields = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")).get("fields", {})
+
+    def step(edges: list[float], values: list[float]) -> Any:
+        return lambda raw: values[max(bisect_right(edges, raw) - 1, 0)] if edges else raw
+
+    return {name: step(fit["edges"], fit["values"]) for name, fit in fields.items()}
+
+
+def _rescaled(item: Any, scale: float, width: int, height: int, fit: Any = None) -> Any:
+    """Evidence with its box in pixels of the page as loaded (OCR ran on a downscaled copy) and its
+    confidence through the field's calibration, when one ships."""
+    update: dict[str, Any] = {}
+    if fit is not None and item.confidence is not None:
+        update["confidence"] = round(fit(item.confidence), 4)
+    if item.box is not None:
+        x0, y0, x1, y1 = item.box
+        box = [max(0.0, x0 * scale), max(0.0, y0 * scale), min(float(width), x1 * scale), min(float(height), y1 * scale)]
+        update["box"] = [round(v, 1) for v in box]
+    return item.model_copy(update=update)
 
 
 def _quiet_sessions(ocr: Any, paths: dict[str, Path]) -> None:

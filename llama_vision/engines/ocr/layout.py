@@ -69,6 +69,10 @@ class Segment:
     text: str
     x0: float
     x1: float
+    # where the piece is printed on the page as OCR saw it (before deskewing), and how sure the
+    # recogniser was: the evidence a field read from this piece points to
+    box: tuple[float, float, float, float] | None = None
+    score: float = 1.0
 
 
 @dataclass
@@ -85,6 +89,19 @@ class Line:
 
     def __str__(self) -> str:  # handy in rule code and test failures
         return self.text
+
+    @property
+    def box(self) -> tuple[float, float, float, float] | None:
+        """The union of the pieces' page boxes; None for lines made from plain strings."""
+        boxes = [s.box for s in self.segments if s.box is not None]
+        if not boxes:
+            return None
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+    @property
+    def score(self) -> float:
+        """The recogniser's weakest piece: one misread piece is enough to misread the row."""
+        return min((s.score for s in self.segments), default=1.0)
 
 
 def boxes_from_rapidocr(boxes: Iterable[Any] | None, texts: Iterable[str] | None,
@@ -138,7 +155,10 @@ def group_lines(boxes: Sequence[TextBox], *, min_overlap: float = 0.5) -> list[L
     """
     if not boxes:
         return []
-    boxes = deskew(boxes)
+    # deskewed copies decide the rows; the originals are what the evidence points at
+    straight = deskew(boxes)
+    original = {id(d): b for d, b in zip(straight, boxes, strict=True)}
+    boxes = straight
     typical = median(b.height for b in boxes)
     rows: list[tuple[Line, list[TextBox]]] = []
     for box in sorted(boxes, key=lambda b: (b.yc, b.x0)):
@@ -165,10 +185,14 @@ def group_lines(boxes: Sequence[TextBox], *, min_overlap: float = 0.5) -> list[L
     lines = []
     for line, members in rows:
         members.sort(key=lambda b: b.x0)
-        line.segments = [Segment(clean_text(m.text), m.x0, m.x1) for m in members]
+        line.segments = [Segment(clean_text(m.text), m.x0, m.x1, _bounds(original[id(m)]), m.score) for m in members]
         lines.append(line)
     lines.sort(key=lambda ln: (ln.y0 + ln.y1) / 2)
     return lines
+
+
+def _bounds(box: TextBox) -> tuple[float, float, float, float]:
+    return (box.x0, box.y0, box.x1, box.y1)
 
 
 def lines_from_strings(texts: Iterable[str]) -> list[Line]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from llama_vision.engines.ocr.layout import Line, norm_space
+from llama_vision.engines.ocr.rules.evidence import Trace, total_kind
 from llama_vision.engines.ocr.vocabulary import (
     GST_AMOUNT_RE, GST_NOT_AMOUNT_RE, INVOICE_NO_LOOSE_RE, INVOICE_NO_RE, ITEM_HEADER_RE, MONEY_LABEL_RE, NOT_TOTAL_RE,
     PAYMENT_CONTEXT_RE, PAYMENT_WORDS, SUBTOTAL_RE, SUMMARY_RE, TOTAL_LABELS,
@@ -25,34 +26,43 @@ DATE_AVOID_RE = re.compile(r"EXP(IRY|IRES|\.)?\b|VALID|\bDUE\b|\bBEST\b|\bUSE\s*
 _MONTH_ZERO_RE = re.compile(r"(?<![A-Z0-9])0(?=CT\b|CTOBER\b)|(?<=\bN)0(?=V\b|VEMBER\b)")
 
 
-def document_date(ups: list[str], *, labelled_only: bool = False) -> str | None:
+def document_date(ups: list[str], *, labelled_only: bool = False, trace: Trace | None = None) -> str | None:
     """The issue date: a labelled date first, else the first date not marked expiry/due.
 
     `labelled_only`: only a date next to a date label (a statement's period is not its date).
+    `trace` gets the rows the date was read from and how it matched (`rules.evidence`).
     """
-    labelled, plain, avoided = [], [], []
+    # (value, rows, match kind) per group
+    labelled: list[tuple[str, tuple[int, ...], str]] = []
+    plain: list[tuple[str, tuple[int, ...], str]] = []
+    avoided: list[tuple[str, tuple[int, ...], str]] = []
     ups = [_MONTH_ZERO_RE.sub("O", up) for up in ups]
     for i, up in enumerate(ups):
         for _pos, value in find_dates(up):
             if DATE_LABEL_RE.search(up) and not re.search(r"DUE\s*DATE|DATE\s*DUE|EXPIRY", up):
-                labelled.append(value)
+                labelled.append((value, (i,), "labelled_date"))
             elif DATE_AVOID_RE.search(up):
-                avoided.append(value)
+                avoided.append((value, (i,), "avoided_date"))
             else:
-                plain.append(value)
+                plain.append((value, (i,), "first_plain_date"))
         if DATE_LABEL_RE.search(up) and not find_dates(up) and i + 1 < len(ups) and not DATE_AVOID_RE.search(up):
-            labelled.extend(v for _p, v in find_dates(ups[i + 1]))
+            labelled.extend((v, (i, i + 1), "labelled_date_next_line") for _p, v in find_dates(ups[i + 1]))
     for group in (labelled,) if labelled_only else (labelled, plain, avoided):
         if group:
-            return group[0]
+            value, rows, kind = group[0]
+            if trace is not None:
+                trace["date"] = (rows, kind)
+            return value
     return None
 
 
-def invoice_number(ups: list[str]) -> str | None:
-    for pattern in (INVOICE_NO_RE, INVOICE_NO_LOOSE_RE):
-        for up in ups:
+def invoice_number(ups: list[str], trace: Trace | None = None) -> str | None:
+    for pattern, kind in ((INVOICE_NO_RE, "labelled_invoice_number"), (INVOICE_NO_LOOSE_RE, "loose_invoice_number")):
+        for i, up in enumerate(ups):
             m = pattern.search(up)
             if m and re.search(r"\d", m.group("num")):
+                if trace is not None:
+                    trace["invoice_number"] = ((i,), kind)
                 return m.group("num").strip("-/")
     return None
 
@@ -63,6 +73,14 @@ class AmountLine:
     label: str  # the words that own the amount (the row without its amounts, or the piece to its left)
     value: Decimal | None  # the rightmost amount on the row, or on the next row when the label stands alone
     after_summary: bool = False  # inside a "GST summary" table at the foot of the receipt
+    next_row: bool = False  # the value is printed on the row below the label
+
+    @property
+    def rows(self) -> tuple[int, ...]:
+        return (self.index, self.index + 1) if self.next_row else (self.index,)
+
+    def kind(self, kind: str) -> str:
+        return kind + "+next_row" if self.next_row else kind
 
 
 _OCR_WORD_FIXES = ((re.compile(r"\b[L1I7]OTAL\b"), "TOTAL"), (re.compile(r"\bT0TAL\b"), "TOTAL"),
@@ -160,11 +178,13 @@ def amount_lines(rows: list[Line], ups: list[str]) -> list[AmountLine]:
         values = find_money(money_up)
         label = _row_label(segments, money_up) if values else up
         value = values[-1] if values else None
+        next_row = False
         if value is None and i + 1 < len(ups) and re.search(r"[A-Z]{2}", up) and not _summary_start(up):
             # "TOTAL" with its amount printed on the next row, alone or beside an unrelated label
             own_label, value = _value_below(rows[i], rows[i + 1], fix_money(ups[i + 1]))
             label = own_label or label
-        out.append(AmountLine(i, label, value, in_summary))
+            next_row = value is not None
+        out.append(AmountLine(i, label, value, in_summary, next_row))
     return out
 
 
@@ -174,8 +194,9 @@ TOTAL_DESPITE_RE = re.compile(
     r"^\W*(NET\s*)?TOTAL\s*(SALES?\s*)?\(?\s*(INCL?\b|INCLUSIVE|INCLUDING|INC\b)")
 
 
-def total_amount(ups: list[str], amounts: list[AmountLine]) -> str | None:
+def total_amount(ups: list[str], amounts: list[AmountLine], trace: Trace | None = None) -> str | None:
     """The amount payable: the strongest total label wins; the last such line breaks ties."""
+    trace = {} if trace is None else trace
     best: tuple[int, int, Decimal] | None = None
     for a in amounts:
         if a.value is None or a.value <= 0:
@@ -189,23 +210,28 @@ def total_amount(ups: list[str], amounts: list[AmountLine]) -> str | None:
         if rank and (best is None or rank >= best[0]):
             best = (rank, a.index, a.value)
     if best is not None:
+        won = amounts[best[1]]
+        trace["total"] = (won.rows, won.kind(total_kind(best[0])))
         return normalise_money(best[2])
     # no label: cash tendered minus change, else nothing (never the largest number on the page)
-    cash = next((a.value for a in amounts if a.value and re.search(r"\bCASH\b|TENDER", a.label)), None)
-    change = next((a.value for a in amounts if a.value is not None and re.search(r"\bCHANGE\b", a.label)), None)
-    if cash is not None and change is not None and cash - abs(change) > 0:
-        return normalise_money(cash - abs(change))
+    cash = next((a for a in amounts if a.value and re.search(r"\bCASH\b|TENDER", a.label)), None)
+    change = next((a for a in amounts if a.value is not None and re.search(r"\bCHANGE\b", a.label)), None)
+    if cash is not None and change is not None and cash.value - abs(change.value) > 0:
+        trace["total"] = (cash.rows + change.rows, "cash_minus_change")
+        return normalise_money(cash.value - abs(change.value))
     return None
 
 
-def subtotal_amount(ups: list[str], amounts: list[AmountLine]) -> str | None:
+def subtotal_amount(ups: list[str], amounts: list[AmountLine], trace: Trace | None = None) -> str | None:
     for a in amounts:
         if a.value is not None and a.value > 0 and SUBTOTAL_RE.search(a.label):
+            if trace is not None:
+                trace["subtotal"] = (a.rows, a.kind("subtotal_label"))
             return normalise_money(a.value)
     return None
 
 
-def gst_amount(ups: list[str], amounts: list[AmountLine], total: str | None) -> str | None:
+def gst_amount(ups: list[str], amounts: list[AmountLine], total: str | None, trace: Trace | None = None) -> str | None:
     """The GST (or SST) amount: "GST 10%: 3.50", "GST included 3.50", "Total includes GST of $3.50"."""
     total_value = Decimal(total) if total else None
     for a in amounts:
@@ -218,15 +244,19 @@ def gst_amount(ups: list[str], amounts: list[AmountLine], total: str | None) -> 
             continue  # "Description  GST  Amount": a column header, and the amount under it an item's
         m = re.search(r"(INCLUDES?|INCLUDING|INCL\.?|INC\.?)\s*(GST|TAX)\s*(OF)?\s*$", label.strip(" :$"))
         if m or re.search(r"(GST|TAX)\s*(INCLUDED|AMOUNT|PAYABLE|TOTAL)|TOTAL\s*(GST|TAX)\b", label):
+            if trace is not None:
+                trace["gst"] = (a.rows, a.kind("gst_included_label"))
             return normalise_money(a.value)
         if GST_AMOUNT_RE.search(label) and not GST_NOT_AMOUNT_RE.search(label):
+            if trace is not None:
+                trace["gst"] = (a.rows, a.kind("gst_label"))
             return normalise_money(a.value)
     return None
 
 
-def payment_method(ups: list[str], texts: list[str] | None = None) -> str | None:
+def payment_method(ups: list[str], texts: list[str] | None = None, trace: Trace | None = None) -> str | None:
     """The tender as printed (EFTPOS, VISA CREDIT, Mastercard, Amex, Cash...), preferring payment lines."""
-    scored: list[tuple[int, int, str]] = []
+    scored: list[tuple[int, int, str, int]] = []
     for i, up in enumerate(ups):
         if re.search(r"ACCEPT|WE\s*TAKE|AVAILABLE|SURCHARGE", up):
             continue  # "We accept Visa, Mastercard" is an advert, not this payment
@@ -235,9 +265,12 @@ def payment_method(ups: list[str], texts: list[str] | None = None) -> str | None
             if m:
                 context = 0 if PAYMENT_CONTEXT_RE.search(up) or find_amounts(up) else 1
                 original = texts[i] if texts is not None and len(texts[i]) == len(up) else up
-                scored.append((context, rank, norm_space(original[m.start(): m.end()])))
+                scored.append((context, rank, norm_space(original[m.start(): m.end()]), i))
                 break
     if not scored:
         return None
     scored.sort()
-    return scored[0][2]
+    context, _rank, word, row = scored[0]
+    if trace is not None:
+        trace["payment_method"] = ((row,), "payment_line" if context == 0 else "payment_word")
+    return word

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from llama_vision.engines.ocr.layout import Line, norm_space
+from llama_vision.engines.ocr.rules.evidence import Trace
 from llama_vision.engines.ocr.vocabulary import (
     ABN_LABEL, ABN_LABEL_RE, ADDRESS_HINT_RE, BUYER_RE, ITEM_HEADER_RE, LEGAL_SUFFIX_RE, NAME_TAIL_WORDS, NOISE_RE,
     POSTCODE_END_RE, REG_NUMBER_RE, REGISTRATION_RE, STOP_ADDRESS_RE,
@@ -100,11 +101,13 @@ def _block_line(text: str) -> bool:
         ADDRESS_HINT_RE.search(REG_NUMBER_RE.sub(" ", up)) or REGISTRATION_RE.search(up) or ABN_LABEL_RE.search(up))
 
 
-def supplier_name(texts: list[str], heights: list[float] | None = None) -> tuple[int, str | None]:
+def supplier_name(texts: list[str], heights: list[float] | None = None,
+                  trace: Trace | None = None) -> tuple[int, str | None]:
     """The trading or legal name printed at the top; (index of its last line, name).
 
     `heights`: each line's text height, when the lines come from boxes (the name is often largest).
     """
+    trace = {} if trace is None else trace
     candidates = []
     for i in range(min(len(texts), 8)):
         if BUYER_RE.match(texts[i]):
@@ -119,12 +122,16 @@ def supplier_name(texts: list[str], heights: list[float] | None = None) -> tuple
     idx = legal[0] if legal else _header_name(texts, candidates, heights)
     name = clean_name(texts[idx])
     head = LEGAL_SUFFIX_RE.split(name.upper())[0]
+    trace["supplier_name"] = ((idx,), "legal_name" if legal else "first_name_line")
     if legal and idx - 1 in candidates and (_only_tail_words(head) or re.match(r"\s*(&|AND\b)", head)):
         name = clean_name(texts[idx - 1]) + " " + name  # "POPULAR BOOK" / "CO. (M) SDN BHD"
+        trace["supplier_name"] = ((idx - 1, idx), "legal_name_two_lines")
     elif not legal and idx + 1 < len(texts) and _only_tail_words(texts[idx + 1].upper()):
         name, idx = name + " " + clean_name(texts[idx + 1]), idx + 1  # "TSH POWER HARDWARE" / "TRADING"
+        trace["supplier_name"] = ((idx - 1, idx), "name_with_tail_line")
     elif re.search(r"(&|\bAND|\bOF)$", name.upper()) and idx + 1 < len(texts) and _name_candidate(texts[idx + 1]):
         name, idx = name + " " + clean_name(texts[idx + 1]), idx + 1  # "HOME MASTER HARDWARE &" / "ELECTRICAL"
+        trace["supplier_name"] = ((idx - 1, idx), "name_with_tail_line")
     return idx, name
 
 
@@ -137,11 +144,12 @@ _STRONG_STOP_RE = re.compile(r"(\bTEL\b|TELEPHONE|\bPH(ONE)?\b|\bFAX\b|E-?MAIL|W
                              r"RECEIPT|\bCASHIER\b|\bTABLE\b|\bQTY\b|DESCRIPTION|" + ABN_LABEL + ")")
 
 
-def supplier_address(texts: list[str], name_idx: int) -> str | None:
+def supplier_address(texts: list[str], name_idx: int, trace: Trace | None = None) -> str | None:
     """Address lines after the name, up to phone / ABN / registration / date lines."""
     if name_idx < 0:
         return None
     block: list[str] = []
+    at: list[int] = []  # the rows of `block`
     for i in range(name_idx + 1, min(len(texts), name_idx + 10)):
         up = texts[i].upper()
         if not block:
@@ -155,12 +163,15 @@ def supplier_address(texts: list[str], name_idx: int) -> str | None:
               or REGISTRATION_RE.search(up)):
             break
         block.append(norm_space(texts[i]))
+        at.append(i)
     if not block:
         return None
     # the address ends at its postcode / state line; anything after (a branch name) is not it
     ends = [j for j, t in enumerate(block) if POSTCODE_END_RE.search(t.upper())]
     if ends:
-        block = block[: ends[-1] + 1]
+        block, at = block[: ends[-1] + 1], at[: ends[-1] + 1]
+    if trace is not None:
+        trace["supplier_address"] = (tuple(at), "address_block")
     return " ".join(block).strip(" ,")
 
 
@@ -172,32 +183,42 @@ def buyer_block_start(ups: list[str]) -> int:
     return len(ups)
 
 
-def abns(ups: list[str], buyer_start: int) -> tuple[str | None, str | None]:
+def abns(ups: list[str], buyer_start: int, trace: Trace | None = None) -> tuple[str | None, str | None]:
     """(supplier ABN, buyer ABN): 11 digits next to "ABN", checksum-valid preferred."""
-    supplier: list[list[str]] = []  # the ABNs found on each labelled line, top to bottom
-    buyer: list[list[str]] = []
+    # the ABNs found on each labelled line, top to bottom, with the rows they were read from
+    supplier: list[tuple[list[str], tuple[int, ...]]] = []
+    buyer: list[tuple[list[str], tuple[int, ...]]] = []
     for i, up in enumerate(ups):
         label = ABN_LABEL_RE.search(up)
         if not label:
             continue
-        found = find_abns(up[label.end():]) or (find_abns(ups[i + 1]) if i + 1 < len(ups) else [])
-        (buyer if _in_buyer_block(ups, i, buyer_start) else supplier).append(found)
-    if not any(supplier):
+        found, rows = find_abns(up[label.end():]), (i,)
+        if not found and i + 1 < len(ups):
+            found, rows = find_abns(ups[i + 1]), (i, i + 1)
+        (buyer if _in_buyer_block(ups, i, buyer_start) else supplier).append((found, rows))
+    labelled = any(found for found, _rows in supplier)
+    if not labelled:
         # an unlabelled, checksum-valid 11-digit number near the top, above any buyer block
         for i, up in enumerate(ups[: min(len(ups), 12, buyer_start)]):
             if not _in_buyer_block(ups, i, buyer_start):
-                supplier.append([a for a in find_abns(up) if abn_is_valid(a)])
-    return _first_printed(supplier), _first_printed(buyer)
+                supplier.append(([a for a in find_abns(up) if abn_is_valid(a)], (i,)))
+    trace = {} if trace is None else trace
+    return (_first_printed(supplier, "supplier_abn", trace, labelled),
+            _first_printed(buyer, "buyer_abn", trace, True))
 
 
-def _first_printed(groups: list[list[str]]) -> str | None:
+def _first_printed(groups: list[tuple[list[str], tuple[int, ...]]], name: str, trace: Trace,
+                   labelled: bool) -> str | None:
     """The ABN of the topmost labelled line (the header's), checksum-valid reading preferred within it.
 
     A later line's ABN never replaces it, however "nicer" (a valid checksum): a second ABN printed
     lower down is a conflict for review (`llama_vision.conflicts`), not a better answer."""
-    for found in groups:
+    for found, rows in groups:
         if found:
-            return next((x for x in found if abn_is_valid(x)), found[0])
+            value = next((x for x in found if abn_is_valid(x)), found[0])
+            kind = ("labelled_abn" if abn_is_valid(value) else "labelled_abn_bad_checksum") if labelled else "unlabelled_abn"
+            trace[name] = (rows, kind)
+            return value
     return None
 
 
@@ -207,17 +228,22 @@ def _in_buyer_block(ups: list[str], i: int, buyer_start: int) -> bool:
             or bool(re.search(r"CUSTOMER|CLIENT|BUYER|RECIPIENT|PURCHASER", up)))
 
 
-def buyer_name(texts: list[str], buyer_start: int) -> str | None:
+def buyer_name(texts: list[str], buyer_start: int, trace: Trace | None = None) -> str | None:
     """The name after "Bill to:" / "Customer:", on the same line or the next; never an ABN line."""
     if buyer_start >= len(texts):
         return None
+    trace = {} if trace is None else trace
     m = BUYER_RE.match(texts[buyer_start])
     value = norm_space(m.group("v")).strip(":- ") if m else ""
     if value:
-        return None if ABN_LABEL_RE.search(value.upper()) else value
+        if ABN_LABEL_RE.search(value.upper()):
+            return None
+        trace["buyer_name"] = ((buyer_start,), "buyer_label_same_line")
+        return value
     for nxt in texts[buyer_start + 1: buyer_start + 2]:
         up = nxt.upper()
         if not (ABN_LABEL_RE.search(up) or ITEM_HEADER_RE.search(up) or _is_noise(up) or find_amounts(up)
                 or re.search(r"\d{5,}", re.sub(r"\s", "", up))):
+            trace["buyer_name"] = ((buyer_start, buyer_start + 1), "buyer_label_next_line")
             return norm_space(nxt)
     return None

@@ -26,12 +26,14 @@ from llama_vision.engines.ocr.rules.amounts import (
     amount_lines, document_date, fix_ocr_words, gst_amount, invoice_number, payment_method, subtotal_amount,
     total_amount,
 )
+from llama_vision.engines.ocr.rules.evidence import Trace, build_evidence
 from llama_vision.engines.ocr.rules.items import bank_fields, fuel, line_items
 from llama_vision.engines.ocr.rules.parties import (
     abns, buyer_block_start, buyer_name, header_texts, supplier_address, supplier_name,
 )
 from llama_vision.engines.ocr.vocabulary import GST_INCLUDED_RE, TAX_INVOICE_RE
 from llama_vision.fields import empty_fields
+from llama_vision.result import FieldEvidence
 
 # --------------------------------------------------------------------------------------------
 # the reading
@@ -44,6 +46,9 @@ class Reading:
     fields: dict[str, Any]
     document_type: str
     warnings: list[str] = field(default_factory=list)
+    # per field: the rows it was read from (page box, recognised text) and a raw confidence;
+    # page 0 and boxes in the coordinates of the boxes given: the engine rescales and renumbers
+    evidence: dict[str, FieldEvidence] = field(default_factory=dict)
 
 
 def _as_lines(lines: Iterable[Line | str]) -> list[Line]:
@@ -68,19 +73,21 @@ def extract_fields(lines: Iterable[Line | str]) -> Reading:
     if not texts:
         return Reading("", fields, "other", ["OCR found no text on the page."])
 
+    trace: Trace = {}
     buyer_start = buyer_block_start(ups)
     heads = header_texts(rows)
-    name_idx, fields["supplier_name"] = supplier_name(heads, [r.y1 - r.y0 for r in rows])
-    fields["supplier_address"] = supplier_address(heads, name_idx)
-    fields["supplier_abn"], fields["buyer_abn"] = abns(ups, buyer_start)
-    fields["buyer_name"] = buyer_name(texts, buyer_start)
-    fields["date"] = document_date(ups)
-    fields["invoice_number"] = invoice_number(ups)
+    name_idx, fields["supplier_name"] = supplier_name(heads, [r.y1 - r.y0 for r in rows], trace)
+    fields["supplier_address"] = supplier_address(heads, name_idx, trace)
+    fields["supplier_abn"], fields["buyer_abn"] = abns(ups, buyer_start, trace)
+    fields["buyer_name"] = buyer_name(texts, buyer_start, trace)
+    fields["date"] = document_date(ups, trace=trace)
+    fields["invoice_number"] = invoice_number(ups, trace)
     amounts = amount_lines(rows, ups)
-    fields["total"] = total_amount(ups, amounts)
-    fields["subtotal"] = subtotal_amount(ups, amounts)
-    fields["gst"] = gst_amount(ups, amounts, fields["total"])
-    fields["payment_method"] = payment_method(ups, texts)
+    fields["total"] = total_amount(ups, amounts, trace)
+    fields["subtotal"] = subtotal_amount(ups, amounts, trace)
+    fields["gst"] = gst_amount(ups, amounts, fields["total"], trace)
+    fields["payment_method"] = payment_method(ups, texts, trace)
+    _trace_statements(ups, trace)
     full = "\n".join(ups)
     fields["tax_invoice_label"] = bool(TAX_INVOICE_RE.search(full))
     fields["gst_included_statement"] = bool(GST_INCLUDED_RE.search(full))
@@ -96,12 +103,20 @@ def extract_fields(lines: Iterable[Line | str]) -> Reading:
         for name in ("payment_method", "total", "subtotal", "gst", "invoice_number", "buyer_name", "buyer_abn"):
             fields[name] = None
         fields["items"] = []
-        fields["date"] = document_date(ups, labelled_only=True)
+        fields["date"] = document_date(ups, labelled_only=True, trace=trace)
     if fields["total"] is None and doc_type != "bank_statement":
         warnings.append("OCR rules found no total; check the scan or try a model engine.")
     if fields["date"] is None:
         warnings.append("OCR rules found no date.")
-    return Reading("\n".join(texts), fields, doc_type, warnings)
+    return Reading("\n".join(texts), fields, doc_type, warnings, build_evidence(rows, fields, trace))
+
+
+def _trace_statements(ups: list[str], trace: Trace) -> None:
+    """The rows that print "TAX INVOICE" and "GST included": the evidence of the two flags."""
+    for name, pattern in (("tax_invoice_label", TAX_INVOICE_RE), ("gst_included_statement", GST_INCLUDED_RE)):
+        at = next((i for i, up in enumerate(ups) if pattern.search(up)), None)
+        if at is not None:
+            trace[name] = ((at,), "printed_label")
 
 
 INVOICE_SIGNS_RE = re.compile(
