@@ -245,6 +245,42 @@ def _first_page_fingerprint(result: Result, path: Path, engine: Engine) -> PageF
         return None
 
 
+def _not_done(paths: list[Path], keys: list[str], done_keys: set[str]) -> list[tuple[Path, str]]:
+    """The (path, key) pairs still to run: not already in the CSV, each key once."""
+    todo: list[tuple[Path, str]] = []
+    queued: set[str] = set()
+    for path, key in zip(paths, keys, strict=True):
+        if key in done_keys or key in queued:
+            continue
+        queued.add(key)
+        todo.append((path, key))
+    return todo
+
+
+class _Recorder:
+    """Writes each finished document's row at once (after the duplicate check) and counts."""
+
+    def __init__(self, writer: CsvAppender, duplicates: DuplicateFinder, engine: Engine,
+                 progress: ProgressCallback | None, skipped: int, total: int) -> None:
+        self.writer, self.duplicates, self.engine = writer, duplicates, engine
+        self.progress, self.skipped, self.total = progress, skipped, total
+        self.processed = self.errors = 0
+
+    def record(self, result: Result, key: str, path: Path | None = None) -> None:
+        checked = result.status == "ok" and path is not None
+        page = _first_page_fingerprint(result, path, self.engine) if checked else None
+        result = result.model_copy(update={"file": key})
+        if checked:
+            duplicate = self.duplicates.check(key, result.fields, page)
+            if duplicate is not None:
+                result = mark_duplicate(result, duplicate)
+        self.writer.append(flatten_result(result))
+        self.processed += 1
+        self.errors += result.status == "error"
+        if self.progress:
+            self.progress(self.skipped + self.processed, self.total, result)
+
+
 def run_batch(
     inputs: Sequence[str | Path],
     *,
@@ -281,61 +317,40 @@ def run_batch(
         if row.get("status") == "ok":
             duplicates.remember(row["file"], row)
 
-    todo: list[tuple[Path, str]] = []
-    queued: set[str] = set()
-    for path, key in zip(paths, keys, strict=True):
-        if key in done_keys or key in queued:
-            continue
-        queued.add(key)
-        todo.append((path, key))
+    todo = _not_done(paths, keys, done_keys)
     skipped = len(paths) - len(todo)
     total = len(paths)
     prompt_name = prompt_name_for(engine, prompt_style)
-
-    writer = CsvAppender(out_csv, resume=resume)
-    processed = errors = 0
+    recorder = _Recorder(CsvAppender(out_csv, resume=resume), duplicates, engine, progress, skipped, total)
     stopped = False
-
-    def record(result: Result, key: str, path: Path | None = None) -> None:
-        nonlocal processed, errors
-        checked = result.status == "ok" and path is not None
-        page = _first_page_fingerprint(result, path, engine) if checked else None
-        result = result.model_copy(update={"file": key})
-        if checked:
-            duplicate = duplicates.check(key, result.fields, page)
-            if duplicate is not None:
-                result = mark_duplicate(result, duplicate)
-        writer.append(flatten_result(result))
-        processed += 1
-        errors += result.status == "error"
-        if progress:
-            progress(skipped + processed, total, result)
+    should_stop = lambda: stop_event is not None and stop_event.is_set()  # noqa: E731
 
     try:
         runnable: list[tuple[Path, str]] = []
         for path, key in todo:
             if path in rejected:
-                if stop_event is not None and stop_event.is_set():
+                if should_stop():
                     stopped = True
                     break
-                record(Result.failed(key, engine.name, prompt_name, rejected[path]), key)
+                recorder.record(Result.failed(key, engine.name, prompt_name, rejected[path]), key)
             else:
                 runnable.append((path, key))
-        if runnable and not stopped and not (stop_event is not None and stop_event.is_set()):
+        if runnable and not stopped and not should_stop():
             stream = extract_many_safely([p for p, _ in runnable], engine=engine, prompt_style=prompt_style,
                                          concurrency=concurrency)
             try:
                 for index, result in stream:
-                    record(result, runnable[index][1], runnable[index][0])
-                    if stop_event is not None and stop_event.is_set():
-                        stopped = processed < len(todo)
+                    recorder.record(result, runnable[index][1], runnable[index][0])
+                    if should_stop():
+                        stopped = recorder.processed < len(todo)
                         break
             finally:
                 stream.close()
         elif runnable:
             stopped = True
     finally:
-        writer.close()
+        recorder.writer.close()
+    processed, errors = recorder.processed, recorder.errors
 
     rows = read_rows(out_csv)
     summary = summarise(rows)

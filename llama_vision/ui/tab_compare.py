@@ -161,15 +161,35 @@ def prompt_runs(engine: Engine, chosen: list[str] | None) -> list[tuple[str, str
     return runs
 
 
+def _ocr_note() -> None:
+    gr.Markdown(
+        "**Prompts do not apply to the OCR engine**: it reads the page and applies rules, so there "
+        "is one column, scored against the ground truth. Configure a model "
+        "(`LLAMA_VISION_MODEL_PATH` or `LLAMA_VISION_API_BASE`) to compare prompts.",
+        elem_id="compare-ocr-note",
+    )
+
+
+def _prompt_columns(prompts_apply: bool) -> tuple[list[Any], list[Any]]:
+    """One column per prompt style: its editable text and its raw answer (the OCR text on OCR)."""
+    if prompts_apply:
+        gr.Markdown("#### Each prompt, side by side — edit a prompt's text to try a variant (this run only; "
+                    "the prompt library is not changed)")
+    with gr.Row(equal_height=False):
+        texts, raws = [], []
+        for key, label in STYLES:
+            with gr.Column(min_width=300, visible=prompts_apply or key == "key_value"):
+                texts.append(gr.Textbox(prompt_text(key), label=f"{label} prompt", lines=5, max_lines=12,
+                                        visible=prompts_apply, elem_id=f"compare-prompt-{key}"))
+                raws.append(gr.Textbox(label=f"{label}: raw output" if prompts_apply else "OCR text",
+                                       lines=10, max_lines=20, elem_classes="lv-raw", elem_id=f"compare-raw-{key}"))
+    return texts, raws
+
+
 def build(state: AppState) -> None:
     prompts_apply = state.follows_prompts
     if not prompts_apply:
-        gr.Markdown(
-            "**Prompts do not apply to the OCR engine**: it reads the page and applies rules, so there "
-            "is one column, scored against the ground truth. Configure a model "
-            "(`LLAMA_VISION_MODEL_PATH` or `LLAMA_VISION_API_BASE`) to compare prompts.",
-            elem_id="compare-ocr-note",
-        )
+        _ocr_note()
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=320):
             document = gr.File(label="Document (image or PDF)", file_types=FILE_TYPES, elem_id="compare-file")
@@ -186,17 +206,7 @@ def build(state: AppState) -> None:
                                    "document, which happens once)", interactive=False,
                                    elem_classes="lv-table", elem_id="compare-metrics")
             table = gr.HTML(elem_id="compare-html")
-    if prompts_apply:
-        gr.Markdown("#### Each prompt, side by side — edit a prompt's text to try a variant (this run only; "
-                    "the prompt library is not changed)")
-    with gr.Row(equal_height=False):
-        texts, raws = [], []
-        for key, label in STYLES:
-            with gr.Column(min_width=300, visible=prompts_apply or key == "key_value"):
-                texts.append(gr.Textbox(prompt_text(key), label=f"{label} prompt", lines=5, max_lines=12,
-                                        visible=prompts_apply, elem_id=f"compare-prompt-{key}"))
-                raws.append(gr.Textbox(label=f"{label}: raw output" if prompts_apply else "OCR text",
-                                       lines=10, max_lines=20, elem_classes="lv-raw", elem_id=f"compare-raw-{key}"))
+    texts, raws = _prompt_columns(prompts_apply)
     with gr.Accordion("Comparison data (JSON)", open=False):
         data = gr.JSON(label="Comparison", elem_id="compare-json")
 

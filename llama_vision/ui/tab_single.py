@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 STYLE_CHOICES = [("KEY-VALUE", "key_value"), ("JSON", "json"), ("Field-specific questions", "field_specific")]
 
 
-def build(state: AppState) -> None:
+def _layout(state: AppState) -> dict[str, Any]:
+    """The tab's components: upload, samples, page, preview, style and Extract on the left; the
+    live answer, summary and download on the right; fields, items and compliance below."""
     prompts_apply = state.follows_prompts
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=320):
@@ -56,7 +58,16 @@ def build(state: AppState) -> None:
             compliance = gr.HTML(elem_id="single-compliance", label="ATO compliance")
     with gr.Accordion("Result JSON", open=False):
         result_json = gr.JSON(label="Result", elem_id="single-json")
-    download = result_download
+    return dict(document=document, samples=samples, page=page, preview=preview, style=style,
+                extract_button=extract_button, raw=raw, summary=summary, download=result_download,
+                fields=fields, items=items, compliance=compliance, result_json=result_json)
+
+
+def build(state: AppState) -> None:
+    ui = _layout(state)
+    document, samples, page, preview, style = ui["document"], ui["samples"], ui["page"], ui["preview"], ui["style"]
+    extract_button, raw, summary, download = ui["extract_button"], ui["raw"], ui["summary"], ui["download"]
+    fields, items, compliance, result_json = ui["fields"], ui["items"], ui["compliance"], ui["result_json"]
 
     def load_sample(label: str | None) -> Any:
         sample = sample_by_label(label)
