@@ -245,6 +245,15 @@ def _first_page_fingerprint(result: Result, path: Path, engine: Engine) -> PageF
         return None
 
 
+def _finder_knowing(kept_rows: list[dict[str, Any]]) -> DuplicateFinder:
+    """A duplicate finder that knows the rows a resumed run keeps: a repeat of one is a duplicate too."""
+    duplicates = DuplicateFinder()
+    for row in kept_rows:
+        if row.get("status") == "ok":
+            duplicates.remember(row["file"], row)
+    return duplicates
+
+
 def _not_done(paths: list[Path], keys: list[str], done_keys: set[str]) -> list[tuple[Path, str]]:
     """The (path, key) pairs still to run: not already in the CSV, each key once."""
     todo: list[tuple[Path, str]] = []
@@ -312,10 +321,7 @@ def run_batch(
     out_csv = Path(out_csv)
     kept_rows = read_rows(out_csv) if resume else []
     done_keys = {row["file"] for row in kept_rows}
-    duplicates = DuplicateFinder()
-    for row in kept_rows:  # a document repeated from the rows a resumed run keeps is a duplicate too
-        if row.get("status") == "ok":
-            duplicates.remember(row["file"], row)
+    duplicates = _finder_knowing(kept_rows)
 
     todo = _not_done(paths, keys, done_keys)
     skipped = len(paths) - len(todo)
