@@ -261,7 +261,10 @@ def test_two_concurrent_streams_through_one_engine_keep_their_own_answers(server
         assert len(answers) == rounds
         for number, (pieces, final) in enumerate(answers):
             assert final == pieces == f"ECHO {name}{number}\n{DEFAULT_ANSWER}"
-    assert server.in_flight.max == 2  # the two streams really were in flight together
+    # The two streams really were in flight together. The server may count one more for a moment:
+    # a client that read "[DONE]" starts its next round while the server's handler is still closing
+    # the last one (the cap itself is held by test_concurrency_never_exceeds_the_limit).
+    assert server.in_flight.max >= 2
     assert engine.status(refresh=False)["in_flight"] == 0
 
 
