@@ -226,19 +226,27 @@ def _force_total(doc: Document, target: Decimal) -> None:
     doc.notes.append(f"total exactly {target}")
 
 
-def fuel_receipt(rng: random.Random, choices: Choices) -> Document:
-    doc = Document(kind="fuel", fields={name: None for name in ALL_FIELDS}, items=[])
+def fuel_purchase(doc: Document, rng: random.Random, *, shop_chance: float) -> tuple[str, Decimal, Decimal, str, Decimal]:
+    """The fuel line (grade, litres, price per litre) and now and then a shop item, into `doc`;
+    returns (fuel type, litres, cents per litre, price per litre, fuel amount) for the lines that print them.
+
+    Item quantities are written without trailing zeros ("36.4"), the litres field as printed ("36.40")."""
     fuel_type, low, high = rng.choice(FUELS)
     cents = Decimal(str(round(rng.uniform(low, high), 1)))
     litres = Decimal(rng.randint(1500, 8000)) / 100
     amount = money(litres * cents / 100)
     per_litre = f"{cents / 100:.3f}"
-    # Item quantities are written without trailing zeros ("36.4"), the litres field as printed ("36.40").
     doc.items.append(Item(fuel_type, quantity_text(litres), per_litre, amount))
-    if rng.random() < 0.3:
+    if rng.random() < shop_chance:
         desc, price = rng.choice(SERVO_SHOP)
         doc.items.append(Item(desc, "1", price, Decimal(price)))
     doc.fields.update(fuel_type=fuel_type, litres=f"{litres:.2f}", price_per_litre=per_litre)
+    return fuel_type, litres, cents, per_litre, amount
+
+
+def fuel_receipt(rng: random.Random, choices: Choices) -> Document:
+    doc = Document(kind="fuel", fields={name: None for name in ALL_FIELDS}, items=[])
+    fuel_type, litres, cents, per_litre, amount = fuel_purchase(doc, rng, shop_chance=0.3)
 
     _supplier_block(doc, rng, choices, rng.choice(SERVOS))
     _title(doc, rng, choices, "RECEIPT")

@@ -11,7 +11,8 @@ from llama_vision.samples.families.blocks import date_segs, inclusive_totals, pa
 from llama_vision.samples.families.model import FamilyDocument, tag
 from llama_vision.samples.families.words import DOCKET_SERVOS, ROUNDING_CAFES, THERMAL_SHOPS
 from llama_vision.samples.truth import ALL_FIELDS
-from llama_vision.samples.vocabulary import CAFE_MENU, FUELS, GROCERIES, SERVO_SHOP, SUPERMARKETS
+from llama_vision.samples.kinds import fuel_purchase
+from llama_vision.samples.vocabulary import CAFE_MENU, GROCERIES, SUPERMARKETS
 
 __all__ = ["cafe_rounding", "fuel_docket", "supermarket_gst", "thermal_centred"]
 
@@ -103,16 +104,7 @@ def supermarket_gst(rng: random.Random, choices: Choices) -> FamilyDocument:
 def fuel_docket(rng: random.Random, choices: Choices) -> FamilyDocument:
     """A servo docket: pump, fuel grade, litres and price per litre, then totals."""
     doc = _new("fuel_docket", "fuel_receipt")
-    fuel_type, low, high = rng.choice(FUELS)
-    cents = Decimal(str(round(rng.uniform(low, high), 1)))
-    litres = Decimal(rng.randint(1500, 8000)) / 100
-    amount = money(litres * cents / 100)
-    per_litre = f"{cents / 100:.3f}"
-    doc.items.append(Item(fuel_type, quantity_text(litres), per_litre, amount))
-    if rng.random() < 0.35:
-        desc, price = rng.choice(SERVO_SHOP)
-        doc.items.append(Item(desc, "1", price, Decimal(price)))
-    doc.fields.update(fuel_type=fuel_type, litres=f"{litres:.2f}", price_per_litre=per_litre)
+    fuel_type, litres, _cents, per_litre, amount = fuel_purchase(doc, rng, shop_chance=0.35)
     ops = supplier_ops(doc, rng, choices, rng.choice(DOCKET_SERVOS), extras=rng.random() < 0.4)
     ops += [("gap", 6), _title_op(doc, rng, choices, "FUEL DOCKET")]
     ops += _optional("left", date_segs(doc, rng, choices))
