@@ -20,7 +20,7 @@ TAX_INVOICE_THRESHOLD = Decimal("82.50")
 BUYER_IDENTITY_THRESHOLD = Decimal("1000.00")
 TOLERANCE = Decimal("0.02")
 GST_RATE = Decimal("0.10")
-#: PAYG "no ABN" withholding: the top rate of tax, 47% since 1 July 2017 (49% before, 46.5% earlier).
+#: PAYG "no ABN" withholding: the top rate of tax, 47% since 1 July 2017 (it was higher in earlier years).
 NO_ABN_WITHHOLDING_RATE = Decimal("0.47")
 #: No "no ABN" withholding applies to a payment of this much or less, excluding GST.
 WITHHOLDING_EXEMPT_UP_TO = Decimal("75.00")

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from llama_vision.samples.truth import ALL_FIELDS, expected_compliance
-from llama_vision.samples.vocabulary import MONTHS, STREETS, TOWNS
+from llama_vision.samples.vocabulary import FUELS, MONTHS, SERVO_SHOP, STREETS, TOWNS
 
 DOCUMENT_TYPES = {
     "cafe": "receipt", "supermarket": "receipt", "hardware": "receipt", "fuel": "fuel_receipt",
@@ -134,3 +134,21 @@ def choose(rng: random.Random, kind: str, overrides: dict[str, Any]) -> Choices:
             raise TypeError(f"unknown override {key!r}; allowed: {', '.join(Choices.__dataclass_fields__)}")
         setattr(choices, key, value)
     return choices
+
+
+def fuel_purchase(doc: Document, rng: random.Random, *, shop_chance: float) -> tuple[str, Decimal, Decimal, str, Decimal]:
+    """The fuel line (grade, litres, price per litre) and now and then a shop item, into `doc`;
+    returns (fuel type, litres, cents per litre, price per litre, fuel amount) for the lines that print them.
+
+    Item quantities are written without trailing zeros ("36.4"), the litres field as printed ("36.40")."""
+    fuel_type, low, high = rng.choice(FUELS)
+    cents = Decimal(str(round(rng.uniform(low, high), 1)))
+    litres = Decimal(rng.randint(1500, 8000)) / 100
+    amount = money(litres * cents / 100)
+    per_litre = f"{cents / 100:.3f}"
+    doc.items.append(Item(fuel_type, quantity_text(litres), per_litre, amount))
+    if rng.random() < shop_chance:
+        desc, price = rng.choice(SERVO_SHOP)
+        doc.items.append(Item(desc, "1", price, Decimal(price)))
+    doc.fields.update(fuel_type=fuel_type, litres=f"{litres:.2f}", price_per_litre=per_litre)
+    return fuel_type, litres, cents, per_litre, amount

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from llama_vision.samples.document import (
+    fuel_purchase,
     CENT,
     Choices,
     Document,
@@ -26,13 +27,11 @@ from llama_vision.samples.vocabulary import (
     BUYERS,
     CAFE_MENU,
     CAFES,
-    FUELS,
     GROCERIES,
     HARDWARE,
     HARDWARE_STORES,
     PAYMENTS,
     PEOPLE,
-    SERVO_SHOP,
     SERVOS,
     SUPERMARKETS,
     SUPPLIERS,
@@ -224,24 +223,6 @@ def _force_total(doc: Document, target: Decimal) -> None:
     rest = target - current
     doc.items.append(Item("Catering Platter", "1", fmt_amount(rest, thousands=False), rest))
     doc.notes.append(f"total exactly {target}")
-
-
-def fuel_purchase(doc: Document, rng: random.Random, *, shop_chance: float) -> tuple[str, Decimal, Decimal, str, Decimal]:
-    """The fuel line (grade, litres, price per litre) and now and then a shop item, into `doc`;
-    returns (fuel type, litres, cents per litre, price per litre, fuel amount) for the lines that print them.
-
-    Item quantities are written without trailing zeros ("36.4"), the litres field as printed ("36.40")."""
-    fuel_type, low, high = rng.choice(FUELS)
-    cents = Decimal(str(round(rng.uniform(low, high), 1)))
-    litres = Decimal(rng.randint(1500, 8000)) / 100
-    amount = money(litres * cents / 100)
-    per_litre = f"{cents / 100:.3f}"
-    doc.items.append(Item(fuel_type, quantity_text(litres), per_litre, amount))
-    if rng.random() < shop_chance:
-        desc, price = rng.choice(SERVO_SHOP)
-        doc.items.append(Item(desc, "1", price, Decimal(price)))
-    doc.fields.update(fuel_type=fuel_type, litres=f"{litres:.2f}", price_per_litre=per_litre)
-    return fuel_type, litres, cents, per_litre, amount
 
 
 def fuel_receipt(rng: random.Random, choices: Choices) -> Document:

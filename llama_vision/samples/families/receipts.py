@@ -6,12 +6,11 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
-from llama_vision.samples.document import Choices, Item, fmt_amount, money, quantity_text
+from llama_vision.samples.document import Choices, Item, fmt_amount, fuel_purchase, money, quantity_text
 from llama_vision.samples.families.blocks import date_segs, inclusive_totals, payment_op, supplier_ops
 from llama_vision.samples.families.model import FamilyDocument, tag
 from llama_vision.samples.families.words import DOCKET_SERVOS, ROUNDING_CAFES, THERMAL_SHOPS
 from llama_vision.samples.truth import ALL_FIELDS
-from llama_vision.samples.kinds import fuel_purchase
 from llama_vision.samples.vocabulary import CAFE_MENU, GROCERIES, SUPERMARKETS
 
 __all__ = ["cafe_rounding", "fuel_docket", "supermarket_gst", "thermal_centred"]
