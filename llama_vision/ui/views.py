@@ -68,12 +68,18 @@ def fields_for(document_type: str | None) -> tuple[str, ...]:
     return tuple(f for f in schema.fields_for(document_type) if f != "items")
 
 
-def fields_frame(result: dict[str, Any]) -> pd.DataFrame:
-    """One row per field the document type asks for, plus any other field that holds a value."""
+def field_names(result: dict[str, Any]) -> list[str]:
+    """The field rows to show: those the document type asks for, plus any other field holding a value."""
     fields = result.get("fields") or {}
     names = list(fields_for(result.get("document_type")))
     names += [n for n in schema.ALL_FIELDS if n not in names and n != "items" and fields.get(n) not in (None, "")]
-    rows = [[field_label(n), show_value(n, fields.get(n))] for n in names]
+    return names
+
+
+def fields_frame(result: dict[str, Any]) -> pd.DataFrame:
+    """One row per field of `field_names`."""
+    fields = result.get("fields") or {}
+    rows = [[field_label(n), show_value(n, fields.get(n))] for n in field_names(result)]
     return pd.DataFrame(rows, columns=["Field", "Value"])
 
 
