@@ -9,17 +9,18 @@ callback) without a thread. Nothing here knows about Gradio.
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llama_vision.errors import LlamaVisionError
-from llama_vision.result import Result
+from llama_vision.result import FieldEvidence, Result
 from llama_vision.schema import DOCUMENT_TYPES, PROMPT_STYLES
 
 if TYPE_CHECKING:
     from llama_vision.engines.base import Engine, Generation
+    from llama_vision.parsing.confidence import Spelled
     from llama_vision.prompts import PromptLibrary
 
 CLASSIFY_TOKENS = 12  # a document type is one or two words; do not pay for more
@@ -40,8 +41,9 @@ class Job:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     usage: dict[str, Any] = field(default_factory=dict)
-    # (fields, evidence) of each page an engine read itself (OCR), in page order: `finish` keeps
-    # each field's evidence from the first page that gives it, as `merge_pages` keeps its value
+    # (fields, evidence) of each page read, in page order (OCR: the engine's own; models: from token
+    # probabilities): `finish` keeps each field's evidence from the first page that gives it, as
+    # `merge_pages` keeps its value
     page_readings: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     page_text: bool = False  # raw_output is the printed page text (OCR), so conflicts can be read from it
     started: float = field(default_factory=time.perf_counter)
@@ -181,14 +183,27 @@ def take_fields(
 def parse_or_retry(
     job: Job, engine: Engine, library: PromptLibrary, image: Any, generation: Generation, style: str
 ) -> dict[str, Any]:
-    """Parse the answer; on a refusal or unparseable prose, retry once with the fallback prompt."""
+    """Parse the answer; on a refusal or unparseable prose, retry once with the fallback prompt.
+    The page's evidence comes from the answer the fields were read from."""
+    from llama_vision.parsing.confidence import answer_confidence
+
+    fields, source = _parse_or_retry(job, engine, library, image, generation, style)
+    spelled = answer_confidence(source.text, source.token_logprobs, fields)
+    job.page_readings.append((dict(fields), model_evidence(spelled)))
+    return fields
+
+
+def _parse_or_retry(
+    job: Job, engine: Engine, library: PromptLibrary, image: Any, generation: Generation, style: str
+) -> tuple[dict[str, Any], Generation]:
+    """(fields, the Generation they were read from)."""
     from llama_vision.parsing import is_refusal, parse_output
 
     started = time.perf_counter()
     outcome = parse_output(generation.text, style)
     job.add_time("parse", time.perf_counter() - started)
     if outcome.ok and not is_refusal(generation.text):
-        return outcome.fields
+        return outcome.fields, generation
     why = "refused" if is_refusal(generation.text) else f"gave unparseable output ({outcome.problem})"
     fallback = library.fallback_for(job.document_type)
     retry = engine.generate(image, fallback.text)
@@ -197,23 +212,37 @@ def parse_or_retry(
     retried = parse_output(retry.text, fallback.output_style)
     if retried.ok and not is_refusal(retry.text):
         job.warnings.append(f"The model {why}; retried once with the fallback prompt, which worked.")
-        return retried.fields
+        return retried.fields, retry
     job.warnings.append(f"The model {why}, and the fallback prompt did not help; fields left empty.")
-    return outcome.fields if outcome.ok else {}
+    return (outcome.fields if outcome.ok else {}), generation
+
+
+def model_evidence(spelled: Mapping[str, Spelled]) -> dict[str, FieldEvidence]:
+    """A model engine's evidence for one page: each value's answer text and the confidence of its
+    tokens (parsing/confidence.py). `finish` numbers the page; the box stays None until the value
+    is found on the page (grounding), never guessed."""
+    return {name: FieldEvidence(confidence=found.confidence, source="model", text=found.text)
+            for name, found in spelled.items()}
 
 
 def ask_fields(job: Job, engine: Engine, library: PromptLibrary, image: Any) -> dict[str, Any]:
     from llama_vision.parsing import parse_field_answer
+    from llama_vision.parsing.confidence import field_answer_confidence
 
     questions = library.field_questions(job.document_type)
     started = time.perf_counter()
     answers = engine.ask_fields(image, questions)
     job.add_time("generate", time.perf_counter() - started)
     fields: dict[str, Any] = {}
+    spelled: dict[str, Spelled] = {}
     for name, generation in answers.items():
         job.add_usage(generation)
         job.raw_output.append(f"{name}: {generation.text}")
         fields[name] = parse_field_answer(name, generation.text)
+        found = field_answer_confidence(name, generation.text, generation.token_logprobs)
+        if found is not None:
+            spelled[name] = found
+    job.page_readings.append((dict(fields), model_evidence(spelled)))
     return fields
 
 

@@ -56,6 +56,9 @@ class Generation:
     warnings: list[str] = field(default_factory=list)
     # What each field was read from (page boxes, text, confidence), page 0 in page pixels.
     evidence: dict[str, FieldEvidence] | None = None
+    # Each generated token's decoded text piece and natural-log probability, in order; the pieces
+    # join to `text`. None when the engine or server measures none (parsing/confidence.py reads it).
+    token_logprobs: list[tuple[str, float]] | None = None
 
     @property
     def tokens_per_second(self) -> float | None:

@@ -74,19 +74,30 @@ def parse_field_answer(field_name: str, text: str) -> Any:
     answer text, so that `normalise_fields` nulls it and says why in the warnings.
     """
     try:
-        return _parse_field_answer(str(field_name), text)
+        return _parse_field_answer(str(field_name), text)[0]
     except Exception:  # noqa: BLE001
         return None
 
 
-def _parse_field_answer(field_name: str, text: str) -> Any:
+def field_answer_text(field_name: str, text: str) -> str | None:
+    """The words of a one-field answer its value was read from ("51 824 753 556" of "The ABN is
+    51 824 753 556."), so the value's confidence comes from those tokens; None without a value."""
+    try:
+        value, source = _parse_field_answer(str(field_name), text)
+    except Exception:  # noqa: BLE001
+        return None
+    return source if value not in (None, "", []) else None
+
+
+def _parse_field_answer(field_name: str, text: str) -> tuple[Any, str | None]:
+    """(value, the answer text it was read from)."""
     if not isinstance(text, str) or not text.strip() or is_refusal(text):
-        return [] if field_name == "items" else None
+        return ([] if field_name == "items" else None), None
     answer = _answer_text(field_name, text)
     if field_name == "items":
         outcome = parse_key_value(answer if re.match(r"(?i)^\W*items?\s*:", answer) else "ITEMS:\n" + answer)
         items, _ = normalise_items(outcome.fields.get("items") or [])
-        return items
+        return items, answer
     if kind_of(field_name) == "bool":
         flag = normalise_bool(answer)
         if flag is None:
@@ -96,21 +107,21 @@ def _parse_field_answer(field_name: str, text: str) -> Any:
                 flag = False
             elif _POSITIVE.search(answer):
                 flag = True
-        return flag
+        return flag, answer
     if is_null(answer) or _NULL_ANSWER.match(answer):
-        return None
+        return None, None
     value = _strip_echo(field_name, answer)
     if is_null(value) or _NULL_ANSWER.match(value):
-        return None
+        return None, None
     if kind_of(field_name) not in (None, "text"):  # a typed field: take the first readable value
         for candidate in (value, answer):
             normalised = normalise_value(field_name, candidate)
             if normalised is not None:
-                return normalised
-        return value[:80] if value else None
+                return normalised, candidate
+        return (value[:80] if value else None), value
     if field_name not in ALL_FIELDS:
-        return value or None
-    return normalise_value(field_name, value)
+        return value or None, value
+    return normalise_value(field_name, value), value
 
 
 # -------------------------------------------------------------------------- document type

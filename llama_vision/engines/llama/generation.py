@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from llama_vision.engines.base import Generation, GenerationRequest
+from llama_vision.engines.llama import token_scores
 from llama_vision.engines.llama.image_prep import prepare_image
 from llama_vision.engines.llama.memory import in_halves_on_out_of_memory, out_of_memory_released
 
@@ -117,8 +118,10 @@ class Runner:
             ids.add(self.processor.tokenizer.eos_token_id)
         return ids
 
-    def finish(self, new_tokens: Sequence[int], prompt_tokens: int, max_new_tokens: int, seconds: float) -> Generation:
-        """Cut at the first end-of-turn token, decode, and report whether the cap stopped it."""
+    def finish(self, new_tokens: Sequence[int], prompt_tokens: int, max_new_tokens: int, seconds: float,
+               scores: Any = None, row: int = 0) -> Generation:
+        """Cut at the first end-of-turn token, decode, and report whether the cap stopped it.
+        `scores` is the call's token_scores recorder (row `row` of its batch) when it kept one."""
         eos = self._eos_ids()
         kept: list[int] = []
         stopped = False
@@ -127,21 +130,25 @@ class Runner:
             if int(token) in eos:
                 stopped = True
                 break
-        text = self.processor.tokenizer.decode(kept, skip_special_tokens=True)
+        tokenizer = self.processor.tokenizer
+        text = tokenizer.decode(kept, skip_special_tokens=True)
         return Generation(
             text=text,
             seconds=seconds,
             prompt_tokens=prompt_tokens,
             generated_tokens=len(kept),
             truncated=not stopped and len(kept) >= max_new_tokens,
+            token_logprobs=token_scores.pair(tokenizer, kept, text, token_scores.row_logprobs(scores, row, kept)),
         )
 
-    def finish_rows(self, output: Any, inputs: Any, max_new_tokens: int, started: float) -> list[Generation]:
+    def finish_rows(self, output: Any, inputs: Any, max_new_tokens: int, started: float,
+                    scores: Any = None) -> list[Generation]:
         """One Generation per row of a batched `generate` output (prompt part cut off)."""
         seconds = time.perf_counter() - started
         width = inputs["input_ids"].shape[1]
         lengths = inputs["attention_mask"].sum(dim=1).tolist()
-        return [self.finish(row[width:].tolist(), int(lengths[i]), max_new_tokens, seconds) for i, row in enumerate(output)]
+        return [self.finish(row[width:].tolist(), int(lengths[i]), max_new_tokens, seconds, scores, i)
+                for i, row in enumerate(output)]
 
     # -- running --------------------------------------------------------------------------
     def generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
@@ -162,9 +169,11 @@ class Runner:
         with self.guarded():
             started = time.perf_counter()
             inputs = self.encode([r.image for r in requests], [r.prompt for r in requests])
+            scores = token_scores.step_recorder()
             with self.torch.inference_mode():
-                output = self.model.generate(**inputs, generation_config=self.generation_config(max_new_tokens))
-            return self.finish_rows(output, inputs, max_new_tokens, started)
+                output = self.model.generate(**inputs, generation_config=self.generation_config(max_new_tokens),
+                                             logits_processor=scores.processors())
+            return self.finish_rows(output, inputs, max_new_tokens, started, scores)
 
     def answer_question(self, request: GenerationRequest) -> Generation:
         """A remote-code checkpoint's own `answer_question(image, question)`."""

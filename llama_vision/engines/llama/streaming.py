@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from llama_vision.engines.base import Generation, GenerationRequest, GenerationStream
+from llama_vision.engines.llama import token_scores
 
 if TYPE_CHECKING:
     from llama_vision.engines.llama.generation import Runner
@@ -54,6 +55,7 @@ def _pieces(runner: Runner, request: GenerationRequest, finished: list[Generatio
     streamer = TextIteratorStreamer(runner.processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
     stop = threading.Event()
     outcome: dict[str, Any] = {}
+    scores = token_scores.step_recorder()  # this stream's own, read after the worker has finished
 
     def work() -> None:
         try:
@@ -63,6 +65,7 @@ def _pieces(runner: Runner, request: GenerationRequest, finished: list[Generatio
                     generation_config=runner.generation_config(cap),
                     streamer=streamer,
                     stopping_criteria=_stop_criteria(stop),
+                    logits_processor=scores.processors(),
                 )
         except BaseException as error:  # noqa: BLE001 - handed to the consuming thread
             outcome["error"] = error
@@ -82,5 +85,6 @@ def _pieces(runner: Runner, request: GenerationRequest, finished: list[Generatio
             raise outcome["error"]
     width = inputs["input_ids"].shape[1]
     finished.append(runner.finish(
-        outcome["output"][0, width:].tolist(), int(inputs["attention_mask"].sum()), cap, time.perf_counter() - started
+        outcome["output"][0, width:].tolist(), int(inputs["attention_mask"].sum()), cap, time.perf_counter() - started,
+        scores,
     ))

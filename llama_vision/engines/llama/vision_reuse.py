@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from llama_vision.engines.llama import token_scores
 from llama_vision.engines.llama.memory import in_halves_on_out_of_memory
 
 if TYPE_CHECKING:
@@ -126,6 +127,7 @@ def ask_reusing_vision(
             ).to(model.device)
             mask = cross_attention_mask(tokens["input_ids"], model.config.image_token_index, tiles,
                                         model.config.vision_config.max_num_tiles)
+            scores = token_scores.step_recorder()
             with runner.torch.inference_mode():
                 output = model.generate(
                     input_ids=tokens["input_ids"],
@@ -133,9 +135,10 @@ def ask_reusing_vision(
                     cross_attention_mask=mask,
                     cache=prefilled_cross_cache(model, states, len(chunk)),
                     generation_config=runner.generation_config(max_new_tokens, own_cache=True),
+                    logits_processor=scores.processors(),
                 )
             # The vision pass is shared by all answers: each answer's seconds include it.
-            return runner.finish_rows(output, tokens, max_new_tokens, started)
+            return runner.finish_rows(output, tokens, max_new_tokens, started, scores)
 
     return in_halves_on_out_of_memory(list(questions), run)
 
