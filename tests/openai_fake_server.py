@@ -208,6 +208,9 @@ class _Handler(BaseHTTPRequestHandler):
                 message = "vision model only supports a single image per message"
             self._send_error(400, message, "BadRequestError" if owner.flavor == "vllm" else "invalid_request_error")
             return
+        if body.get("logprobs") and owner.logprobs == "reject":
+            self._send_error(400, "logprobs is not supported by this server", "BadRequestError")
+            return
         if owner._sleep(owner.delay):
             return  # killed while "generating": drop the connection without an answer
         answer = owner.responder(prompt, images, body)
@@ -221,18 +224,19 @@ class _Handler(BaseHTTPRequestHandler):
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            self._stream(owner, model, pieces, finish, usage if include_usage else None)
+            self._stream(owner, model, pieces, finish, usage if include_usage else None, body)
         else:
             # Counted before the last write so a test that got the answer sees it counted; a
             # write that fails (killed) takes the count back.
             owner._count_served(+1)
             try:
-                self._send_json(200, owner._completion(model, text, finish, usage))
+                self._send_json(200, owner._with_logprobs(owner._completion(model, text, finish, usage), pieces, body))
             except OSError:
                 owner._count_served(-1)
                 raise
 
-    def _stream(self, owner: FakeOpenAIServer, model: str, pieces: list[str], finish: str, usage: dict | None) -> None:
+    def _stream(self, owner: FakeOpenAIServer, model: str, pieces: list[str], finish: str, usage: dict | None,
+                body: dict[str, Any]) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -241,6 +245,12 @@ class _Handler(BaseHTTPRequestHandler):
         ident = f"chatcmpl-{uuid.uuid4().hex[:12]}"
         created = int(time.time())
         chunks = owner._stream_chunks(ident, created, model, pieces, finish, usage)
+        if body.get("logprobs") and owner.logprobs == "return":
+            entries = iter(owner._logprob_entries(pieces))
+            for chunk in chunks:  # each piece's chunk carries that piece's logprob, as vLLM sends them
+                for choice in chunk["choices"]:
+                    if choice["delta"].get("content"):
+                        choice["logprobs"] = {"content": [next(entries)]}
         for number, chunk in enumerate(chunks):
             if number and owner._sleep(owner.token_delay):
                 return
@@ -302,6 +312,8 @@ class FakeOpenAIServer:
         responder: Responder | None = None,
         in_flight: InFlight | None = None,
         keep_requests: int | None = None,
+        logprobs: str = "ignore",
+        logprob: Callable[[str], float] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -309,6 +321,11 @@ class FakeOpenAIServer:
             raise ValueError("the fake server binds to loopback only")
         if flavor not in ("ollama", "vllm"):
             raise ValueError("flavor is ollama or vllm")
+        if logprobs not in ("ignore", "return", "reject"):
+            raise ValueError("logprobs is ignore (send none), return (when asked) or reject (400 when asked)")
+        # logprobs="return": each answer piece (one "token") gets `logprob(piece)` (default -0.01)
+        self.logprobs = logprobs
+        self.logprob = logprob or (lambda piece: -0.01)
         self.flavor = flavor
         self.models = list(models) if models is not None else ([f"{model}:latest"] if flavor == "ollama" else [model])
         self.delay = delay
@@ -447,6 +464,15 @@ class FakeOpenAIServer:
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}],
             "usage": usage,
         }
+
+    def _logprob_entries(self, pieces: list[str]) -> list[dict[str, Any]]:
+        return [{"token": p, "logprob": self.logprob(p), "bytes": list(p.encode()), "top_logprobs": []}
+                for p in pieces]
+
+    def _with_logprobs(self, completion: dict[str, Any], pieces: list[str], body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("logprobs") and self.logprobs == "return":
+            completion["choices"][0]["logprobs"] = {"content": self._logprob_entries(pieces)}
+        return completion
 
     def _stream_chunks(self, ident: str, created: int, model: str, pieces: list[str], finish: str,
                        usage: dict | None) -> list[dict[str, Any]]:

@@ -136,15 +136,18 @@ def _find(text: str, value: Any, start: int, end: int) -> Span | None:
 
 
 def locate(text: str, field: str, value: Any) -> Span | None:
-    """Where `text` spells the raw `value` of `field`: after a key naming the field first, else
-    anywhere. A flag (True/False) has no spelling of its own: it is the keyed value's text."""
+    """Where `text` spells the raw `value` of `field`: after a key naming the field, or anywhere when
+    no key names it (nested JSON). A flag (True/False) has no spelling of its own: it is the keyed
+    value's text."""
     keyed = _keyed_values(text, field)
     for start, end in keyed:
-        found = _find(text, value, start, end)
-        if found:
+        found = _find(text, value, start, len(text))  # may run on: the parser joins continuation lines
+        if found and found[0] < end:
             return found
     if isinstance(value, bool):
         return _first_value(text, keyed[0]) if keyed else None
+    if keyed:
+        return None  # the field's own lines do not spell it: another field's text would be a wrong guess
     return _find(text, value, 0, len(text))
 
 

@@ -95,7 +95,7 @@ class OpenAIEngine(Engine):
 
         def attempt(server: Server) -> Generation:
             try:
-                response = server.client.chat.completions.create(**args)
+                response = server.complete(args)
                 return wire.read_completion(response, time.perf_counter() - started)
             except Exception as error:  # noqa: BLE001 - classified by the catalogue
                 raise self._pool.classify(error, server) from None
@@ -116,7 +116,7 @@ class OpenAIEngine(Engine):
 
         def attempt(server: Server) -> tuple[Server, Any, Iterator[Any]]:
             try:
-                chunks = server.client.chat.completions.create(**args)
+                chunks = server.complete(args)
                 iterator = iter(chunks)
                 first = next(iterator, None)  # pull until the server has really answered
             except Exception as error:  # noqa: BLE001 - classified by the catalogue

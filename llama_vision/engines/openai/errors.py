@@ -225,6 +225,15 @@ def nothing_usable(
     )
 
 
+_LOGPROBS = re.compile(r"logprob", re.IGNORECASE)
+
+
+def refuses_logprobs(error: Exception) -> bool:
+    """A 400/422 whose words name `logprobs`: the server does not take the parameter."""
+    status = getattr(error, "status_code", None)
+    return status in (400, 422) and bool(_LOGPROBS.search(error_text(error)))
+
+
 def error_text(error: Any) -> str:
     """The server's own words: the openai client's message plus any JSON body."""
     parts = [str(getattr(error, "message", "") or "")]

@@ -81,6 +81,8 @@ class Server:
     last_error: str | None = None
     health: dict[str, Any] = field(default_factory=dict)
     health_error: RemoteEngineError | None = None
+    # False once the server refused the `logprobs` ask (a capability of the server, not of any request)
+    takes_logprobs: bool | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -89,6 +91,23 @@ class Server:
 
     def is_down(self, now: float) -> bool:
         return self.down_until > now
+
+    def complete(self, args: dict[str, Any]) -> Any:
+        """`chat.completions.create(**args)`. A server that answers 400/422 about `logprobs` (some
+        gateways and older servers reject it) is asked once more without, and not asked again."""
+        if self.takes_logprobs is False:
+            args = {k: v for k, v in args.items() if k != "logprobs"}
+        try:
+            answer = self.client.chat.completions.create(**args)
+        except Exception as error:
+            if "logprobs" not in args or not errors.refuses_logprobs(error):
+                raise
+            log.info("openai engine: %s refused logprobs; fields from it get no confidence", self.shown_url)
+            self.takes_logprobs = False
+            return self.client.chat.completions.create(**{k: v for k, v in args.items() if k != "logprobs"})
+        if "logprobs" in args:
+            self.takes_logprobs = True
+        return answer
 
     def mark_ok(self) -> None:
         with self.lock:

@@ -64,16 +64,36 @@ def build_messages(image: Image | str, prompt: str) -> list[dict[str, Any]]:
 
 def request_args(model: str, image: Image | str, prompt: str, max_new_tokens: int, *, stream: bool = False
                  ) -> dict[str, Any]:
-    """Keyword arguments for `client.chat.completions.create`."""
+    """Keyword arguments for `client.chat.completions.create`. Token log-probabilities are asked
+    for (the fields' confidence); `pool.Server.complete` drops the ask for a server that refuses it."""
     args: dict[str, Any] = {
         "model": model,
         "messages": build_messages(image, prompt),
         "temperature": 0,
         "max_tokens": max_new_tokens,
+        "logprobs": True,
     }
     if stream:
         args.update(stream=True, stream_options={"include_usage": True})
     return args
+
+
+def token_logprobs(choice: Any) -> list[tuple[str, float]]:
+    """`choices[].logprobs.content[].{token, logprob}` of a completion or a stream chunk; [] when the
+    server sent none (it ignored the ask, or this chunk carries no tokens)."""
+    content = getattr(getattr(choice, "logprobs", None), "content", None) or []
+    out = []
+    for entry in content:
+        token, logprob = getattr(entry, "token", None), getattr(entry, "logprob", None)
+        if isinstance(token, str) and isinstance(logprob, (int, float)):
+            out.append((token, min(0.0, float(logprob))))
+    return out
+
+
+def aligned(tokens: list[tuple[str, float]], text: str) -> list[tuple[str, float]] | None:
+    """The tokens when their pieces spell the text (a server may send "bytes:\\xe2" pieces for a
+    split character, or none at all); None otherwise, so no confidence is read from them."""
+    return tokens if tokens and "".join(piece for piece, _lp in tokens) == text else None
 
 
 def read_completion(response: Any, seconds: float) -> Generation:
@@ -82,12 +102,14 @@ def read_completion(response: Any, seconds: float) -> Generation:
         raise NoChoices("no choices")
     choice = response.choices[0]
     usage = response.usage
+    text = (choice.message.content or "") if choice.message else ""
     return Generation(
-        text=(choice.message.content or "") if choice.message else "",
+        text=text,
         seconds=seconds,
         prompt_tokens=getattr(usage, "prompt_tokens", None),
         generated_tokens=getattr(usage, "completion_tokens", None),
         truncated=choice.finish_reason == "length",
+        token_logprobs=aligned(token_logprobs(choice), text),
     )
 
 
@@ -98,6 +120,7 @@ class StreamReader:
         self.pieces: list[str] = []
         self.finish_reason: str | None = None
         self.usage: Any = None
+        self.tokens: list[tuple[str, float]] = []
         self.started = time.perf_counter()
 
     def begin(self) -> None:
@@ -113,6 +136,7 @@ class StreamReader:
         choice = chunk.choices[0]
         if choice.finish_reason:
             self.finish_reason = choice.finish_reason
+        self.tokens.extend(token_logprobs(choice))
         text = getattr(choice.delta, "content", None) if choice.delta else None
         if not text:
             return None
@@ -121,10 +145,12 @@ class StreamReader:
 
     def generation(self) -> Generation:
         """The whole answer, once the stream has ended."""
+        text = "".join(self.pieces)
         return Generation(
-            text="".join(self.pieces),
+            text=text,
             seconds=time.perf_counter() - self.started,
             prompt_tokens=getattr(self.usage, "prompt_tokens", None),
             generated_tokens=getattr(self.usage, "completion_tokens", None),
             truncated=self.finish_reason == "length",
+            token_logprobs=aligned(self.tokens, text),
         )
