@@ -93,3 +93,23 @@ def test_the_capability_is_per_server(servers: Any) -> None:
     assert refusing.requests and returning.requests
     assert all(body.get("logprobs") is True for body in returning.requests)
     assert sum(a.token_logprobs is not None for a in answers) == len(returning.requests)
+
+
+def test_evaluate_reports_calibration_for_model_confidences(servers: Any, tmp_path: Any) -> None:
+    import json
+
+    from llama_vision.evaluation import evaluate
+
+    # two documents; the fake server reads the same answer for both: right for a.png, wrong for b.png
+    for name, total in (("a", "44.00"), ("b", "99.00")):
+        page().save(tmp_path / f"{name}.png")
+        truth = {"fields": {"total": total, "gst": "4.00", "supplier_abn": "51824753556"}}
+        (tmp_path / f"{name}.json").write_text(json.dumps(truth), encoding="utf-8")
+    (server,) = servers(1, logprobs="return", logprob=unsure_total)
+    report = evaluate(tmp_path, engine=make_engine(server), progress=False).to_dict(details=False)
+    total = report["calibration"]["fields"]["total"]
+    assert total["fields"] == 2
+    (bucket,) = total["reliability"]  # both at the measured 0.35, one right
+    assert bucket["confidence"] == pytest.approx(0.35) and bucket["accuracy"] == pytest.approx(0.5)
+    assert total["ece"] == pytest.approx(0.15, abs=1e-4)
+    assert report["calibration"]["fields"]["gst"]["accepted"]["accuracy"] == 1.0
