@@ -113,3 +113,20 @@ def test_evaluate_reports_calibration_for_model_confidences(servers: Any, tmp_pa
     assert bucket["confidence"] == pytest.approx(0.35) and bucket["accuracy"] == pytest.approx(0.5)
     assert total["ece"] == pytest.approx(0.15, abs=1e-4)
     assert report["calibration"]["fields"]["gst"]["accepted"]["accuracy"] == 1.0
+
+
+def test_tokens_that_do_not_spell_the_answer_are_not_used() -> None:
+    from types import SimpleNamespace as NS
+
+    from llama_vision.engines.openai import wire
+
+    def response(tokens: list[tuple[str, float]]) -> Any:
+        content = [NS(token=t, logprob=lp) for t, lp in tokens]
+        choice = NS(message=NS(content="TOTAL: €5"), finish_reason="stop", logprobs=NS(content=content))
+        return NS(choices=[choice], usage=None)
+
+    spelled = [("TOTAL", -0.1), (":", -0.1), (" €", -0.5), ("5", -0.2)]
+    assert wire.read_completion(response(spelled), 0.1).token_logprobs == spelled
+    # vLLM writes a split character as "bytes:\\xe2..." pieces: they do not spell the text
+    split = [("TOTAL", -0.1), (":", -0.1), (" bytes:\\xe2\\x82", -0.5), ("bytes:\\xac", -0.4), ("5", -0.2)]
+    assert wire.read_completion(response(split), 0.1).token_logprobs is None
