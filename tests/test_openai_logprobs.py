@@ -130,3 +130,10 @@ def test_tokens_that_do_not_spell_the_answer_are_not_used() -> None:
     # vLLM writes a split character as "bytes:\\xe2..." pieces: they do not spell the text
     split = [("TOTAL", -0.1), (":", -0.1), (" bytes:\\xe2\\x82", -0.5), ("bytes:\\xac", -0.4), ("5", -0.2)]
     assert wire.read_completion(response(split), 0.1).token_logprobs is None
+    # ... unless the tokens carry their bytes: decoded in order, each token takes what it completes
+    with_bytes = [NS(token=t, logprob=lp, bytes=list(b)) for t, lp, b in (
+        ("TOTAL", -0.1, b"TOTAL"), (":", -0.1, b":"), (" bytes:\\xe2\\x82", -0.5, b" \xe2\x82"),
+        ("bytes:\\xac", -0.4, b"\xac"), ("5", -0.2, b"5"))]
+    choice = NS(message=NS(content="TOTAL: €5"), finish_reason="stop", logprobs=NS(content=with_bytes))
+    assert wire.read_completion(NS(choices=[choice], usage=None), 0.1).token_logprobs == [
+        ("TOTAL", -0.1), (":", -0.1), (" ", -0.5), ("€", -0.4), ("5", -0.2)]

@@ -8,6 +8,7 @@ per-stream reader: nothing here knows about servers, retries or threads.
 from __future__ import annotations
 
 import base64
+import codecs
 import io
 import time
 from collections import Counter
@@ -78,22 +79,40 @@ def request_args(model: str, image: Image | str, prompt: str, max_new_tokens: in
     return args
 
 
-def token_logprobs(choice: Any) -> list[tuple[str, float]]:
-    """`choices[].logprobs.content[].{token, logprob}` of a completion or a stream chunk; [] when the
-    server sent none (it ignored the ask, or this chunk carries no tokens)."""
+ServerToken = tuple[str, float, bytes | None]  # text, logprob, the token's UTF-8 bytes if sent
+
+
+def token_logprobs(choice: Any) -> list[ServerToken]:
+    """`choices[].logprobs.content[].{token, logprob, bytes}` of a completion or a stream chunk; []
+    when the server sent none (it ignored the ask, or this chunk carries no tokens)."""
     content = getattr(getattr(choice, "logprobs", None), "content", None) or []
-    out = []
+    out: list[ServerToken] = []
     for entry in content:
         token, logprob = getattr(entry, "token", None), getattr(entry, "logprob", None)
+        raw = getattr(entry, "bytes", None)
         if isinstance(token, str) and isinstance(logprob, (int, float)):
-            out.append((token, min(0.0, float(logprob))))
+            data = bytes(raw) if isinstance(raw, list) and all(isinstance(b, int) and 0 <= b < 256 for b in raw) else None
+            out.append((token, min(0.0, float(logprob)), data))
     return out
 
 
-def aligned(tokens: list[tuple[str, float]], text: str) -> list[tuple[str, float]] | None:
-    """The tokens when their pieces spell the text (a server may send "bytes:\\xe2" pieces for a
-    split character, or none at all); None otherwise, so no confidence is read from them."""
-    return tokens if tokens and "".join(piece for piece, _lp in tokens) == text else None
+def aligned(tokens: list[ServerToken], text: str) -> list[tuple[str, float]] | None:
+    """(piece, logprob) per token when the pieces spell the text; None otherwise, so no confidence
+    is read from them. A character split over tokens comes as "bytes:\\xe2\\x82" text from vLLM: the
+    tokens' `bytes` are then decoded in order, each token taking the characters it completes."""
+    if not tokens:
+        return None
+    plain = [(token, logprob) for token, logprob, _b in tokens]
+    if "".join(piece for piece, _lp in plain) == text:
+        return plain
+    if any(data is None for _t, _lp, data in tokens):
+        return None
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pieces = [decoder.decode(data or b"") for _t, _lp, data in tokens]
+    pieces[-1] += decoder.decode(b"", final=True)
+    if "".join(pieces) != text:
+        return None
+    return [(piece, logprob) for piece, (_t, logprob, _b) in zip(pieces, tokens, strict=True)]
 
 
 def read_completion(response: Any, seconds: float) -> Generation:
@@ -120,7 +139,7 @@ class StreamReader:
         self.pieces: list[str] = []
         self.finish_reason: str | None = None
         self.usage: Any = None
-        self.tokens: list[tuple[str, float]] = []
+        self.tokens: list[ServerToken] = []
         self.started = time.perf_counter()
 
     def begin(self) -> None:
