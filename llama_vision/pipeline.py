@@ -7,13 +7,14 @@ can do is read from its `capabilities`, never from its name. Nothing here knows 
 
 Entry points: `extract` (one document; `on_token` for live text), `extract_events` (the same as
 an iterator of token events and then the Result, for UIs), `extract_many` (many documents,
-batched or concurrent as the engine allows) and `extract_many_safely` (the same, unbreakable).
+batched or concurrent as the engine allows), `extract_many_safely` (the same, unbreakable) and
+`reassess` (a Result after a person corrected its fields, judged by the same rules).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 from llama_vision import stages
 from llama_vision.errors import LlamaVisionError
 from llama_vision.result import Result
-from llama_vision.schema import PROMPT_STYLES
+from llama_vision.schema import ALL_FIELDS, DOCUMENT_TYPES, PROMPT_STYLES
 from llama_vision.stages import Job
 
 if TYPE_CHECKING:
+    from llama_vision.config import Settings
     from llama_vision.engines.base import Engine
     from llama_vision.prompts import PromptLibrary
 
@@ -37,7 +39,9 @@ __all__ = [
     "extract_events",
     "extract_many",
     "extract_many_safely",
+    "changed_fields",
     "prompt_name_for",
+    "reassess",
 ]
 
 RULES_PROMPT = "rules"  # what a Result says in `prompt` when the engine does not follow prompts
@@ -150,6 +154,66 @@ def _library(engine: Engine, prompts: PromptLibrary | None) -> PromptLibrary | N
     if prompts is not None or not engine.capabilities.follows_prompts:
         return prompts
     return stages.default_prompts()
+
+
+# -- a person's corrections --------------------------------------------------------------------
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """The fields (in the Result's order) whose settled value differs between two Result dicts."""
+    old, new = before.get("fields") or {}, after.get("fields") or {}
+    return [name for name in ALL_FIELDS if old.get(name) != new.get(name)]
+
+
+def reassess(result: Mapping[str, Any], corrected: Mapping[str, Any], *, settings: Settings | None = None,
+             document_type: str | None = None) -> dict[str, Any]:
+    """A Result (as its dict) after a person corrected some of its fields, judged by the same rules.
+
+    `corrected`: field -> what the person typed ("$12.50", "13 Aug 2023", "51 824 753 556"; "" or
+    None for "not on the document"; items as a list or "description | qty | unit price | amount"
+    lines). Values are settled as an engine's answer is (`stages.settle_fields`) and assessed by
+    `stages.assess`, so compliance and review are what the pipeline would say had the engine read
+    them. `document_type` corrects the type too. A changed field loses the engine's evidence (it
+    described the old reading, not this value) and the warnings about its old value; one warning
+    names what was corrected. Returns a new Result dict. Raises LlamaVisionError for a failed
+    Result (nothing was read to correct) or an unknown field or document type.
+    """
+    from llama_vision.config import get_settings
+
+    if result.get("status") == "error":
+        raise LlamaVisionError("This document could not be read, so there is nothing to correct.",
+                               hint="Fix what the error says and extract it again.")
+    original = Result.model_validate(dict(result))
+    kind = document_type or original.document_type or "other"
+    if kind not in DOCUMENT_TYPES:
+        raise LlamaVisionError(f"Unknown document type {kind!r}.", hint=f"Use one of {', '.join(DOCUMENT_TYPES)}.")
+    unknown = [str(name) for name in corrected if name not in ALL_FIELDS]
+    if unknown:
+        raise LlamaVisionError(f"Unknown field {unknown[0]!r}.", hint=f"Use the Result's field names: {', '.join(ALL_FIELDS)}.")
+    raw_output = [original.raw_output] if original.raw_output else []
+    fields, warnings = stages.settle_fields({**original.fields, **corrected}, raw_output)
+    if "items" not in corrected:  # settling again must not re-mark items nobody touched
+        fields["items"] = original.fields.get("items") or []
+    before = original.to_dict()
+    changed = changed_fields(before, {"fields": fields})
+    evidence = {name: ev for name, ev in original.evidence.items() if name not in changed}
+    texts = [*raw_output, *(v for v in corrected.values() if isinstance(v, str))]
+    # an engine that reads with rules (OCR) returns the printed page text as its raw output
+    page_text = original.raw_output if original.prompt == RULES_PROMPT else None
+    assessment = stages.assess(fields, kind, settings or get_settings(), texts=texts, evidence=evidence,
+                               page_text=page_text)
+    stale = tuple(f"{n}:" for n in changed) + tuple(f"{n} '" for n in changed)  # fields' and check_names' warnings
+    kept = [w for w in original.warnings if not w.startswith(stale)]
+    if changed or kind != original.document_type:
+        from llama_vision.schema import label_of
+
+        names = [label_of(n) for n in changed] + (["Document type"] if kind != original.document_type else [])
+        warnings.insert(0, "Corrected by hand: " + ", ".join(names) + ".")
+    updated = original.model_copy(update={
+        "document_type": kind, "fields": fields, "compliance": assessment.compliance, "evidence": evidence,
+        "review": assessment.review, "warnings": list(dict.fromkeys(warnings + kept + assessment.warnings)),
+    })
+    return updated.to_dict()
 
 
 # -- many documents ---------------------------------------------------------------------------

@@ -9,16 +9,17 @@ callback) without a thread. Nothing here knows about Gradio.
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llama_vision.errors import LlamaVisionError
-from llama_vision.result import FieldEvidence, Result
+from llama_vision.result import FieldEvidence, Result, Review
 from llama_vision.schema import DOCUMENT_TYPES, PROMPT_STYLES
 
 if TYPE_CHECKING:
+    from llama_vision.config import Settings
     from llama_vision.engines.base import Engine, Generation
     from llama_vision.parsing.confidence import Spelled
     from llama_vision.prompts import PromptLibrary
@@ -246,44 +247,74 @@ def ask_fields(job: Job, engine: Engine, library: PromptLibrary, image: Any) -> 
     return fields
 
 
-def _abn_record(job: Job, engine: Engine, fields: dict[str, Any]) -> Any:
-    """The ABR's record of the supplier's ABN when ABN Lookup is on; a failed lookup warns."""
-    from llama_vision.abn_lookup import lookup_supplier
+def settle_fields(raw_fields: dict[str, Any], raw_output: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
+    """Raw values -> normalised fields, implausible names dropped, line items' GST status marked
+    (from the printed page text in `raw_output`); with the warnings. Idempotent on settled fields."""
+    from llama_vision.fields import normalise_fields
+    from llama_vision.gst_status import mark_items
+    from llama_vision.plausibility import check_names
 
+    fields, field_warnings = normalise_fields(raw_fields)
+    fields, name_warnings = check_names(fields)
+    fields["items"] = mark_items(fields["items"] or [], "\n".join(raw_output), raw_fields.get("items"))
+    return fields, field_warnings + name_warnings
+
+
+@dataclass
+class Assessment:
+    """What the rules say about settled fields: the Result's compliance and review, and warnings."""
+
+    compliance: dict[str, Any]
+    review: Review
+    warnings: list[str]
+
+
+def assess(fields: dict[str, Any], document_type: str, settings: Settings, *, texts: Sequence[Any],
+           evidence: dict[str, Any], page_text: str | None, add_time: Callable[[str, float], None] | None = None,
+           ) -> Assessment:
+    """ABN Lookup (when on), currency, the ATO rules and the review routing over settled fields.
+
+    The one home of that sequence: `finish` runs it on what an engine read, `pipeline.reassess`
+    again on a person's corrections, so a corrected document is judged exactly as a read one.
+    `texts`: what the amounts' currency is read from (raw output and raw values); `page_text`:
+    the printed page text (OCR), whose conflicts turn the verdict to "review".
+    """
+    from llama_vision.abn_lookup import lookup_supplier
+    from llama_vision.compliance import check_compliance
+    from llama_vision.plausibility import foreign_currency
+    from llama_vision.review import review_document
+
+    timed = add_time or (lambda _stage, _seconds: None)
+    warnings: list[str] = []
     started = time.perf_counter()
-    answer = lookup_supplier(engine.settings, fields.get("supplier_abn"))
-    if answer is None:
-        return None
-    job.add_time("abn_lookup", time.perf_counter() - started)
-    job.warnings.extend([answer.warning] if answer.warning else [])
-    return answer.record
+    answer = lookup_supplier(settings, fields.get("supplier_abn"))
+    if answer is not None:
+        timed("abn_lookup", time.perf_counter() - started)
+        warnings.extend([answer.warning] if answer.warning else [])
+    started = time.perf_counter()
+    compliance = check_compliance(fields, document_type, abn_record=answer.record if answer else None,
+                                  currency=foreign_currency(texts))
+    timed("compliance", time.perf_counter() - started)
+    # a page that prints conflicting values turns the compliance verdict to "review" (review.py)
+    review = review_document(fields, evidence, settings.review_threshold, document_type=document_type,
+                             compliance=compliance, page_text=page_text)
+    return Assessment(compliance, review, warnings)
 
 
 def finish(job: Job, engine: Engine, prompt_name: str) -> Result:
-    """Normalise, check names, GST status and currency, check compliance, route to review and build the Result."""
-    from llama_vision.compliance import check_compliance
+    """Settle the fields, assess them (ABN Lookup, currency, compliance, review) and build the Result."""
     from llama_vision.duplicates import small_grey
-    from llama_vision.fields import normalise_fields
-    from llama_vision.gst_status import mark_items
-    from llama_vision.plausibility import check_names, foreign_currency
-    from llama_vision.review import merge_evidence, review_document
+    from llama_vision.review import merge_evidence
 
     started = time.perf_counter()
-    fields, field_warnings = normalise_fields(job.raw_fields)
-    fields, name_warnings = check_names(fields)
-    fields["items"] = mark_items(fields["items"] or [], "\n".join(job.raw_output), job.raw_fields.get("items"))
-    field_warnings += name_warnings
-    currency = foreign_currency([*job.raw_output, *(v for v in job.raw_fields.values() if isinstance(v, str))])
+    fields, field_warnings = settle_fields(job.raw_fields, job.raw_output)
     job.add_time("normalise", time.perf_counter() - started)
-    abn_record = _abn_record(job, engine, fields)
-    started = time.perf_counter()
-    compliance = check_compliance(fields, job.document_type, abn_record=abn_record, currency=currency)
-    job.add_time("compliance", time.perf_counter() - started)
     evidence = merge_evidence([f for f, _e in job.page_readings], [e for _f, e in job.page_readings])
+    texts = [*job.raw_output, *(v for v in job.raw_fields.values() if isinstance(v, str))]
     page_text = "\n".join(job.raw_output) if job.page_text else None
-    # a page that prints conflicting values turns the compliance verdict to "review" (review.py)
-    review = review_document(fields, evidence, engine.settings.review_threshold, document_type=job.document_type,
-                             compliance=compliance, page_text=page_text)
+    assessment = assess(fields, job.document_type, engine.settings, texts=texts, evidence=evidence,
+                        page_text=page_text, add_time=job.add_time)
+    job.warnings.extend(assessment.warnings)
     job.timings["total"] = round(time.perf_counter() - job.started, 4)
     if job.usage.get("generated_tokens") and job.usage.get("generate_seconds"):
         job.usage["tokens_per_second"] = round(job.usage["generated_tokens"] / job.usage["generate_seconds"], 2)
@@ -293,14 +324,14 @@ def finish(job: Job, engine: Engine, prompt_name: str) -> Result:
         prompt=prompt_name,
         document_type=job.document_type,
         fields=fields,
-        compliance=compliance,
+        compliance=assessment.compliance,
         raw_output="\n\n".join(job.raw_output),
         timings=job.timings,
         warnings=list(dict.fromkeys(job.warnings + field_warnings)),  # one line per distinct problem
         pages=len(job.pages),
         usage=job.usage,
         evidence=evidence,
-        review=review,
+        review=assessment.review,
     )
     result._first_page = small_grey(job.pages[0]) if job.pages else None  # for batch's duplicate check
     return result
