@@ -10,6 +10,7 @@ the pydantic error, whose text holds `input_value=...`, is dropped): `LLAMA_VISI
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +35,16 @@ _API_KEY = re.compile(r"^[\x20-\x7e]*$")  # what an HTTP header carries: printab
 _SECRET_NAME = re.compile(r"key|token|secret|password|guid", re.IGNORECASE)
 _URL_FIELDS = frozenset({"api_base", "abr_url"})
 _USER_NAME = re.compile(r"^[\w.@+-]*")
+
+
+_OFF = frozenset({"off", "none", "false", "no", "0"})
+
+
+def data_home() -> Path:
+    """The user's data folder for this app: $XDG_DATA_HOME/llama_vision, else
+    ~/.local/share/llama_vision (what a desktop user's tools and backups expect)."""
+    base = os.environ.get("XDG_DATA_HOME", "").strip()
+    return (Path(base).expanduser() if base else Path.home() / ".local" / "share") / "llama_vision"
 
 
 def redact_url(url: str) -> str:
@@ -132,6 +143,21 @@ class Settings(BaseSettings):
     abr_retries: int = Field(2, ge=0, le=5, description="ABN Lookup retries (with backoff) on network errors and 5xx")
     abr_cache: str = Field("", description="SQLite file caching ABN Lookup answers (empty: ~/.cache/llama_vision/)")
     abr_cache_days: float = Field(7.0, ge=0, le=365, description="Days an ABN Lookup answer is reused; 0: no cache")
+    dataset_dir: Path | None = Field(None, description="Folder 'Save as ground truth' writes page images and truth "
+                                     "JSON into (empty: <data folder>/dataset; off: saving is disabled)")
+
+    @field_validator("dataset_dir", mode="before")
+    @classmethod
+    def _check_dataset_dir(cls, value: object) -> Path | None:
+        # empty (or unset) means the default folder, so a copied .env.example keeps saving on;
+        # "off" turns saving off. Resolved now: the folder's path never depends on a later cwd.
+        text = "" if value is None else str(value).strip()
+        if text.lower() in _OFF:
+            return None
+        folder = Path(text).expanduser() if text else data_home() / "dataset"
+        if folder.exists() and not folder.is_dir():
+            raise ValueError("it is a file, not a folder; name a folder (it is created on the first save) or 'off'")
+        return folder.resolve()
 
     @field_validator("device")
     @classmethod

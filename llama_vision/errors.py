@@ -43,3 +43,11 @@ class EngineOutOfMemoryError(EngineError):
 
 class RemoteEngineError(EngineError):
     """An OpenAI-compatible server refused or failed a request."""
+
+
+class DatasetError(LlamaVisionError):
+    """A document cannot be saved into the ground-truth dataset (saving off, a bad name...)."""
+
+
+class DocumentExistsError(DatasetError):
+    """The dataset already holds a document of that name; saving again must say "replace it"."""

@@ -12,6 +12,8 @@ line, rewrite the user's terminal, or stop `--resume` from recognising the file.
   document) for terminal lines and CSV cells. It leaves backslashes alone, so it is idempotent and
   an escaped key passes through it unchanged.
 - `json_safe` does it for JSON text (`\\u001b`), which still loads to the same value.
+- `file_stem` goes the other way, for a name the app writes: one plain file name stem (letters,
+  digits, "-", "_" and inner dots) that no shell, file system or spreadsheet treats specially.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["escape_name", "is_unsafe", "json_safe", "printable", "unescape_name"]
+__all__ = ["FILE_STEM_MAX", "escape_name", "file_stem", "is_unsafe", "json_safe", "printable", "unescape_name"]
 
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _LONG = {v: k for k, v in _SHORT.items()} | {"\\\\": "\\"}
@@ -76,3 +78,23 @@ def _unescape_one(match: re.Match[str]) -> str:
 def unescape_name(key: str) -> str:
     """The inverse of `escape_name`: `unescape_name(escape_name(n)) == n` for every name."""
     return _ESCAPE.sub(_unescape_one, key)
+
+
+FILE_STEM_MAX = 100  # characters: room for an extension and a folder within every file system's limits
+# Names Windows reserves whatever the extension (a dataset folder may be copied there)
+_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))})
+_STEM_OTHER = re.compile(r"[^\w.-]+")  # \w is unicode: "Café_Ōsaka" stays readable
+
+
+def file_stem(text: str) -> str:
+    """A safe file name stem from free text ("Coles receipt (March)" -> "Coles_receipt_March").
+
+    Letters (any script, NFKC-folded), digits, "-", "_" and inner dots are kept; every other run
+    (spaces, slashes, quotes, control characters, emoji) becomes one "_"; leading dots and
+    underscores go (no hidden files, no ".."), the result is cut to FILE_STEM_MAX characters and a
+    Windows device name gets a "_" in front. Returns "" when nothing usable is left.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    stem = _STEM_OTHER.sub("_", "".join("_" if is_unsafe(c) else c for c in text))
+    stem = re.sub(r"_{2,}", "_", stem).strip("._-")[:FILE_STEM_MAX].rstrip("._-")
+    return "_" + stem if stem.split(".")[0].lower() in _RESERVED else stem
