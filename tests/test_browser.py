@@ -280,3 +280,82 @@ def test_no_horizontal_scroll_on_a_phone_on_any_tab(phone):
     _open_tab_on_a_phone(phone, "Single extraction")
     _shot(phone, "phone")
 
+
+
+def _edit_cell(page, table: str, label: str, value: str) -> None:
+    """Double-click the Value cell of the row labelled `label` in a Field/Value Dataframe and type."""
+    cell = page.locator(f"#{table} [role=gridcell][data-col='0']").get_by_text(label, exact=True)
+    row = cell.locator("xpath=ancestor::*[@role='gridcell']").get_attribute("data-row")
+    page.locator(f"#{table} [data-testid='cell-{row}-1']").dblclick()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type(value)
+    page.keyboard.press("Enter")
+
+
+def _table_cells(page, table: str) -> dict[str, str]:
+    """A Field/Value Dataframe's rows as shown: {label: value}."""
+    cells = page.locator(f"#{table} [role=gridcell]")
+    texts = {(int(c.get_attribute("data-row")), int(c.get_attribute("data-col"))): c.inner_text().strip()
+             for c in cells.all()}
+    rows = sorted({r for r, _c in texts})
+    return {texts[(r, 0)]: texts.get((r, 1), "") for r in rows}
+
+
+def test_correct_a_field_see_the_verdict_change_and_save_it_as_ground_truth(page, app):
+    """Issue K part 3: the missing ABN typed in turns the verdict; the saved page and truth are in
+    the dataset list, and `evaluate` on the folder scores the correction as the truth."""
+    import subprocess
+    import sys
+
+    from llama_vision.evaluation import load_truth
+
+    name = "hardware-corrected"
+    if (app.dataset_dir / f"{name}.json").exists():  # a rerun against the same app
+        for old in app.dataset_dir.glob(f"{name}.*"):
+            old.unlink()
+    _choose_document(page, "single", REPO / "llama_vision" / "samples" / "bundled" / "no_abn_hardware_receipt.jpg")
+    page.locator("#single-preview img").wait_for()
+    page.locator("#single-extract").click()
+    badge = page.locator("#single-compliance .lv-badge")
+    expect(badge).to_have_text("Not compliant", timeout=TIMEOUT_MS)
+    page.get_by_text("Correct and save as ground truth").click()
+    expect(page.locator("#corrections-table")).to_contain_text("OUTBACK HARDWARE", timeout=TIMEOUT_MS)
+    _edit_cell(page, "corrections-table", "Supplier ABN", "51 824 753 556")
+    expect(badge).to_have_text("Compliant", timeout=TIMEOUT_MS)  # recomputed, no new extraction
+    expect(page.locator("#corrections-note")).to_contain_text("Corrected: Supplier ABN")
+    page.locator("#corrections-name input, #corrections-name textarea").first.fill(name)
+    page.locator("#corrections-save").click()
+    expect(page.locator("#corrections-status")).to_contain_text(f"Saved {name}", timeout=TIMEOUT_MS)
+    expect(page.locator("#corrections-dataset")).to_contain_text(name)
+    expect(page.locator("#corrections-dataset")).to_contain_text("Compliant")
+    page.locator("#corrections-save").click()  # the same name again: asked, not overwritten
+    expect(page.locator("#corrections-status")).to_contain_text("already has a document named", timeout=TIMEOUT_MS)
+    expect(page.locator("#corrections-replace")).to_be_visible()
+    _shot(page, "corrections")
+    shown = _table_cells(page, "corrections-table")
+    assert shown["Supplier ABN"] == "51 824 753 556"
+    truth = load_truth(app.dataset_dir / f"{name}.json")
+    assert truth.fields["supplier_abn"] == "51824753556" and truth.compliance["verdict"] == "compliant"
+    # evaluate on the saved folder: the OCR engine reads the page as before, so every field agrees
+    # with the truth except the ABN the page does not print, which is scored against the correction
+    run = subprocess.run([sys.executable, "-m", "llama_vision", "evaluate", str(app.dataset_dir), "--engine", "ocr",
+                          "--json", "--details"], cwd=REPO, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "LLAMA_VISION_ENGINE": "ocr", "LLAMA_VISION_DATASET_DIR": "off"})
+    assert run.returncode == 0, run.stderr
+    details = {d["file"]: d for d in json.loads(run.stdout)["details"]}
+    fields = details[f"{name}.png"]["fields"]
+    wrong = {n: (f["expected"], f["got"]) for n, f in fields.items() if not f["absent"] and not f["correct"]}
+    assert wrong == {"supplier_abn": ("51824753556", None)}, wrong
+    # and an engine that reads what the table showed (the corrected values) scores 100% on it
+    from llama_vision import schema
+    from llama_vision.evaluation import evaluate
+    from tests.fakes import FakeEngine, fake_settings
+
+    by_label = {schema.label_of(n): n for n in schema.ALL_FIELDS}
+    answer = "\n".join(f"{by_label[label].upper()}: {value or 'NOT_FOUND'}" for label, value in shown.items())
+    engine = FakeEngine(fake_settings(app.dataset_dir.parent), responder=lambda prompt: (
+        "receipt" if prompt.lower().startswith("what kind of document") else answer))
+    report = evaluate(app.dataset_dir, engine=engine, progress=False).to_dict(details=True)
+    scored = {d["file"]: d for d in report["details"]}[f"{name}.png"]
+    assert all(f["correct"] for f in scored["fields"].values() if not f["absent"]), scored["fields"]
+    assert scored["compliance"]["exact"] and scored["compliance"]["agreement"]["verdict"], scored["compliance"]

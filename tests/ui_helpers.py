@@ -34,6 +34,11 @@ class RunningApp:
     log: Path
     batch_dir: Path
 
+    @property
+    def dataset_dir(self) -> Path:
+        """Where "Save as ground truth" writes (app_env points it beside the batch folder)."""
+        return self.batch_dir.parent / "dataset"
+
     def log_tail(self, lines: int = 60) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -68,6 +73,7 @@ def app_env(port: int, batch_dir: Path, **overrides: str) -> dict[str, str]:
     env.update(
         LLAMA_VISION_ENGINE="ocr", LLAMA_VISION_MODEL_PATH="", LLAMA_VISION_API_BASE="", LLAMA_VISION_AUTH="",
         LLAMA_VISION_SHARE="false", LLAMA_VISION_PORT=str(port), LLAMA_VISION_BATCH_DIR=str(batch_dir),
+        LLAMA_VISION_DATASET_DIR=str(batch_dir.parent / "dataset"),  # never the developer's data folder
         GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1", OMP_NUM_THREADS="2",
         PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from llama_vision.ui import views
+from llama_vision.ui import corrections, views
 from llama_vision.ui.common import (
     FILE_TYPES,
     page_index,
@@ -65,6 +65,7 @@ def _layout(state: AppState) -> dict[str, Any]:
 
 def build(state: AppState) -> None:
     ui = _layout(state)
+    corrections.build(state, ui)  # the "correct and save as ground truth" accordion, under the Result
     document, samples, page, preview, style = ui["document"], ui["samples"], ui["page"], ui["preview"], ui["style"]
     extract_button, raw, summary, download = ui["extract_button"], ui["raw"], ui["summary"], ui["download"]
     fields, items, compliance, result_json = ui["fields"], ui["items"], ui["compliance"], ui["result_json"]
