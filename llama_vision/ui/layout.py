@@ -99,7 +99,9 @@ ACCESSIBILITY_HEAD = "<style>" + PHONE_CSS + """</style><script>
       const header = v.querySelector("th[role=columnheader]");
       if (header && !v.querySelector("[tabindex='0']")) header.setAttribute("tabindex", "0");
     });
-    document.querySelectorAll("div.empty[aria-label]:not([role])").forEach((d) => d.setAttribute("role", "img"));
+    // empty-image boxes and a static column's lock icon ("Static column") label a bare div
+    document.querySelectorAll("div.empty[aria-label]:not([role]), div.wrapper[aria-label]:not([role])")
+      .forEach((d) => d.setAttribute("role", "img"));
   };
   new MutationObserver(fix).observe(document.documentElement, {childList: true, subtree: true});
   document.addEventListener("DOMContentLoaded", fix);
