@@ -5,6 +5,8 @@
   the CSV at once (write, flush, fsync), so a killed run loses at most the documents in flight;
   `resume=True` skips every file already in the CSV, so a rerun finishes the job with no lost and
   no duplicated rows. A bad file is a row with `status=error`, never a crash.
+- `results_dir` keeps each document's whole Result JSON too (`results_store`: evidence, check
+  reasons), so a row can be opened again without reading the document twice.
 - A document that repeats an earlier one (`duplicates`: same ABN + date + total, same invoice
   number from one supplier, or a near-identical first page) gets `duplicate_of: <file>`, a failed
   `duplicate` check and a recommendation; the summary counts its GST once.
@@ -29,6 +31,7 @@ from llama_vision.names import escape_name
 from llama_vision.pipeline import extract_many_safely, prompt_name_for
 from llama_vision.result import Result
 from llama_vision.results_report import results_frame, summarise, summary_frame, write_xlsx
+from llama_vision.results_store import save_result
 from llama_vision.results_table import COLUMNS, CsvAppender, flatten_result, read_rows
 from llama_vision.schema import DOCUMENT_EXTENSIONS
 
@@ -270,8 +273,8 @@ class _Recorder:
     """Writes each finished document's row at once (after the duplicate check) and counts."""
 
     def __init__(self, writer: CsvAppender, duplicates: DuplicateFinder, engine: Engine,
-                 progress: ProgressCallback | None, skipped: int, total: int) -> None:
-        self.writer, self.duplicates, self.engine = writer, duplicates, engine
+                 progress: ProgressCallback | None, skipped: int, total: int, results_dir: Path | None) -> None:
+        self.writer, self.duplicates, self.engine, self.results_dir = writer, duplicates, engine, results_dir
         self.progress, self.skipped, self.total = progress, skipped, total
         self.processed = self.errors = 0
 
@@ -283,6 +286,8 @@ class _Recorder:
             duplicate = self.duplicates.check(key, result.fields, page)
             if duplicate is not None:
                 result = mark_duplicate(result, duplicate)
+        if self.results_dir is not None:  # before the row: a row on disk always has its Result
+            save_result(self.results_dir, result)
         self.writer.append(flatten_result(result))
         self.processed += 1
         self.errors += result.status == "error"
@@ -302,6 +307,7 @@ def run_batch(
     stop_event: threading.Event | None = None,
     concurrency: int | None = None,
     base: str | Path | None = None,
+    results_dir: str | Path | None = None,
 ) -> BatchSummary:
     """Extract every input, appending each finished document to `out_csv` at once.
 
@@ -311,6 +317,7 @@ def run_batch(
     - `stop_event`: checked after each document; when set, the run stops cleanly (the CSV holds
       every finished document; `--resume` carries on later).
     - `base`: the folder keys are relative to (default: the InputList's, else the common folder).
+    - `results_dir`: also keep each finished document's Result JSON there (`results_store`).
     - The XLSX (Results + Summary sheets) is written at the end from the whole CSV.
     """
     started = time.perf_counter()
@@ -327,7 +334,8 @@ def run_batch(
     skipped = len(paths) - len(todo)
     total = len(paths)
     prompt_name = prompt_name_for(engine, prompt_style)
-    recorder = _Recorder(CsvAppender(out_csv, resume=resume), duplicates, engine, progress, skipped, total)
+    recorder = _Recorder(CsvAppender(out_csv, resume=resume), duplicates, engine, progress, skipped, total,
+                         Path(results_dir) if results_dir else None)
     stopped = False
     should_stop = lambda: stop_event is not None and stop_event.is_set()  # noqa: E731
 
@@ -359,12 +367,13 @@ def run_batch(
     processed, errors = recorder.processed, recorder.errors
 
     rows = read_rows(out_csv)
-    summary = summarise(rows)
+    wall = time.perf_counter() - started
+    summary = summarise(rows, wall_seconds=wall)
     xlsx_path = Path(xlsx) if xlsx else None
     if xlsx_path:
         write_xlsx(rows, xlsx_path, summary=summary)
     return BatchSummary(
         out_csv=out_csv, xlsx=xlsx_path, total=total, processed=processed, skipped=skipped, errors=errors,
-        stopped=stopped, seconds=time.perf_counter() - started, summary=summary,
+        stopped=stopped, seconds=wall, summary=summary,
         notes=list(getattr(inputs, "notes", [])),
     )

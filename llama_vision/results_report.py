@@ -45,14 +45,18 @@ def _as_float(value: Any) -> float | None:
         return None
 
 
-def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Counts per verdict and document type, GST claimable on compliant documents, mean seconds.
+def summarise(rows: Sequence[dict[str, Any]], *, wall_seconds: float | None = None) -> dict[str, Any]:
+    """Counts per verdict and document type, GST claimable on compliant documents, times.
 
     `gst_claimable` sums `gst` over rows with verdict `compliant` (a valid tax invoice backs the
     credit); `gst_not_required` sums it over `not_required` rows (purchases of $82.50 or less,
     where no tax invoice is needed but a record is). A row marked `duplicate_of` another is counted
     in `duplicates` and left out of both sums, so each document's GST counts once. Money is
     returned as "12.30" strings.
+
+    Times: `mean_seconds` and `total_seconds` are over the rows' own per-document times (their sum
+    is the work done, more than the time waited when documents run side by side); `wall_seconds`
+    is the run's clock time, when the caller measured one (None from rows alone).
     """
     ok = [r for r in rows if r.get("status") == "ok"]
     originals = [r for r in ok if not r.get("duplicate_of")]  # a duplicate's GST is the original's
@@ -76,6 +80,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "review_summary": _review_line(ok),
         "mean_seconds": round(statistics.fmean(seconds), 3) if seconds else None,
         "total_seconds": round(sum(seconds), 3) if seconds else None,
+        "wall_seconds": round(wall_seconds, 3) if wall_seconds is not None else None,
     }
 
 
@@ -124,7 +129,8 @@ def _summary_pairs(summary: dict[str, Any]) -> list[tuple[str, Any]]:
         ("duplicates (GST counted once)", summary.get("duplicates", 0)),
         ("review", summary.get("review_summary")),
         ("mean seconds per document", summary.get("mean_seconds")),
-        ("total seconds", summary.get("total_seconds")),
+        ("sum of per-document seconds", summary.get("total_seconds")),
+        ("wall-clock seconds (last run)", summary.get("wall_seconds")),
     ]
     return pairs
 

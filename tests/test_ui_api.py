@@ -49,7 +49,7 @@ def _table(value) -> list[dict]:
 
 def test_every_event_is_in_the_api(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    expected = {"/extract", "/inspect_document", "/load_sample", "/compare", "/batch", "/batch_stop",
+    expected = {"/extract", "/inspect_document", "/load_sample", "/compare", "/batch", "/batch_stop", "/batch_resume",
                 "/hardware_snapshot", "/footprint_estimate", "/load_model", "/unload_model", "/reload_model",
                 "/header"}
     assert expected <= names, expected - names
@@ -229,12 +229,18 @@ def _csv_rows(folder: Path) -> int:
 
 
 def _assert_the_run_stopped(folder: Path, planned: int) -> None:
-    """The worker ends after the document in progress (it writes the XLSX, then removes its
-    copies of the uploads), and the CSV stops growing well before every document is read."""
+    """The worker ends after the document in progress (it writes the XLSX, then marks the run
+    stopped in its manifest, for Resume), and the CSV stops growing well before every document is read."""
     import time
 
+    def state() -> str | None:
+        try:
+            return json.loads((folder / "run.json").read_text(encoding="utf-8")).get("state")
+        except (OSError, ValueError):
+            return None
+
     deadline = time.monotonic() + 90
-    while not (folder / "results.xlsx").is_file() or (folder / "inputs").exists() or (folder / "unzipped").exists():
+    while not (folder / "results.xlsx").is_file() or state() != "stopped":
         assert time.monotonic() < deadline, "the batch kept running after its client left"
         time.sleep(0.2)
     rows = _csv_rows(folder)

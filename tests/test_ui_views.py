@@ -302,7 +302,9 @@ def test_a_batch_run_stops_when_its_updates_are_closed(tmp_path):
     updates.close()  # what Gradio does when the client cancels or disconnects
     report = run.summary()
     assert report.stopped and len(first) <= report.processed < 12
-    assert not (tmp_path / "work" / "inputs").exists()  # scratch removed however the run ends
+    # the documents stay for Resume and the row detail; each finished one has its Result JSON
+    assert (tmp_path / "work" / "inputs").is_dir()
+    assert len(list((tmp_path / "work" / "results").glob("*.json"))) == report.processed
 
 
 def test_a_batch_run_nobody_reads_stops_on_its_own(tmp_path, monkeypatch):

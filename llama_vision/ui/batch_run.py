@@ -7,19 +7,22 @@ handed to the tab's generator in bunches, and the run's life tied to the client'
   closes the tab's generator (the client cancelled or went away), or when nobody has pulled an
   update for `CLIENT_GONE_AFTER` seconds (a generator Gradio abandoned without closing): a batch
   whose client has left must not keep the model busy for hours.
-- Its copies of the uploads and its unpacked ZIPs are removed when it ends, however it ends; only
-  the CSV and XLSX (small, for the download buttons) stay in the run folder.
+- Each finished document's Result JSON is kept in the run folder (`batch_folder`), beside the CSV,
+  for the row detail; the documents stay too, for Resume (`resume=True` carries on in the same
+  folder and skips every document already in its CSV) and the detail's page. The manifest says
+  when the run ended and how (`done` or `stopped`). One worker per run folder at a time.
 """
 
 from __future__ import annotations
 
 import queue
-import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from llama_vision.ui import batch_folder
 
 if TYPE_CHECKING:
     from llama_vision.batch import BatchSummary
@@ -28,7 +31,6 @@ if TYPE_CHECKING:
 
 UPDATE_INTERVAL = 0.25  # seconds between live updates of the table
 CLIENT_GONE_AFTER = 30.0  # seconds an update may wait unpulled before the client counts as gone
-SCRATCH_FOLDERS = ("inputs", "unzipped")  # what a run folder holds only while the run lasts
 
 Finished = tuple[int, int, "Result"]  # (done, total, result) from batch.run_batch's progress
 
@@ -45,11 +47,13 @@ class _EitherSet:
 
 
 class BatchRun:
-    def __init__(self, inputs: Sequence[Any], *, engine: Engine, work: Path, session_stop: threading.Event) -> None:
+    def __init__(self, inputs: Sequence[Any], *, engine: Engine, work: Path, session_stop: threading.Event,
+                 resume: bool = False) -> None:
         self.inputs = inputs
         self.engine = engine
-        self.work = work
-        self.out_csv, self.out_xlsx = work / "results.csv", work / "results.xlsx"
+        self.folder = batch_folder.RunFolder(work)
+        self.resume = resume
+        self.out_csv, self.out_xlsx = self.folder.out_csv, self.folder.out_xlsx
         self.stop = threading.Event()
         self._stop_any = _EitherSet(self.stop, session_stop)
         self._finished: queue.Queue[Finished | None] = queue.Queue()
@@ -58,7 +62,14 @@ class BatchRun:
         self._thread = threading.Thread(target=self._work, name="batch-run", daemon=True)
 
     def start(self) -> BatchRun:
-        self._thread.start()
+        """Start the worker; RunBusy when another worker is running this folder already."""
+        if not batch_folder.claim(self.folder.run_id):
+            raise RunBusy(self.folder.run_id)
+        try:
+            self._thread.start()
+        except BaseException:
+            batch_folder.release(self.folder.run_id)
+            raise
         return self
 
     @property
@@ -68,15 +79,22 @@ class BatchRun:
     def _work(self) -> None:
         from llama_vision import batch
 
+        state = "stopped"
         try:
-            self._outcome["summary"] = batch.run_batch(
-                self.inputs, engine=self.engine, out_csv=self.out_csv, xlsx=self.out_xlsx,
-                stop_event=self._stop_any, progress=self._progress,  # type: ignore[arg-type]
+            report = self._outcome["summary"] = batch.run_batch(
+                self.inputs, engine=self.engine, out_csv=self.out_csv, xlsx=self.out_xlsx, resume=self.resume,
+                results_dir=self.folder.results_dir, stop_event=self._stop_any,  # type: ignore[arg-type]
+                progress=self._progress,
             )
+            state = "stopped" if report.stopped else "done"
         except BaseException as error:  # handed to the tab, which shows it
             self._outcome["error"] = error
         finally:
-            remove_scratch(self.work)
+            try:
+                self.folder.mark(state)
+            except (batch_folder.RunGone, OSError):  # a folder without a manifest (tests) or removed
+                pass
+            batch_folder.release(self.folder.run_id)
             self._finished.put(None)
 
     def _progress(self, done: int, total: int, result: Result) -> None:
@@ -127,6 +145,5 @@ class BatchRun:
         return self._outcome["summary"]
 
 
-def remove_scratch(work: Path) -> None:
-    for name in SCRATCH_FOLDERS:
-        shutil.rmtree(work / name, ignore_errors=True)
+class RunBusy(Exception):
+    """A worker is running this run folder already (a second Resume while the first goes on)."""

@@ -1,17 +1,19 @@
 """Tab 4 — Batch compliance: many files, a ZIP or a server folder -> a table that fills as
-documents finish, a summary, a verdict chart, CSV and XLSX downloads, and a Stop button.
+documents finish, a summary, a verdict chart, CSV and XLSX downloads, Stop and Resume, and a
+detail view of any row.
 
-`llama_vision.batch.run_batch` does the work (crash-safe CSV, XLSX, summary); `ui.batch_run` runs
-it in a worker thread tied to the client. While it runs the page gets the verdict tally and the
-latest LIVE_ROWS rows (a constant cost per update, however long the batch); the whole table comes
-at the end.
+`llama_vision.batch.run_batch` does the work (crash-safe CSV, XLSX, summary, one Result JSON per
+document); `ui.batch_run` runs it in a worker thread tied to the client, in a run folder
+(`ui.batch_folder`) that Resume carries on in. While it runs the page gets the verdict tally and
+the latest LIVE_ROWS rows (a constant cost per update, however long the batch); the whole table
+comes at the end. The table and summary are drawn by `ui.batch_views`, a row's detail by
+`ui.batch_detail`.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections import Counter, deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,125 +21,30 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 import pandas as pd
 
-from llama_vision.ui import views
-from llama_vision.ui.batch_run import BatchRun, remove_scratch
+from llama_vision.ui import batch_detail, batch_folder, evidence_view
+from llama_vision.ui.batch_run import BatchRun, RunBusy
+from llama_vision.ui.batch_views import (  # noqa: F401 - LIVE_ROWS, HEADINGS: the tab's public names
+    DATATYPES,
+    FILTER_CHOICES,
+    HEADINGS,
+    LIVE_ROWS,
+    VERDICT_COLOURS,
+    CHART_LABELS,
+    LiveTable,
+    files_summary,
+    progress_html,
+    summary_markdown,
+    table,
+    verdict_counts,
+)
 from llama_vision.ui.common import FILE_TYPES, output_dir, path_of, public_message
 from llama_vision.ui.layout import MODEL_QUEUE, reports_errors
-from llama_vision.ui.views import esc
 
 if TYPE_CHECKING:
     from llama_vision.ui.state import AppState
 
-# (table heading, batch.COLUMNS name)
-TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("File", "file"), ("Type", "document_type"), ("Supplier", "supplier_name"), ("ABN", "supplier_abn"),
-    ("Date", "date"), ("Total", "total"), ("GST", "gst"), ("Verdict", "verdict"), ("Score", "score"),
-    ("Missing elements", "missing_elements"), ("Error", "error"),
-)
-HEADINGS = [h for h, _ in TABLE_COLUMNS]
-VERDICTS = ("compliant", "non_compliant", "not_required", "review", "error")
-FILTER_CHOICES = [("All documents", "all")] + [(views.VERDICT_STYLE[v][0], v) for v in VERDICTS]
-# short labels for the chart's axis (the table and summary use views.VERDICT_STYLE's full words)
-CHART_LABELS = {"compliant": "Compliant", "non_compliant": "Not compliant", "not_required": "Not required",
-                "review": "Review", "error": "Error"}
-VERDICT_COLOURS = {"Compliant": "#2e9d5b", "Not compliant": "#d64545", "Not required": "#6b86a8",
-                   "Review": "#e0a526", "Error": "#8a1111"}
 ROOT_FOLDER = "(the whole batch folder)"
-LIVE_ROWS = 50  # rows the table shows while a batch runs (the latest); the whole table comes at the end
-
-
-def row_verdict(row: dict[str, Any]) -> str:
-    return "error" if row.get("status") == "error" else str(row.get("verdict") or "review")
-
-
-def table(rows: list[dict[str, Any]], verdict: str = "all") -> pd.DataFrame:
-    shown = [r for r in rows if verdict in ("all", None, "") or row_verdict(r) == verdict]
-    data = []
-    for row in shown:
-        cells = []
-        for _, name in TABLE_COLUMNS:
-            value = row.get(name)
-            if name == "verdict":
-                value = views.VERDICT_STYLE.get(row_verdict(row), (value, ""))[0]
-            elif name == "document_type":
-                value = views.document_label(value) if value else None
-            elif name == "score" and value is not None:
-                value = int(value)
-            elif name in ("total", "gst", "supplier_abn") and value:
-                value = views.show_value(name, value)
-            elif name == "missing_elements" and value:
-                value = ", ".join(part.replace("_", " ") for part in str(value).split(";"))
-            elif name == "error" and value:
-                value = public_message(str(value))
-            cells.append("" if value is None else value)
-        data.append(cells)
-    return pd.DataFrame(data, columns=HEADINGS)
-
-
-def verdict_counts(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Documents per verdict, every verdict always present (zero bars too): the chart keeps the
-    same categories and colours while the table fills."""
-    return counts_frame(Counter(row_verdict(row) for row in rows))
-
-
-def counts_frame(tally: Counter[str]) -> pd.DataFrame:
-    counts = {CHART_LABELS[v]: 0 for v in VERDICTS}
-    for verdict, n in tally.items():
-        label = CHART_LABELS.get(verdict, verdict)
-        counts[label] = counts.get(label, 0) + n
-    return pd.DataFrame({"verdict": list(counts), "documents": list(counts.values())})
-
-
-class LiveTable:
-    """What the page shows while a batch runs, kept at a constant cost per update: the verdict
-    tally and the latest LIVE_ROWS rows, never the whole (growing) table."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.done = 0
-        self.tally: Counter[str] = Counter()
-        self.latest: deque[dict[str, Any]] = deque(maxlen=LIVE_ROWS)
-        self.last_name = ""
-
-    def add(self, bunch: list[tuple[int, int, Any]]) -> None:
-        from llama_vision import batch
-
-        for done, total, result in bunch:
-            row = batch.flatten_result(result)
-            self.tally[row_verdict(row)] += 1
-            self.latest.append(row)
-            self.done, self.total = done, total
-            self.last_name = Path(str(result.file)).name
-
-    def chart(self) -> pd.DataFrame:
-        return counts_frame(self.tally)
-
-    def note(self) -> str:
-        more = f" (the table shows the latest {LIVE_ROWS} until the end)" if self.done > LIVE_ROWS else ""
-        return f"— {self.last_name}{more}"
-
-    def frame(self, verdict: str = "all") -> pd.DataFrame:
-        return table(list(self.latest), verdict)
-
-
-def progress_html(done: int, total: int, note: str = "") -> str:
-    share = done / total if total else 0
-    return (f'<div id="batch-progress"><progress value="{done}" max="{max(total, 1)}" '
-            f'style="width:100%;height:1.1rem"></progress><div>{done} of {total} documents '
-            f"({share:.0%}) {esc(note)}</div></div>")
-
-
-def summary_markdown(summary: dict[str, Any], stopped: bool = False) -> str:
-    verdicts = summary.get("by_verdict") or {}
-    lines = [f"### {summary.get('documents', 0)} documents — {summary.get('ok', 0)} read, "
-             f"{summary.get('errors', 0)} failed" + (" (stopped early)" if stopped else "")]
-    if verdicts:
-        lines.append(" · ".join(f"{views.VERDICT_STYLE.get(k, (k,))[0]}: **{v}**" for k, v in verdicts.items()))
-    lines.append(f"GST claimable on compliant documents: **${summary.get('gst_claimable', '0.00')}**")
-    if summary.get("mean_seconds") is not None:
-        lines.append(f"Time per document: **{summary['mean_seconds']:.2f} s** "
-                     f"(total {summary.get('total_seconds') or 0:.1f} s)")
-    return "\n\n".join(lines)
+FILES_HEIGHT = 150  # px: the upload box scrolls inside this instead of growing with every file
 
 
 def folder_choices(batch_dir: str) -> list[str]:
@@ -187,37 +94,75 @@ def stage_uploads(paths: list[str], target: Path) -> list[Path]:
 
 def batch_updates(state: AppState, files: Any, folder_choice: str | None, verdict: str,
                   session: str) -> Iterator[tuple[Any, ...]]:
-    """The batch event's outputs: "starting", one update per bunch of finished documents (the
-    tally and the latest LIVE_ROWS rows), then the summary, downloads and the whole table."""
-    from llama_vision import batch
-
+    """The Run button's outputs: a new run folder, then `run_updates`."""
     work = output_dir()
     try:
         inputs = collect_sources(state, files, folder_choice, work)
+        run = batch_folder.RunFolder(work)
+        run.record_inputs(inputs)
     except BaseException:
-        remove_scratch(work)
+        shutil.rmtree(work, ignore_errors=True)
         raise
+    batch_folder.remember(session, run)  # this session's previous run folder goes
     for note in getattr(inputs, "notes", []):
         gr.Info(public_message(note))
+    yield from run_updates(state, run, inputs, verdict, session, resume=False)
+
+
+def resume_updates(state: AppState, run_id: Any, verdict: str, session: str) -> Iterator[tuple[Any, ...]]:
+    """The Resume button's outputs: the run `run_id` carried on in its own folder; the documents
+    already in its CSV are kept as they are and not read again."""
+    try:
+        run = batch_folder.open_run(run_id)
+        inputs = run.inputs()
+    except batch_folder.RunGone:
+        raise gr.Error("There is no batch to resume: its folder is gone (run folders are kept for a few hours and "
+                       "until this page's next run). Press Run batch to start again.", title="Nothing to resume") from None
+    missing = [p for p in inputs if p not in inputs.rejected and not p.is_file()]
+    if missing:
+        raise gr.Error(f"The last run's documents are no longer on the server ({len(missing)} missing). "
+                       "Upload them again and press Run batch.", title="Cannot resume")
+    batch_folder.remember(session, run)
+    yield from run_updates(state, run, inputs, verdict, session, resume=True)
+
+
+def run_updates(state: AppState, run: batch_folder.RunFolder, inputs: Any, verdict: str, session: str, *,
+                resume: bool) -> Iterator[tuple[Any, ...]]:
+    """"starting", one update per bunch of finished documents (the tally and the latest LIVE_ROWS
+    rows), then the summary, downloads and the whole table. The last output is the run's id,
+    which the page keeps for Resume and the row detail."""
+    from llama_vision import batch
+
     session_stop = state.stop_flag(session)
     session_stop.clear()
-    run = BatchRun(inputs, engine=state.engine, work=work, session_stop=session_stop).start()
+    run.mark("running")  # before the worker starts: a short run may end (and say "done") at once
+    try:
+        worker = BatchRun(inputs, engine=state.engine, work=run.path, session_stop=session_stop,
+                          resume=resume).start()
+    except RunBusy:
+        raise gr.Error("This batch is still running: wait for it to finish, or press Stop first.",
+                       title="Already running") from None
     live = LiveTable(len(inputs))
-    yield (progress_html(0, live.total, "starting…"), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), [])
-    for bunch in run.updates():  # O(new rows) per update: only the last LIVE_ROWS are sent
+    skip = gr.skip()
+    yield (progress_html(0, live.total, "resuming…" if resume else "starting…"), skip, skip, skip, skip, skip,
+           [], run.run_id)
+    for bunch in worker.updates():  # O(new rows) per update: only the last LIVE_ROWS are sent
         live.add(bunch)
-        yield (progress_html(live.done, live.total, live.note()), gr.skip(),
-               live.chart(), gr.skip(), gr.skip(), live.frame(verdict), gr.skip())
-    report = run.summary()
-    rows = batch.read_rows(run.out_csv)  # the durable table is the truth (keys relative to the inputs)
+        yield (progress_html(live.done, live.total, live.note()), skip, live.chart(), skip, skip,
+               live.frame(verdict), skip, skip)
+    report = worker.summary()
+    rows = batch.read_rows(worker.out_csv)  # the durable table is the truth (keys relative to the inputs)
+    if resume and not report.processed and not report.stopped:
+        gr.Info("Every document of that batch was already done: nothing was read again.")
     yield (
         progress_html(report.processed + report.skipped, report.total, "stopped" if report.stopped else "done"),
-        summary_markdown(report.summary, report.stopped),
+        summary_markdown(report.summary, report.stopped, resumed=report.skipped if resume else 0),
         verdict_counts(rows),
-        str(run.out_csv),
-        str(run.out_xlsx) if run.out_xlsx.is_file() else None,
+        str(worker.out_csv),
+        str(worker.out_xlsx) if worker.out_xlsx.is_file() else None,
         table(rows, verdict),
         rows,
+        run.run_id,
     )
 
 
@@ -235,57 +180,115 @@ def collect_sources(state: AppState, files: Any, folder_choice: str | None, work
     return batch.collect_inputs(sources, settings=state.settings, work_dir=work / "unzipped")
 
 
-def build(state: AppState) -> None:
-    folders = folder_choices(state.settings.batch_dir)
+def open_row(state: AppState, run_id: Any, row_value: Any) -> tuple[Any, ...]:
+    """A selected table row -> the detail view's outputs (visible box, heading, page with boxes,
+    fields with confidence, compliance and review)."""
+    key = row_value[0] if isinstance(row_value, (list, tuple)) and row_value else None
+    if not key:
+        return (gr.update(visible=False), gr.skip(), gr.skip(), gr.skip(), gr.skip())
+    try:
+        detail = batch_detail.row_detail(run_id, str(key), state.settings)
+    except batch_detail.NoDetail as why:
+        raise gr.Error(str(why), title="Cannot open this row") from None
+    image = (detail.page, detail.boxes) if detail.page is not None else None
+    heading = detail.heading + (f"\n\n> {detail.note}" if detail.note else "")
+    return (gr.update(visible=True), heading, image, detail.fields, detail.verdicts_html)
+
+
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "api"
+
+
+def _layout(state: AppState) -> dict[str, Any]:
+    """Run / Stop / Resume on top; the compact upload box beside the progress, summary and chart;
+    the filter, the table and the row detail below."""
+    ui: dict[str, Any] = {}
+    with gr.Row(elem_id="batch-actions"):
+        ui["run"] = gr.Button("Run batch", variant="primary", size="lg", elem_id="batch-run")
+        ui["stop"] = gr.Button("Stop", variant="stop", size="lg", elem_id="batch-stop")
+        ui["resume"] = gr.Button("Resume last run", variant="secondary", size="lg", elem_id="batch-resume")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=320):
-            uploads = gr.File(label="Documents or a ZIP", file_count="multiple", file_types=FILE_TYPES + [".zip"],
-                              elem_id="batch-files")
-            folder = gr.Dropdown(folders, value=None, label="…or a folder inside the batch folder",
-                                 visible=bool(state.settings.batch_dir), allow_custom_value=True,
-                                 elem_id="batch-folder")
-            with gr.Row():
-                run = gr.Button("Run batch", variant="primary", size="lg", elem_id="batch-run")
-                stop = gr.Button("Stop", variant="stop", size="lg", elem_id="batch-stop")
+            ui["uploads"] = gr.File(label="Documents or a ZIP", file_count="multiple", file_types=FILE_TYPES + [".zip"],
+                                    elem_id="batch-files", height=FILES_HEIGHT)
+            with gr.Accordion("No files chosen", open=False, elem_id="batch-file-list") as names_box:
+                ui["names"] = gr.HTML(elem_id="batch-file-names")
+            ui["names_box"] = names_box
+            ui["folder"] = gr.Dropdown(folder_choices(state.settings.batch_dir), value=None,
+                                       label="…or a folder inside the batch folder", visible=bool(state.settings.batch_dir),
+                                       allow_custom_value=True, elem_id="batch-folder")
         with gr.Column(scale=3, min_width=420):
-            progress = gr.HTML(progress_html(0, 0), elem_id="batch-progress-box")
-            summary = gr.Markdown(elem_id="batch-summary")
-            chart = gr.BarPlot(x="verdict", y="documents", color="verdict", color_map=VERDICT_COLOURS,
-                               title="Documents per verdict", height=240, y_lim=[0, None],
-                               sort=list(CHART_LABELS.values()),
-                               elem_id="batch-chart")
+            ui["progress"] = gr.HTML(progress_html(0, 0), elem_id="batch-progress-box")
+            ui["summary"] = gr.Markdown(elem_id="batch-summary")
             with gr.Row():
-                csv_button = gr.DownloadButton("Download CSV", value=None, elem_id="batch-csv")
-                xlsx_button = gr.DownloadButton("Download XLSX", value=None, elem_id="batch-xlsx")
-    verdict_filter = gr.Dropdown(FILTER_CHOICES, value="all", label="Show", elem_id="batch-filter")
-    results = gr.Dataframe(headers=HEADINGS, label="Results", interactive=False, wrap=True, elem_id="batch-table",
-                           column_widths=["15%", "8%", "13%", "10%", "9%", "7%", "6%", "10%", "5%", "9%", "8%"],
-                           elem_classes="lv-table",
-                           max_height=640, show_search="filter")
-    rows_state = gr.State([])
+                ui["csv"] = gr.DownloadButton("Download CSV", value=None, elem_id="batch-csv")
+                ui["xlsx"] = gr.DownloadButton("Download XLSX", value=None, elem_id="batch-xlsx")
+            ui["chart"] = gr.BarPlot(x="verdict", y="documents", color="verdict", color_map=VERDICT_COLOURS,
+                                     title="Documents per verdict", height=240, y_lim=[0, None],
+                                     sort=list(CHART_LABELS.values()), elem_id="batch-chart")
+    ui["filter"] = gr.Dropdown(FILTER_CHOICES, value="all", label="Show", elem_id="batch-filter")
+    ui["results"] = gr.Dataframe(headers=HEADINGS, datatype=DATATYPES, label="Results (select a row to open it)",
+                                 interactive=False, wrap=True, elem_id="batch-table", elem_classes="lv-table",
+                                 max_height=640, show_search="filter")
+    with gr.Column(visible=False, elem_id="batch-detail") as detail_box:
+        ui["detail_heading"] = gr.Markdown(elem_id="batch-detail-heading")
+        with gr.Row(equal_height=False):
+            ui["detail_page"] = gr.AnnotatedImage(label="First page, with where each field was read",
+                                                  elem_id="batch-detail-page", height=520, min_width=320)
+            with gr.Column(min_width=320):
+                ui["detail_fields"] = gr.Dataframe(headers=evidence_view.EVIDENCE_COLUMNS, label="Fields",
+                                                   interactive=False, wrap=True, elem_classes="lv-table",
+                                                   elem_id="batch-detail-fields")
+                ui["detail_verdicts"] = gr.HTML(elem_id="batch-detail-verdicts")
+    ui["detail_box"] = detail_box
+    ui["rows"] = gr.State([])
+    ui["run_id"] = gr.State(None)  # this page's run, for Resume and the row detail
+    ui["kept_run"] = gr.BrowserState(None, storage_key="llama_vision_batch_run")  # ... after a reload too
+    return ui
+
+
+def build(state: AppState) -> None:
+    ui = _layout(state)
+    outputs = [ui["progress"], ui["summary"], ui["chart"], ui["csv"], ui["xlsx"], ui["results"], ui["rows"],
+               ui["run_id"]]
 
     @reports_errors
     def run_batch(files: Any, folder_choice: str | None, verdict: str, request: gr.Request):
-        yield from batch_updates(state, files, folder_choice, verdict, getattr(request, "session_hash", None) or "api")
+        yield from batch_updates(state, files, folder_choice, verdict, _session(request))
+
+    @reports_errors
+    def resume_batch(run_id: Any, verdict: str, request: gr.Request):
+        yield from resume_updates(state, run_id, verdict, _session(request))
 
     def stop_batch(request: gr.Request) -> None:
-        state.request_stop(getattr(request, "session_hash", None) or "api")
-        gr.Info("Stopping after the document in progress…")
+        state.request_stop(_session(request))
+        gr.Info("Stopping after the document in progress… (Resume carries on later)")
 
     def filter_rows(rows: list[dict[str, Any]], verdict: str) -> pd.DataFrame:
         return table(rows or [], verdict)
 
-    run.click(
-        run_batch,
-        [uploads, folder, verdict_filter],
-        [progress, summary, chart, csv_button, xlsx_button, results, rows_state],
-        api_name="batch",
-        concurrency_id=MODEL_QUEUE,
-        concurrency_limit=state.model_concurrency(),
-        show_progress="minimal",
-    )
-    stop.click(stop_batch, None, None, api_name="batch_stop", concurrency_limit=None, show_progress="hidden")
-    folder.focus(lambda: gr.update(choices=folder_choices(state.settings.batch_dir)), None, folder,
-                 api_name="batch_folders", show_progress="hidden", api_visibility="private")
-    verdict_filter.change(filter_rows, [rows_state, verdict_filter], results, api_name="batch_filter",
-                          show_progress="hidden", api_visibility="private")
+    def show_files(files: Any) -> tuple[Any, str]:
+        label, names = files_summary(files)
+        return gr.update(label=label), names
+
+    @reports_errors
+    def select_row(page_run: Any, kept_run: Any, event: gr.SelectData) -> tuple[Any, ...]:
+        return open_row(state, page_run or kept_run, event.row_value)
+
+    model_event = dict(concurrency_id=MODEL_QUEUE, concurrency_limit=state.model_concurrency(),
+                       show_progress="minimal")
+    ui["run"].click(run_batch, [ui["uploads"], ui["folder"], ui["filter"]], outputs, api_name="batch", **model_event)
+    ui["resume"].click(resume_batch, [ui["kept_run"], ui["filter"]], outputs, api_name="batch_resume", **model_event)
+    ui["stop"].click(stop_batch, None, None, api_name="batch_stop", concurrency_limit=None, show_progress="hidden")
+    ui["run_id"].change(lambda run_id: run_id, ui["run_id"], ui["kept_run"], api_name="batch_keep_run",
+                        api_visibility="private", show_progress="hidden")
+    ui["uploads"].change(show_files, ui["uploads"], [ui["names_box"], ui["names"]], api_name="batch_files",
+                         api_visibility="private", show_progress="hidden")
+    ui["folder"].focus(lambda: gr.update(choices=folder_choices(state.settings.batch_dir)), None, ui["folder"],
+                       api_name="batch_folders", show_progress="hidden", api_visibility="private")
+    ui["filter"].change(filter_rows, [ui["rows"], ui["filter"]], ui["results"], api_name="batch_filter",
+                        show_progress="hidden", api_visibility="private")
+    ui["results"].select(select_row, [ui["run_id"], ui["kept_run"]],
+                         [ui["detail_box"], ui["detail_heading"], ui["detail_page"], ui["detail_fields"],
+                          ui["detail_verdicts"]], api_name="batch_row", api_visibility="private",
+                         show_progress="minimal")

@@ -7,6 +7,7 @@ decides a field or a verdict; it only shows what the pipeline decided.
 from __future__ import annotations
 
 import html
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
@@ -59,8 +60,22 @@ def show_value(name: str, value: Any) -> str:
     if kind == "abn" and isinstance(value, str) and len(value) == 11 and value.isdigit():
         return f"{value[:2]} {value[2:5]} {value[5:8]} {value[8:]}"
     if kind == "money":
-        return f"${value}"
+        return money_text(value)
     return str(value)
+
+
+def money_text(value: Any) -> str:
+    """"2288" -> "$2,288.00": grouped thousands and two places, so a long amount reads at a glance
+    and a narrow cell has no reason to break it; a value that is not a number is shown as it is."""
+    try:
+        amount = Decimal(str(value).replace(",", "").replace("$", "").strip())
+    except InvalidOperation:
+        return f"${value}"
+    if not amount.is_finite():
+        return f"${value}"
+    places = max(2, -amount.as_tuple().exponent)  # type: ignore[operator] - finite: an int exponent
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.{places}f}"
 
 
 def fields_for(document_type: str | None) -> tuple[str, ...]:
