@@ -365,3 +365,101 @@ def test_correct_a_field_see_the_verdict_change_and_save_it_as_ground_truth(page
     scored = {d["file"]: d for d in report["details"]}[f"{name}.png"]
     assert all(f["correct"] for f in scored["fields"].values() if not f["absent"]), scored["fields"]
     assert scored["compliance"]["exact"] and scored["compliance"]["agreement"]["verdict"], scored["compliance"]
+
+
+# -- the Batch tab: above the fold, colours, no broken numbers, a row opened ---------------------------
+
+
+def test_with_twenty_files_the_batch_buttons_stay_on_the_first_screen(browser, app, documents, workdir):
+    """20 uploads used to push "Run batch" ~2,000 px down; now they are one line ("20 files, ...")
+    with the names in a closed accordion, and Run / Stop / Resume sit at the top of the tab."""
+    folder = workdir / "twenty"
+    folder.mkdir(exist_ok=True)
+    files = []
+    for i in range(20):
+        target = folder / f"upload_{i:02d}{documents[i % 3].suffix}"
+        shutil.copy(documents[i % 3], target)
+        files.append(str(target))
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(app.url)
+        page.locator("#lv-header").wait_for()
+        _open_tab(page, "Batch compliance")
+        page.locator("#batch-files input[type=file]").set_input_files(files)
+        expect(page.locator("#batch-file-list")).to_contain_text("20 files", timeout=TIMEOUT_MS)
+        page.wait_for_timeout(500)  # the upload list settles
+        for button in ("#batch-run", "#batch-stop", "#batch-resume"):
+            box = page.locator(button).bounding_box()
+            assert box is not None and box["y"] + box["height"] <= 900, (button, box)
+        progress = page.locator("#batch-progress-box").bounding_box()
+        assert progress["y"] < 900, progress  # what a run reports is on the first screen too
+        _shot(page, "batch-twenty-files")
+    finally:
+        context.close()
+
+
+def _run_three(page, documents) -> None:
+    _open_tab(page, "Batch compliance")
+    page.locator("#batch-files input[type=file]").set_input_files([str(p) for p in documents])
+    expect(page.locator("#batch-file-list")).to_contain_text("3 files", timeout=TIMEOUT_MS)
+    page.locator("#batch-run").click()
+    expect(page.locator("#batch-summary")).to_contain_text("GST claimable", timeout=TIMEOUT_MS * 2)
+
+
+def _amounts_on_one_line(page) -> None:
+    lines = page.evaluate("""() => {
+        const walker = document.createTreeWalker(document.querySelector('#batch-table'), NodeFilter.SHOW_TEXT);
+        const found = [];
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            if (!/^\\$[\\d,]+\\.\\d\\d$/.test(node.textContent.trim())) continue;
+            const range = document.createRange(); range.selectNodeContents(node);  // one rect per line
+            found.push([node.textContent.trim(), range.getClientRects().length]);
+        }
+        return found; }""")
+    assert lines and all(n == 1 for _, n in lines), lines
+
+
+def test_batch_verdicts_are_coloured_numbers_unbroken_and_a_row_opens(page, documents):
+    _run_three(page, documents)
+    table = page.locator("#batch-table")
+    compliant = table.locator("[data-verdict=compliant]")
+    expect(compliant.first).to_be_visible()  # the bundled fuel receipt is compliant on the OCR engine
+    assert "lv-ok" in compliant.first.get_attribute("class")
+    for verdict, css in (("non_compliant", "lv-bad"), ("not_required", "lv-neutral"), ("review", "lv-warn")):
+        for cell in table.locator(f"[data-verdict={verdict}]").all():
+            assert css in cell.get_attribute("class"), verdict
+    # every amount cell is drawn on one line (Gradio's wrapping used to break "$2288.0 / 0"), on a
+    # wide screen and a narrow laptop window alike
+    for width in (1440, 900):
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.wait_for_timeout(300)
+        _amounts_on_one_line(page)
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    table.get_by_text(documents[1].name, exact=True).first.click()  # open the fuel receipt's row
+    detail = page.locator("#batch-detail")
+    expect(detail).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.locator("#batch-detail-heading")).to_contain_text(documents[1].name)
+    expect(page.locator("#batch-detail-page img").first).to_be_visible()
+    expect(page.locator("#batch-detail-fields")).to_contain_text("Total")
+    expect(page.locator("#batch-detail-verdicts .lv-badge").first).to_be_visible()
+    _shot(page, "batch-detail")
+    try:  # the coloured cells and the detail meet WCAG AA too
+        import axe_playwright_python  # noqa: F401
+    except ImportError:
+        return
+    problems = _axe_serious(page)
+    assert not problems, json.dumps(problems, indent=1)
+
+
+def test_a_filled_batch_tab_does_not_scroll_sideways_on_a_phone(phone, documents):
+    _open_tab_on_a_phone(phone, "Batch compliance")
+    phone.locator("#batch-files input[type=file]").set_input_files([str(p) for p in documents])
+    expect(phone.locator("#batch-file-list")).to_contain_text("3 files", timeout=TIMEOUT_MS)
+    phone.locator("#batch-run").evaluate("b => b.click()")
+    expect(phone.locator("#batch-summary")).to_contain_text("GST claimable", timeout=TIMEOUT_MS * 2)
+    phone.wait_for_timeout(500)
+    width, inner = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= min(inner, 390), (width, inner)
+    _amounts_on_one_line(phone)  # the table scrolls inside its box; its numbers still do not break

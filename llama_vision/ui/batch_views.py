@@ -17,11 +17,11 @@ from llama_vision.ui import views
 from llama_vision.ui.common import path_of, public_message
 from llama_vision.ui.views import esc
 
-# (table heading, batch.COLUMNS name, Dataframe datatype)
+# (table heading, batch.COLUMNS name, Dataframe datatype); the verdict next to the file: the first thing read
 TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("File", "file", "str"), ("Type", "document_type", "str"), ("Supplier", "supplier_name", "str"),
-    ("ABN", "supplier_abn", "str"), ("Date", "date", "str"), ("Total", "total", "str"), ("GST", "gst", "str"),
-    ("Verdict", "verdict", "html"), ("Review", "review_reasons", "str"), ("Score", "score", "str"),
+    ("File", "file", "str"), ("Verdict", "verdict", "html"), ("Type", "document_type", "str"),
+    ("Supplier", "supplier_name", "str"), ("ABN", "supplier_abn", "str"), ("Date", "date", "str"),
+    ("Total", "total", "str"), ("GST", "gst", "str"), ("Review", "review_reasons", "str"), ("Score", "score", "str"),
     ("Missing elements", "missing_elements", "str"), ("Error", "error", "str"),
 )
 HEADINGS = [h for h, _, _ in TABLE_COLUMNS]

@@ -44,12 +44,14 @@ CSS = """
 .lv-err { background: #3b3b45; color: #ffffff; border: 1px solid #3b3b45; }
 #batch-actions { gap: .6rem; }
 #batch-actions button { min-width: 9rem; }
+/* Gradio's "add more files" icon is a button inside a button (axe: nested-interactive, serious);
+   hidden: dropping files on the list or choosing again after the clear button does the same. */
+#batch-files button[aria-label="common.upload"] { display: none; }
 .lv-file-names { margin: 0; padding-left: 1.6rem; max-height: 14rem; overflow-y: auto; }
 /* Batch cells break between words only: an amount, an ABN or a date is never split mid-number
    (Gradio's wrapping breaks anywhere); a column too narrow for its longest word scrolls instead. */
 #batch-table .cell-wrap span, #batch-table .wrap, #batch-table span.text { word-break: normal !important;
   overflow-wrap: normal !important; hyphens: none; }
-#batch-table td, #batch-table th { min-width: 5.5rem; }
 #batch-table .lv-verdict { white-space: nowrap; font-size: .95rem; }
 .lv-panel { padding: .4rem .2rem; font-size: 1.02rem; }
 .lv-verdict-row { display: flex; gap: 1rem; align-items: center; margin-bottom: .4rem; }
