@@ -50,7 +50,8 @@ CSS = """
 .lv-file-names { margin: 0; padding-left: 1.6rem; max-height: 14rem; overflow-y: auto; }
 /* Batch cells break between words only: an amount, an ABN or a date is never split mid-number
    (Gradio's wrapping breaks anywhere); a column too narrow for its longest word scrolls instead. */
-#batch-table .cell-wrap span, #batch-table .wrap, #batch-table span.text { word-break: normal !important;
+#batch-table .cell-wrap span, #batch-table .wrap, #batch-table span.text,
+#batch-detail-fields .cell-wrap span, #batch-detail-fields .wrap, #batch-detail-fields span.text { word-break: normal !important;
   overflow-wrap: normal !important; hyphens: none; }
 #batch-table .lv-verdict { white-space: nowrap; font-size: .95rem; }
 .lv-panel { padding: .4rem .2rem; font-size: 1.02rem; }

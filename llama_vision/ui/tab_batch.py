@@ -238,7 +238,7 @@ def _layout(state: AppState) -> dict[str, Any]:
             with gr.Column(min_width=320):
                 ui["detail_fields"] = gr.Dataframe(headers=evidence_view.EVIDENCE_COLUMNS, label="Fields",
                                                    interactive=False, wrap=True, elem_classes="lv-table",
-                                                   column_widths=["30%", "38%", "16%", "16%"],
+                                                   column_widths=["27%", "35%", "19%", "19%"],
                                                    elem_id="batch-detail-fields")
                 ui["detail_verdicts"] = gr.HTML(elem_id="batch-detail-verdicts")
     ui["detail_box"] = detail_box
