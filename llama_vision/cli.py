@@ -5,6 +5,8 @@ A thin layer over pipeline, batch and evaluation (ARCHITECTURE.md §2):
     extract FILE... [--engine E] [--prompt P] [--json]
     batch DIR_OR_ZIP... --out results.csv [--xlsx results.xlsx] [--resume]
     evaluate DIR [--engine E] [--prompt P] [--json] [--limit N]
+    experiment DIR_OR_ZIP --prompt key_value --prompt json [--prompt-file NAME=PATH] [--engine E]... [--json]
+    experiment --history | --compare RUN_A RUN_B
     hardware [--json]
     make-tiny-model DIR [--size tiny|small]
     make-samples DIR [--count N] [--seed S] [--families all|NAMES] [--family NAME] [--max-side PX]
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llama_vision import __version__
+from llama_vision.cli_experiment import add_parser as add_experiment_parser
 from llama_vision.errors import DocumentError, LlamaVisionError
 from llama_vision.names import json_safe, printable  # no control character reaches the terminal raw
 from llama_vision.schema import ENGINE_CHOICES, PROMPT_STYLES
@@ -91,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--details", action="store_true", help="with --json: include per-document comparisons")
     evaluate.add_argument("--concurrency", type=int, help="documents in flight (remote engines)")
     evaluate.set_defaults(handler=_cmd_evaluate)
+
+    add_experiment_parser(commands)  # llama_vision.cli_experiment: prompts x engines over a labelled set
 
     hardware = commands.add_parser("hardware", help="devices, live memory and the 11B model's footprint")
     hardware.add_argument("--json", action="store_true")

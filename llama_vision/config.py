@@ -131,6 +131,7 @@ class Settings(BaseSettings):
     ocr_max_side: int = Field(1600, ge=320, le=8192, description="Longest image side handed to OCR")
     review_threshold: float = Field(0.8, ge=0.0, le=1.0, description="Compliance fields below this confidence send a document to review")
     batch_dir: str = Field("", description="Folder the app may read batches from (empty: uploads only)")
+    experiments_dir: str = Field("", description="Folder of the prompt-experiment history (empty: the user's data folder)")
     queue_size: int = Field(32, ge=1, le=1000, description="Waiting requests per model queue before 'busy'")
     trust_remote_code: bool = Field(False, description="Only for custom checkpoints; Mllama never needs it")
     compile: bool = Field(False, description="CUDA only: static KV cache + torch.compile")
@@ -333,3 +334,13 @@ def load_settings(env_file: str | Path | None = None, **overrides: object) -> Se
 def get_settings() -> Settings:
     """Process-wide settings for entry points; tests build their own with `load_settings`."""
     return load_settings()
+
+
+def public_settings(settings: Settings) -> dict[str, object]:
+    """Every setting that may be written down (an experiment's record): secrets left out, URLs redacted."""
+    shown: dict[str, object] = {}
+    for name, value in settings.model_dump(mode="json").items():
+        if _is_secret(name) or isinstance(getattr(settings, name), SecretStr):
+            continue
+        shown[name] = redact_urls(str(value)) if name in _URL_FIELDS else value
+    return shown

@@ -327,10 +327,7 @@ def _extract_batched(
             continue
         for job, generation in zip(ready, generations, strict=True):
             try:
-                job.add_time("generate", share)
-                stages.record(job, generation)
-                job.raw_fields = stages.take_fields(job, engine, library, job.pages[0], generation, style)
-                yield job.index, stages.finish(job, engine, prompt_name)
+                yield job.index, stages.complete(job, engine, library, style, prompt_name, generation, share)
             except LlamaVisionError as error:
                 yield job.index, Result.failed(job.label, engine.name, prompt_name, error)
 

@@ -181,6 +181,15 @@ def take_fields(
     return dict(generation.fields)
 
 
+def complete(job: Job, engine: Engine, library: PromptLibrary | None, style: str, prompt_name: str,
+             generation: Generation, seconds: float) -> Result:
+    """A one-page job whose answer came from a shared generate_batch (`seconds`: its share) -> its Result."""
+    job.add_time("generate", seconds)
+    record(job, generation)
+    job.raw_fields = take_fields(job, engine, library, job.pages[0], generation, style)
+    return finish(job, engine, prompt_name)
+
+
 def parse_or_retry(
     job: Job, engine: Engine, library: PromptLibrary, image: Any, generation: Generation, style: str
 ) -> dict[str, Any]:
