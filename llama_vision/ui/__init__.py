@@ -1,4 +1,4 @@
-"""The Gradio app: four tabs over the package (no business logic here).
+"""The Gradio app: five tabs over the package (no business logic here).
 
 `build_app(settings)` returns the Blocks; `launch_options(settings)` the keyword arguments for
 `launch()` that keep it safe (auth, upload caps, allowed paths, theme, and `ui.web_guard`'s
@@ -28,7 +28,7 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
     """Build the Blocks app around one shared engine (created here unless given)."""
     import gradio as gr
 
-    from llama_vision.ui import mcp_tools, tab_batch, tab_compare, tab_dashboard, tab_single
+    from llama_vision.ui import mcp_tools, tab_batch, tab_compare, tab_dashboard, tab_experiments, tab_single
     from llama_vision.ui.common import sweep_outputs
     from llama_vision.ui.layout import header_html, quiet_user_errors
     from llama_vision.ui.state import AppState
@@ -47,6 +47,8 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
                 tab_dashboard.build(state, header, demo)
             with gr.Tab("Batch compliance", id="batch", elem_id="tab-batch"):
                 tab_batch.build(state)
+            with gr.Tab("Prompt experiments", id="experiments", elem_id="tab-experiments"):
+                tab_experiments.build(state)
         mcp_tools.register(state)  # extract_document and check_compliance: API endpoints and MCP tools
         demo.load(lambda: header_html(state), None, header, api_name="header", show_progress="hidden")
         # the model may finish loading (or fail) after the page opened: keep the header honest
