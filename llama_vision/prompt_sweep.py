@@ -5,7 +5,8 @@ once, then every prompt reads it (`pipeline.extract` per (document, prompt) woul
 
 - an engine that batches (a local model): documents are prepared `batch_size` at a time (one
   batched classify), then the single-page (document, prompt) requests go to `generate_batch`
-  `batch_size` at a time; multi-page documents and field questions are read one by one;
+  `batch_size` at a time, and the answers that need the fallback prompt ask it together too;
+  multi-page documents and field questions are read one by one;
 - an engine that runs requests concurrently (a server pool): documents are prepared and prompts
   read by `concurrency` workers (default settings.api_concurrency); the engine's own slots still
   cap the requests in flight, and its retries and failover apply to every request;
@@ -192,12 +193,55 @@ def _generate_together(chunk: list[tuple[Job, int]], runs: list[PromptRun], engi
         for base, p in chunk:
             yield base.index, p, _read(base, engine, runs[p], len(runs))
         return
+    retries: list[tuple[Job, int, Any, str, Any]] = []  # answers that need the fallback prompt, asked together
     for fork, (base, p), generation in zip(forks, chunk, generations, strict=True):
         run = runs[p]
         try:
-            yield base.index, p, stages.complete(fork, engine, run.library, run.style, run.name, generation, share)
+            fork.add_time("generate", share)
+            stages.record(fork, generation)
+            if generation.fields is not None or run.library is None:
+                fork.raw_fields = stages.take_fields(fork, engine, run.library, fork.pages[0], generation, run.style)
+            else:
+                outcome, why = stages.parse_answer(fork, generation, run.style)
+                if why is not None:
+                    retries.append((fork, p, outcome, why, generation))
+                    continue
+                fork.raw_fields = stages.keep_reading(fork, outcome.fields, generation)
+            yield base.index, p, stages.finish(fork, engine, run.name)
         except Exception as error:  # noqa: BLE001
             yield base.index, p, Result.failed(fork.label, engine.name, run.name, _problem(error))
+    if retries:
+        yield from _retry_together(retries, runs, engine)
+
+
+def _retry_together(retries: list[tuple[Job, int, Any, str, Any]], runs: list[PromptRun], engine: Engine) -> Iterator[Done]:
+    """The fallback prompt for every answer that needed it, in one generate_batch (one by one if that fails)."""
+    from llama_vision.engines.base import GenerationRequest
+
+    requests = [GenerationRequest(fork.pages[0], runs[p].library.fallback_for(fork.document_type).text)  # type: ignore[union-attr]
+                for fork, p, _o, _w, _g in retries]
+    try:
+        started = time.perf_counter()
+        answers = engine.generate_batch(requests)
+        shares = [(time.perf_counter() - started) / len(requests)] * len(requests)
+    except Exception:  # noqa: BLE001 - out of memory on the batch: each on its own
+        answers, shares = [], []
+        for request in requests:
+            started = time.perf_counter()
+            try:
+                answers.append(engine.generate(request.image, request.prompt))
+            except Exception as error:  # noqa: BLE001 - this document's error Result, below
+                answers.append(error)
+            shares.append(time.perf_counter() - started)
+    for (fork, p, outcome, why, first), answer, seconds in zip(retries, answers, shares, strict=True):
+        run = runs[p]
+        try:
+            if isinstance(answer, Exception):
+                raise answer
+            fork.raw_fields = stages.take_retry(fork, run.library, outcome, why, first, answer, seconds)  # type: ignore[arg-type]
+            yield fork.index, p, stages.finish(fork, engine, run.name)
+        except Exception as error:  # noqa: BLE001
+            yield fork.index, p, Result.failed(fork.label, engine.name, run.name, _problem(error))
 
 
 # -- a server pool: concurrent requests -------------------------------------------------------

@@ -195,36 +195,47 @@ def parse_or_retry(
 ) -> dict[str, Any]:
     """Parse the answer; on a refusal or unparseable prose, retry once with the fallback prompt.
     The page's evidence comes from the answer the fields were read from."""
-    from llama_vision.parsing.confidence import answer_confidence
+    outcome, why = parse_answer(job, generation, style)
+    if why is None:
+        return keep_reading(job, outcome.fields, generation)
+    retry = engine.generate(image, library.fallback_for(job.document_type).text)
+    return take_retry(job, library, outcome, why, generation, retry, retry.seconds)
 
-    fields, source = _parse_or_retry(job, engine, library, image, generation, style)
-    spelled = answer_confidence(source.text, source.token_logprobs, fields)
-    job.page_readings.append((dict(fields), model_evidence(spelled)))
-    return fields
 
-
-def _parse_or_retry(
-    job: Job, engine: Engine, library: PromptLibrary, image: Any, generation: Generation, style: str
-) -> tuple[dict[str, Any], Generation]:
-    """(fields, the Generation they were read from)."""
+def parse_answer(job: Job, generation: Generation, style: str) -> tuple[Any, str | None]:
+    """(the parse outcome, why the answer needs the fallback prompt; None when it is usable)."""
     from llama_vision.parsing import is_refusal, parse_output
 
     started = time.perf_counter()
     outcome = parse_output(generation.text, style)
     job.add_time("parse", time.perf_counter() - started)
     if outcome.ok and not is_refusal(generation.text):
-        return outcome.fields, generation
-    why = "refused" if is_refusal(generation.text) else f"gave unparseable output ({outcome.problem})"
-    fallback = library.fallback_for(job.document_type)
-    retry = engine.generate(image, fallback.text)
-    job.add_time("generate", retry.seconds)
+        return outcome, None
+    return outcome, "refused" if is_refusal(generation.text) else f"gave unparseable output ({outcome.problem})"
+
+
+def take_retry(job: Job, library: PromptLibrary, outcome: Any, why: str, generation: Generation,
+               retry: Generation, seconds: float) -> dict[str, Any]:
+    """The fallback prompt's answer (`seconds`: what it cost) -> fields, with a warning saying how it went."""
+    from llama_vision.parsing import is_refusal, parse_output
+
+    job.add_time("generate", seconds)
     record(job, retry)
-    retried = parse_output(retry.text, fallback.output_style)
+    retried = parse_output(retry.text, library.fallback_for(job.document_type).output_style)
     if retried.ok and not is_refusal(retry.text):
         job.warnings.append(f"The model {why}; retried once with the fallback prompt, which worked.")
-        return retried.fields, retry
+        return keep_reading(job, retried.fields, retry)
     job.warnings.append(f"The model {why}, and the fallback prompt did not help; fields left empty.")
-    return (outcome.fields if outcome.ok else {}), generation
+    return keep_reading(job, outcome.fields if outcome.ok else {}, generation)
+
+
+def keep_reading(job: Job, fields: dict[str, Any], source: Generation) -> dict[str, Any]:
+    """Keep the page's fields with their evidence, read from the answer they came from; returns the fields."""
+    from llama_vision.parsing.confidence import answer_confidence
+
+    spelled = answer_confidence(source.text, source.token_logprobs, fields)
+    job.page_readings.append((dict(fields), model_evidence(spelled)))
+    return fields
 
 
 def model_evidence(spelled: Mapping[str, Spelled]) -> dict[str, FieldEvidence]:

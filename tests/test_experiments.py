@@ -177,3 +177,24 @@ def test_cli_experiment_table_history_and_compare(labelled, tmp_path, monkeypatc
     assert "prompt text changed" in text and "worse: date" in text
     assert cli.main(["experiment", "--compare", "1", "9"]) == 2
     assert "no experiment run 9" in capsys.readouterr().err
+
+
+def test_unparseable_answers_ask_the_fallback_prompt_together(labelled, tmp_path):
+    from llama_vision.prompts import load_prompt_library
+    from tests.fakes import FakeEngine
+
+    fallbacks = {load_prompt_library().fallback_for(kind).text for kind in ("receipt", "tax_invoice", "fuel_receipt",
+                                                                              "bank_statement", "other")}
+
+    def responder(prompt: str) -> str:
+        if prompt in fallbacks:
+            return "TOTAL: $12.50\nDATE: 02/10/2023"
+        return "receipt" if "receipt, tax_invoice" in prompt else "Sorry, the picture is blurry today."
+
+    engine = FakeEngine(fake_settings(tmp_path), responder=responder)
+    run = run_experiment(load_labelled_set(labelled), LIBRARY[:2], [engine], batch_size=4)
+    assert len(run.records) == 12 and all(r.status == "ok" and r.retries == 1 for r in run.records)
+    assert all(r.fields["total"]["got"] == "12.50" for r in run.records)
+    # per 4 documents: classify 4, then (document, prompt) answers 4 at a time, each batch's fallback
+    # questions together right after it; never one by one
+    assert engine.batch_sizes == [4, 4, 4, 4, 4, 2, 4, 4]
