@@ -130,6 +130,12 @@ def test_folders_stay_inside_the_allowed_roots(labelled, tmp_path):
     for outside in ("/etc", "../..", f"batch folder: ../{tmp_path.name}"):
         with pytest.raises(DocumentError):
             resolve_folder(settings, outside)
+    # the folder "Save as ground truth" writes to is offered too, once the settings have one
+    with_dataset = fake_settings(tmp_path, batch_dir="", dataset_dir=str(labelled))
+    assert labelled_folders(with_dataset) == ["dataset folder: ."]
+    assert resolve_folder(with_dataset, "dataset folder: .") == labelled.resolve()
+    with pytest.raises(DocumentError):
+        resolve_folder(with_dataset, str(labelled.parent))
 
 
 def test_openai_keeps_the_concurrency_limit_and_loses_nothing_to_503s(labelled, tmp_path, servers):
