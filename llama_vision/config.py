@@ -27,6 +27,7 @@ ENV_PREFIX = "LLAMA_VISION_"
 EngineChoice = Literal["auto", EngineName]  # ENGINE_CHOICES as a type
 Quantization = Literal["none", "8bit", "4bit"]
 DType = Literal["auto", "bfloat16", "float16", "float32"]
+Grounding = Literal["auto", "on", "off"]
 
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 _MEMORY_ENTRY = re.compile(r"^(\d+|cpu|mps)\s*:\s*\d+(\.\d+)?\s*(GiB|MiB|GB|MB|KiB|KB)$", re.I)
@@ -129,6 +130,8 @@ class Settings(BaseSettings):
     document_seconds: float = Field(30.0, gt=0, le=3600, description="Seconds one document may take to decode or draw")
     max_image_side: int = Field(2240, ge=560, le=8192, description="Longest image side handed to the model")
     ocr_max_side: int = Field(1600, ge=320, le=8192, description="Longest image side handed to OCR")
+    grounding: Grounding = Field("auto", description="Boxes for model answers from an OCR pass run beside generation: "
+                                 "auto (on when rapidocr is installed), on, off")
     review_threshold: float = Field(0.8, ge=0.0, le=1.0, description="Compliance fields below this confidence send a document to review")
     batch_dir: str = Field("", description="Folder the app may read batches from (empty: uploads only)")
     experiments_dir: str = Field("", description="Folder of the prompt-experiment history (empty: the user's data folder)")
@@ -208,6 +211,14 @@ class Settings(BaseSettings):
             # Gradio's MCP route does not ask for the login: it would open the app to anyone
             raise ValueError("the MCP server does not ask for LLAMA_VISION_AUTH's login; "
                              "set LLAMA_VISION_MCP=false, or empty LLAMA_VISION_AUTH on a trusted network")
+        return value
+
+    @field_validator("grounding")
+    @classmethod
+    def _check_grounding(cls, value: str) -> str:
+        if value == "on" and not ocr_runtime_installed():
+            raise ValueError("grounding needs the OCR runtime, which is not installed; install it with "
+                             "pip install 'rapidocr>=3.4' onnxruntime, or use auto or off")
         return value
 
     @field_validator("api_base")
@@ -291,6 +302,13 @@ class Settings(BaseSettings):
             key, size = (p.strip() for p in part.split(":", 1))
             result[int(key) if key.isdigit() else key.lower()] = size.replace(" ", "")
         return result
+
+
+def ocr_runtime_installed() -> bool:
+    """rapidocr and onnxruntime importable (looked up, not imported: start-up stays light)."""
+    from importlib.util import find_spec
+
+    return find_spec("rapidocr") is not None and find_spec("onnxruntime") is not None
 
 
 def _is_secret(field: str) -> bool:

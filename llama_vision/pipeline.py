@@ -133,20 +133,26 @@ def _document(
 ) -> Generator[str, None, Result]:
     label = file_name or stages.label_of(source)
     prompt_name = prompt_name_for(engine, prompt_style)
+    job: Job | None = None
     try:
         stages.check_style(prompt_style)
         job = Job(index=0, label=label)
         stages.load(job, source, engine, page)
+        stages.start_grounding(job, engine)  # the OCR pass for boxes runs while the model answers
         library = _library(engine, prompts)
         stages.classify([job], engine, library, document_type)
-        for image in job.pages:
+        for index, image in enumerate(job.pages):
             fields = yield from stages.read_page(job, engine, library, prompt_style, image, stream)
+            stages.ground_page(job, index, fields)
             job.raw_fields = stages.merge_pages([job.raw_fields, fields])
         return stages.finish(job, engine, prompt_name)
     except LlamaVisionError as error:
         return Result.failed(label, engine.name, prompt_name, error)
     except Exception as error:  # an engine bug must not take the app or the batch down
         return Result.failed(label, engine.name, prompt_name, f"{type(error).__name__}: {error}")
+    finally:
+        if job is not None:
+            stages.stop_grounding(job)
 
 
 def _library(engine: Engine, prompts: PromptLibrary | None) -> PromptLibrary | None:
@@ -319,10 +325,13 @@ def _extract_batched(
                 yield alone(job)
         if not ready:
             continue
+        for job in ready:
+            stages.start_grounding(job, engine)  # OCR passes for boxes run while the batch generates
         try:
             generations, share = _generate_together(ready, engine, library, style)
         except Exception:  # out of memory after the engine's own retry, or a bad batch: go one by one
             for job in ready:
+                stages.stop_grounding(job)
                 yield alone(job)
             continue
         for job, generation in zip(ready, generations, strict=True):

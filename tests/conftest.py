@@ -15,6 +15,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("LLAMA_VISION_"):
             monkeypatch.delenv(key, raising=False)
+    # grounding's OCR pass costs about a second a page: only the tests that are about it turn it on
+    monkeypatch.setenv("LLAMA_VISION_GROUNDING", "off")
     from llama_vision.config import get_settings
 
     get_settings.cache_clear()

@@ -13,6 +13,7 @@ page line by line), so a value reads the same whichever engine saw it.
 from __future__ import annotations
 
 from llama_vision.fields.dates import (
+    find_date_spans,
     find_dates,
     normalise_date,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "find_abns",
     "find_amounts",
     "find_money",
+    "find_date_spans",
     "find_dates",
     "format_abn",
     "is_null",

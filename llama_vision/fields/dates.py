@@ -144,15 +144,19 @@ def find_dates(text: str) -> list[tuple[int, str]]:
     Each span is read by `normalise_date`, so the rules are the same: day first, never swapped
     to month first, impossible dates (31/02/2024) left out.
     """
-    found: list[tuple[int, str]] = []
-    taken: list[tuple[int, int]] = []
+    return [(start, value) for start, _end, value in find_date_spans(text)]
+
+
+def find_date_spans(text: str) -> list[tuple[int, int, str]]:
+    """`find_dates` with where each date ends: (start, end, DD/MM/YYYY), left to right (the
+    grounding step boxes the printed date, not the whole line)."""
+    found: list[tuple[int, int, str]] = []
     for pattern in _PRINTED_DATES:
         for match in pattern.finditer(text):
-            if any(start < match.end() and match.start() < end for start, end in taken):
+            if any(start < match.end() and match.start() < end for start, end, _v in found):
                 continue
             value = normalise_date(re.sub(r"\s*([/\-.])\s*", r"\1", match.group(0)))
             if value is not None:
-                found.append((match.start(), value))
-                taken.append(match.span())
+                found.append((match.start(), match.end(), value))
     found.sort(key=lambda item: item[0])
     return found
