@@ -20,7 +20,7 @@ from llama_vision.config import load_settings
 from llama_vision.errors import ConfigError
 from llama_vision.fields import find_money, normalise_abn, normalise_value
 from llama_vision.grounding import enabled, ground_fields, read_page, shared_reader
-from llama_vision.grounding.match import locate
+from llama_vision.engines.ocr.locate import locate
 from llama_vision.engines.ocr.layout import lines_from_strings
 from tests.fakes import FakeEngine, fake_settings
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from llama_vision.grounding.match import box_of, locate
+from llama_vision.engines.ocr.locate import box_of, locate
 from llama_vision.grounding.reader import PageText, ocr_runtime_installed, read_page, shared_reader, submit
 from llama_vision.result import FieldEvidence
 

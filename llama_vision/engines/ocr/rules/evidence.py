@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from llama_vision.engines.ocr.layout import Line
+from llama_vision.engines.ocr.locate import box_of, locate
 from llama_vision.result import FieldEvidence
 
 # field -> (row indices the value was read from, match kind)
@@ -79,11 +80,19 @@ def _union(boxes: list[tuple[float, float, float, float]]) -> list[float] | None
     return [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
 
 
-def one_evidence(rows: Sequence[Line], indices: Sequence[int], kind: str) -> FieldEvidence:
+def one_evidence(rows: Sequence[Line], indices: Sequence[int], kind: str, name: str | None = None,
+                 value: Any = None) -> FieldEvidence:
+    """The rows' evidence; the box is the printed value's own characters within those rows when
+    they can be found (`locate`: "$12.50", not "TOTAL ..... $12.50"), else the rows' union."""
     indices = sorted({i for i in indices if 0 <= i < len(rows)})
     boxes = [b for i in indices if (b := rows[i].box) is not None]
     text = "\n".join(rows[i].text for i in indices) or None
-    return FieldEvidence(confidence=raw_confidence(rows, indices, kind), page=0, box=_union(boxes), text=text,
+    box = _union(boxes)
+    if name is not None and box is not None:
+        traced = [rows[i] for i in indices]
+        found = locate(traced, name, value)
+        box = (box_of(traced, found) if found else None) or box
+    return FieldEvidence(confidence=raw_confidence(rows, indices, kind), page=0, box=box, text=text,
                          source="rule" if kind in DERIVED_KINDS else "ocr")
 
 
@@ -109,9 +118,9 @@ def build_evidence(rows: Sequence[Line], fields: dict[str, Any], trace: Trace) -
             continue
         if name in trace:
             indices, kind = trace[name]
-            out[name] = one_evidence(rows, indices, kind)
+            out[name] = one_evidence(rows, indices, kind, name, value)
         elif isinstance(value, str | int | float) and not isinstance(value, bool):
             at = _locate(value, rows)
             if at is not None:
-                out[name] = one_evidence(rows, [at], "found_text")
+                out[name] = one_evidence(rows, [at], "found_text", name, value)
     return out

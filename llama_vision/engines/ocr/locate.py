@@ -1,6 +1,7 @@
-"""Where on the page a model's answer is printed: a field value -> the OCR rows that print it.
+"""Where on the page a value is printed: a field value -> the characters of the OCR rows that print it.
 
-Pure functions over the OCR engine's rows (`engines.ocr.layout.Line`, whose pieces keep their
+Used by the OCR engine's evidence (the value inside the rows a rule read it from) and by
+`llama_vision.grounding` (a model's answer anywhere on the page). Pure functions over the rows (`engines.ocr.layout.Line`, whose pieces keep their
 page boxes). Each field kind is compared in the form `llama_vision.fields` normalises it to, so
 "12.50" finds "$12.50", "51824753556" finds "ABN 51 824 753 556" and "15/03/2024" finds
 "15 Mar 24". Names and addresses are compared as letters and digits only, over up to
