@@ -43,8 +43,8 @@ class Job:
     timings: dict[str, float] = field(default_factory=dict)
     usage: dict[str, Any] = field(default_factory=dict)
     # (fields, evidence) of each page read, in page order (OCR: the engine's own; models: from token
-    # probabilities): `finish` keeps each field's evidence from the first page that gives it, as
-    # `merge_pages` keeps its value
+    # probabilities, with boxes from grounding's `ground_page`): `finish` keeps each field's evidence
+    # from the first page that gives it, as `merge_pages` keeps its value
     page_readings: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     page_text: bool = False  # raw_output is the printed page text (OCR), so conflicts can be read from it
     # page index -> the OCR pass grounding runs beside generation (a Future of grounding.PageText)

@@ -199,3 +199,18 @@ def test_tiny_llama_through_the_pipeline(document: tuple[Image.Image, dict[str, 
         assert result.evidence == {}
     for name, item in result.evidence.items():  # whatever the noise says, a box is only where it is printed
         assert item.box and item.text and item.source == "model", name
+
+
+def test_a_failed_ocr_pass_leaves_the_answer_and_says_so(document: tuple[Image.Image, dict[str, Any]],
+                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    image, truth = document
+
+    def broken(*_args: Any) -> Any:
+        raise RuntimeError("onnxruntime went away")
+
+    monkeypatch.setattr("llama_vision.grounding.reader.read_page", broken)
+    engine = FakeEngine(fake_settings(tmp_path, grounding="on"), [_answer(truth)])
+    result = pipeline.extract(image, engine=engine, document_type="receipt")
+    assert result.status == "ok" and result.fields["total"] == truth["fields"]["total"]
+    assert result.evidence == {}
+    assert any("onnxruntime went away" in w for w in result.warnings)
