@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from llama_vision import stages
 from llama_vision.errors import LlamaVisionError
+from llama_vision.grounding import steps as grounding_steps
 from llama_vision.result import Result
 from llama_vision.schema import ALL_FIELDS, DOCUMENT_TYPES, PROMPT_STYLES
 from llama_vision.stages import Job
@@ -138,12 +139,12 @@ def _document(
         stages.check_style(prompt_style)
         job = Job(index=0, label=label)
         stages.load(job, source, engine, page)
-        stages.start_grounding(job, engine)  # the OCR pass for boxes runs while the model answers
+        grounding_steps.start(job, engine)  # the OCR pass for boxes runs while the model answers
         library = _library(engine, prompts)
         stages.classify([job], engine, library, document_type)
         for index, image in enumerate(job.pages):
             fields = yield from stages.read_page(job, engine, library, prompt_style, image, stream)
-            stages.ground_page(job, index, fields)
+            grounding_steps.ground_page(job, index, fields)
             job.raw_fields = stages.merge_pages([job.raw_fields, fields])
         return stages.finish(job, engine, prompt_name)
     except LlamaVisionError as error:
@@ -152,7 +153,7 @@ def _document(
         return Result.failed(label, engine.name, prompt_name, f"{type(error).__name__}: {error}")
     finally:
         if job is not None:
-            stages.stop_grounding(job)
+            grounding_steps.stop(job)
 
 
 def _library(engine: Engine, prompts: PromptLibrary | None) -> PromptLibrary | None:
@@ -326,12 +327,12 @@ def _extract_batched(
         if not ready:
             continue
         for job in ready:
-            stages.start_grounding(job, engine)  # OCR passes for boxes run while the batch generates
+            grounding_steps.start(job, engine)  # OCR passes for boxes run while the batch generates
         try:
             generations, share = _generate_together(ready, engine, library, style)
         except Exception:  # out of memory after the engine's own retry, or a bad batch: go one by one
             for job in ready:
-                stages.stop_grounding(job)
+                grounding_steps.stop(job)
                 yield alone(job)
             continue
         for job, generation in zip(ready, generations, strict=True):

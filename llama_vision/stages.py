@@ -43,7 +43,7 @@ class Job:
     timings: dict[str, float] = field(default_factory=dict)
     usage: dict[str, Any] = field(default_factory=dict)
     # (fields, evidence) of each page read, in page order (OCR: the engine's own; models: from token
-    # probabilities, with boxes from grounding's `ground_page`): `finish` keeps each field's evidence
+    # probabilities, with boxes from `grounding.steps.ground_page`): `finish` keeps each field's evidence
     # from the first page that gives it, as `merge_pages` keeps its value
     page_readings: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     page_text: bool = False  # raw_output is the printed page text (OCR), so conflicts can be read from it
@@ -189,6 +189,8 @@ def complete(job: Job, engine: Engine, library: PromptLibrary | None, style: str
     job.add_time("generate", seconds)
     record(job, generation)
     job.raw_fields = take_fields(job, engine, library, job.pages[0], generation, style)
+    from llama_vision.grounding.steps import ground_page
+
     ground_page(job, 0, job.raw_fields)
     return finish(job, engine, prompt_name)
 
@@ -358,43 +360,6 @@ def finish(job: Job, engine: Engine, prompt_name: str) -> Result:
     )
     result._first_page = small_grey(job.pages[0]) if job.pages else None  # for batch's duplicate check
     return result
-
-
-# -- grounding: boxes for a model's answers (llama_vision.grounding) ------------------------------
-
-
-def start_grounding(job: Job, engine: Engine) -> None:
-    """Start the OCR pass of every page on the grounding thread, so it runs while the model answers."""
-    from llama_vision import grounding
-
-    if job.pages and grounding.enabled(engine.settings, engine):
-        job.grounding = {i: grounding.submit(page, engine.settings) for i, page in enumerate(job.pages)}
-
-
-def stop_grounding(job: Job) -> None:
-    """Drop OCR passes that have not started (a document that failed or a stream closed early)."""
-    for future in job.grounding.values():
-        future.cancel()
-
-
-def ground_page(job: Job, page_index: int, fields: dict[str, Any]) -> None:
-    """Join the page's OCR pass and put the box of each answered value into the page's evidence,
-    keeping what the engine measured (token-probability confidence). Without a pass: nothing."""
-    from llama_vision.grounding import ground_fields
-
-    future = job.grounding.pop(page_index, None)
-    if future is None:
-        return
-    while len(job.page_readings) <= page_index:  # the engine gave no evidence for this page
-        job.page_readings.append((dict(fields), {}))
-    _fields, evidence = job.page_readings[page_index]
-    started = time.perf_counter()
-    try:
-        page = future.result()
-        job.page_readings[page_index] = (_fields, ground_fields(page, fields, evidence, page_index=page_index))
-    except Exception as error:  # noqa: BLE001 - boxes are extra: the answer stands without them
-        job.warnings.append(f"Boxes for the answers could not be found (OCR pass failed: {error}).")
-    job.add_time("grounding", time.perf_counter() - started)
 
 
 def merge_pages(per_page: Iterable[dict[str, Any]]) -> dict[str, Any]:
