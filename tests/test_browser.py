@@ -91,7 +91,7 @@ def test_single_extraction_shows_supplier_and_verdict(page, documents, app):
     _choose_document(page, "single", document)
     page.locator("#single-preview img").wait_for()  # the preview appears once the file is in
     page.locator("#single-extract").click()
-    badge = page.locator("#single-compliance .lv-badge")
+    badge = page.locator("#single-compliance .lv-badge[data-verdict]")
     badge.wait_for()
     assert badge.inner_text().strip() in VERDICT_LABELS, app.log_tail()
     summary = page.locator("#single-summary").inner_text()

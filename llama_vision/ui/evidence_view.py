@@ -9,16 +9,27 @@ confidence, never a made-up one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from llama_vision import schema
+from llama_vision.ui import views
 from llama_vision.ui.views import esc, field_names, show_value
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
+    from PIL import Image
 
 MISSING = "—"
 EVIDENCE_COLUMNS = ["Field", "Value", "Confidence", "From"]
 SOURCE_LABELS = {"ocr": "printed text", "model": "model answer", "rule": "derived"}
+#: The fields a tax claim turns on, shown beside the verdict at the top of the Single tab.
+KEY_FIELDS = ("supplier_name", "total", "gst", "date", "supplier_abn")
+#: Cell colours of the confidence column (the badges' AA-contrast pairs); the cell also says "low".
+BAND_STYLE = {"sure": "background-color: #d6f5e3; color: #0b5d2a",
+              "unsure": "background-color: #fff1cc; color: #6b4a00; font-weight: 600", "unmeasured": ""}
+BAND_CLASS = {"sure": "lv-ok", "unsure": "lv-warn", "unmeasured": "lv-neutral"}
 
 
 def _evidence(result: dict[str, Any], name: str) -> dict[str, Any]:
@@ -49,17 +60,43 @@ def evidence_frame(result: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
 
 
-def annotations(result: dict[str, Any], *, page: int = 0, only: str | None = None) -> list[tuple[tuple[int, int, int, int], str]]:
+def evidence_table(result: dict[str, Any], threshold: float) -> Styler:
+    """`evidence_frame` with its confidence cells coloured by the review threshold (green at or
+    above, amber and the word "low" below, plain when unmeasured): gr.Dataframe shows a Styler's
+    colours when it is not interactive."""
+    frame = evidence_frame(result)
+    bands = [confidence_band(_evidence(result, name), threshold) for name in field_names(result)]
+    low = [band == "unsure" for band in bands]
+    frame.loc[low, "Confidence"] = frame.loc[low, "Confidence"] + " low"
+    styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
+    styles["Confidence"] = [BAND_STYLE[band] for band in bands]
+    return frame.style.apply(lambda _frame: styles, axis=None)
+
+
+def annotations(result: dict[str, Any], *, page: int = 0, only: str | None = None,
+                scale: float = 1.0) -> list[tuple[tuple[int, int, int, int], str]]:
     """(box, label) pairs for Gradio's AnnotatedImage: the fields found on `page` (0-based) that have
-    a box; `only` keeps just one field (the row a user selected)."""
+    a box; `only` keeps just one field (the row a user selected); `scale` maps page pixels to a
+    downscaled copy of the page."""
     out = []
     for name, evidence in (result.get("evidence") or {}).items():
         box = (evidence or {}).get("box")
         if not box or (evidence.get("page") or 0) != page or (only and name != only):
             continue
-        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        x0, y0, x1, y1 = (int(round(v * scale)) for v in box)
         out.append(((x0, y0, x1, y1), schema.label_of(name)))
     return out
+
+
+def page_view(image: Image.Image, result: dict[str, Any] | None, *, page: int = 0, only: str | None = None,
+              max_side: int = 1200) -> tuple[Image.Image, list[tuple[tuple[int, int, int, int], str]]]:
+    """An AnnotatedImage value: the page downscaled to `max_side` (a phone photo is 4000 px; the
+    browser needs a fraction of it) with the boxes scaled to match."""
+    from llama_vision.documents import prepare_for_ocr  # the one downscaler (never upscales)
+
+    shown = prepare_for_ocr(image, max_side)
+    scale = shown.width / image.width if image.width else 1.0
+    return shown, annotations(result or {}, page=page, only=only, scale=scale)
 
 
 def field_at_row(result: dict[str, Any], row: int) -> str | None:
@@ -79,3 +116,38 @@ def review_html(result: dict[str, Any]) -> str:
     reasons = "".join(f"<li>{esc(r)}</li>" for r in review.get("reasons") or [])
     return ('<div class="lv-review"><span class="lv-badge lv-warn" data-review="needed">Needs a look</span>'
             f"<ul>{reasons}</ul></div>")
+
+
+def key_fields_html(result: dict[str, Any], threshold: float) -> str:
+    """Supplier, total, GST, date and ABN with their confidence, for the top of the page."""
+    fields = result.get("fields") or {}
+    cells = []
+    for name in KEY_FIELDS:
+        value = fields.get(name)
+        evidence = _evidence(result, name)
+        if value in (None, ""):
+            chip = '<span class="lv-chip lv-neutral">not found</span>'
+        elif evidence.get("confidence") is None:
+            chip = ""
+        else:
+            band = confidence_band(evidence, threshold)
+            word = " low" if band == "unsure" else ""
+            chip = f'<span class="lv-chip {BAND_CLASS[band]}">{confidence_text(evidence)}{word}</span>'
+        cells.append(f'<div class="lv-key" data-field="{name}"><span class="lv-key-label">'
+                     f"{esc(schema.label_of(name))}</span> <b>{esc(show_value(name, value))}</b> {chip}</div>")
+    return '<div class="lv-keys">' + "".join(cells) + "</div>"
+
+
+def verdict_card_html(result: dict[str, Any] | None, threshold: float) -> str:
+    """The first thing a person reads: compliance verdict and score, the review verdict beside
+    it, whether a tax invoice is needed, and the key fields. A failed read is shown here, once."""
+    if not result:
+        return '<div class="lv-panel lv-muted">Pick a document and press Extract: the verdict appears here.</div>'
+    if result.get("status") == "error":
+        return views.compliance_html(result)
+    compliance = result.get("compliance") or {}
+    verdict = views.verdict_badge(compliance.get("verdict")) if compliance else ""
+    need = f'<p class="lv-muted">{esc(views.tax_invoice_need(compliance))}</p>' if compliance else ""
+    return (f'<div class="lv-panel lv-verdict"><div class="lv-verdict-row">{verdict}'
+            f"{views.score_html(compliance)}{review_html(result)}</div>{need}"
+            f"{key_fields_html(result, threshold)}</div>")

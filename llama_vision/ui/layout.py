@@ -55,7 +55,16 @@ CSS = """
   overflow-wrap: normal !important; hyphens: none; }
 #batch-table .lv-verdict { white-space: nowrap; font-size: .95rem; }
 .lv-panel { padding: .4rem .2rem; font-size: 1.02rem; }
-.lv-verdict-row { display: flex; gap: 1rem; align-items: center; margin-bottom: .4rem; }
+.lv-verdict-row { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; margin-bottom: .4rem; }
+.lv-verdict p { margin: .2rem 0 .4rem; }
+.lv-review { display: flex; flex-wrap: wrap; gap: .2rem .6rem; align-items: center; }
+.lv-review ul { margin: 0; padding-left: 1.1rem; font-size: .95rem; }
+.lv-keys { display: flex; flex-wrap: wrap; gap: .3rem 1.4rem; font-size: 1.05rem; }
+.lv-key { white-space: nowrap; } .lv-key b { white-space: normal; }
+.lv-key-label { color: var(--body-text-color-subdued); }
+#single-samples label { padding: .3rem .6rem; }
+#single-inputs { gap: .7rem !important; }
+#single-evidence label[data-testid="block-label"] { position: static; margin: 0 0 .3rem; }
 .lv-score { font-size: 1.1rem; }
 .lv-muted { color: var(--body-text-color-subdued); }
 .lv-error { color: #8a1111; font-weight: 600; }

@@ -134,19 +134,27 @@ def verdict_badge(verdict: str | None) -> str:
     return f'<span class="lv-badge {css}" data-verdict="{esc(verdict or "")}">{esc(label)}</span>'
 
 
-def compliance_html(result: dict[str, Any]) -> str:
-    """Verdict badge, score, each check with its reason, missing elements, recommendations."""
-    if result.get("status") == "error":
-        return (f'<div class="lv-panel">{verdict_badge("error")}'
-                f'<p class="lv-error">{esc(result.get("error") or "unknown error")}</p></div>')
-    compliance = result.get("compliance") or {}
-    if not compliance:
-        return '<div class="lv-panel lv-muted">No compliance check yet.</div>'
-    score = compliance.get("score")
+def tax_invoice_need(compliance: dict[str, Any]) -> str:
+    """One sentence: is a tax invoice needed to claim the GST on this purchase?"""
     required = compliance.get("tax_invoice_required")
-    need = ("A tax invoice is required to claim GST (over $82.50)." if required
-            else "No tax invoice is needed for a GST claim at or under $82.50." if required is False
-            else "Tax invoice needed: unknown: the total could not be read.")
+    if required:
+        return "A tax invoice is required to claim GST (over $82.50)."
+    if required is False:
+        return "No tax invoice is needed for a GST claim at or under $82.50."
+    return "Tax invoice needed: unknown: the total could not be read."
+
+
+def score_html(compliance: dict[str, Any]) -> str:
+    score = compliance.get("score")
+    return f'<span class="lv-score">Score <b>{esc(score)}</b>/100</span>' if score is not None else ""
+
+
+def checks_html(result: dict[str, Any]) -> str:
+    """Each compliance check with its reason, then missing elements and recommendations (no
+    verdict badge: the Single tab shows that at the top of the page)."""
+    compliance = result.get("compliance") or {}
+    if result.get("status") == "error" or not compliance:
+        return ""
     rows = []
     for check in checks_of(compliance):
         label, css = STATUS_STYLE.get(check["status"], (check["status"], "lv-neutral"))
@@ -162,12 +170,22 @@ def compliance_html(result: dict[str, Any]) -> str:
     recs_html = ""
     if recs:
         recs_html = "<h4>Recommendations</h4><ul>" + "".join(f"<li>{esc(r)}</li>" for r in recs) + "</ul>"
-    score_html = f'<span class="lv-score">Score <b>{esc(score)}</b>/100</span>' if score is not None else ""
+    return ('<table class="lv-checks"><thead><tr><th>Check</th><th>Result</th><th>Why</th></tr></thead><tbody>'
+            + "".join(rows) + "</tbody></table>" + missing_html + recs_html)
+
+
+def compliance_html(result: dict[str, Any]) -> str:
+    """Verdict badge, score, each check with its reason, missing elements, recommendations."""
+    if result.get("status") == "error":
+        return (f'<div class="lv-panel">{verdict_badge("error")}'
+                f'<p class="lv-error">{esc(result.get("error") or "unknown error")}</p></div>')
+    compliance = result.get("compliance") or {}
+    if not compliance:
+        return '<div class="lv-panel lv-muted">No compliance check yet.</div>'
     return (
         f'<div class="lv-panel"><div class="lv-verdict-row">{verdict_badge(compliance.get("verdict"))}'
-        f"{score_html}</div><p class=\"lv-muted\">{esc(need)}</p>"
-        '<table class="lv-checks"><thead><tr><th>Check</th><th>Result</th><th>Why</th></tr></thead><tbody>'
-        + "".join(rows) + "</tbody></table>" + missing_html + recs_html + "</div>"
+        f"{score_html(compliance)}</div><p class=\"lv-muted\">{esc(tax_invoice_need(compliance))}</p>"
+        + checks_html(result) + "</div>"
     )
 
 
