@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -65,15 +64,23 @@ def _open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
 
-def _shot(page, name: str) -> Path:
-    """Full-page screenshot into test-artifacts/screenshots/. With UPDATE_SCREENSHOTS=1 it also
-    refreshes docs/screenshot-NAME.png (the README's), so a plain test run leaves the tree clean."""
+DOCS_SHOT_BYTES = 400_000  # the README's pictures stay small
+
+
+def _shot(page, name: str, *, full_page: bool = True) -> Path:
+    """Screenshot (the whole page, or the screen) into test-artifacts/screenshots/. With
+    UPDATE_SCREENSHOTS=1 it also refreshes docs/screenshot-NAME.png (the README's, as a 256-colour
+    PNG to stay small), so a plain test run leaves the tree clean."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(target), full_page=True)
+    page.screenshot(path=str(target), full_page=full_page)
     assert target.stat().st_size > 10_000, "the screenshot is blank"
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
-        shutil.copy(target, REPO / "docs" / f"screenshot-{name}.png")
+        from PIL import Image
+
+        docs = REPO / "docs" / f"screenshot-{name}.png"
+        Image.open(target).convert("RGB").quantize(256).save(docs, optimize=True)
+        assert docs.stat().st_size < DOCS_SHOT_BYTES, f"{docs.name} is {docs.stat().st_size} bytes"
     return target
 
 
@@ -101,7 +108,84 @@ def test_single_extraction_shows_supplier_and_verdict(page, documents, app):
     if truth.get("supplier_name"):
         first_word = truth["supplier_name"].split()[0]
         assert first_word.lower() in (summary + fields).lower(), (summary, fields)
-    _shot(page, "single")  # also docs/screenshot-single.png, which the README shows
+
+
+# -- the Single tab's first screen and evidence view (issues G and J) -------------------------------
+FIRST_SCREEN = 900  # px: a 1440x900 laptop
+
+
+@pytest.fixture
+def laptop(browser, app):
+    context = browser.new_context(viewport={"width": 1440, "height": FIRST_SCREEN})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app.url)
+    page.locator("#lv-header").wait_for()
+    yield page
+    context.close()
+
+
+def _bottom_at_top(page, selector: str) -> float:
+    """Where `selector` ends on the screen with the page scrolled to the top."""
+    page.evaluate("window.scrollTo(0, 0)")
+    return page.locator(selector).first.evaluate("e => e.getBoundingClientRect().bottom")
+
+
+def _extract_sample(page, label: str = "Cafe receipt") -> None:
+    page.locator("#single-samples").get_by_text(label, exact=True).click()
+    page.locator("#single-preview img").wait_for()
+    page.locator("#single-extract").click()
+    page.locator("#single-evidence img.mask").first.wait_for()
+
+
+def test_extract_and_the_verdict_with_key_fields_are_on_the_first_screen(laptop):
+    assert _bottom_at_top(laptop, "#single-extract") <= FIRST_SCREEN
+    _extract_sample(laptop)
+    assert _bottom_at_top(laptop, "#single-compliance .lv-badge[data-verdict]") <= FIRST_SCREEN
+    assert _bottom_at_top(laptop, "#single-compliance [data-review]") <= FIRST_SCREEN
+    assert _bottom_at_top(laptop, "#single-compliance .lv-keys") <= FIRST_SCREEN  # supplier, total, GST, date, ABN
+    assert _bottom_at_top(laptop, "#single-extract") <= FIRST_SCREEN
+    # the page with its boxes starts beside the fields, on the same screen
+    assert _bottom_at_top(laptop, "#single-evidence img.base-image") > 0
+    evidence_top = laptop.locator("#single-evidence").evaluate("e => e.getBoundingClientRect().top")
+    fields_top = laptop.locator("#single-fields").evaluate("e => e.getBoundingClientRect().top")
+    assert evidence_top < FIRST_SCREEN and abs(evidence_top - fields_top) < 60
+    laptop.wait_for_timeout(500)  # the masks finish drawing
+    _shot(laptop, "single", full_page=False)  # also docs/screenshot-single.png, which the README shows
+
+
+def test_clicking_a_field_row_highlights_its_box_on_the_page(laptop):
+    _extract_sample(laptop)
+    legend = laptop.locator("#single-evidence .legend-item")
+    assert legend.count() > 3 and "Total" in legend.all_inner_texts()
+    laptop.locator("#single-fields").get_by_text("Total", exact=True).first.click()
+    expect(legend).to_have_text(["Total"])  # only the selected field's box is drawn
+    masks = laptop.locator("#single-evidence img.mask")
+    expect(masks).to_have_count(1)
+    expect(masks).to_be_visible()
+    expect(laptop.locator("#single-evidence")).to_contain_text("Where Total was read")
+    box = masks.bounding_box()
+    page_box = laptop.locator("#single-evidence img.base-image").bounding_box()
+    assert box["width"] > 50 and box["height"] > 50  # the overlay covers the shown page
+    assert abs(box["x"] - page_box["x"]) < 2 and abs(box["y"] - page_box["y"]) < 2
+
+
+def test_an_upload_unticks_the_sample_and_a_broken_file_is_told_once(laptop, workdir):
+    broken = workdir / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is not really a pdf")
+    laptop.locator("#single-samples").get_by_text("Cafe receipt", exact=True).click()
+    expect(laptop.locator("#single-samples input:checked")).to_have_count(1)
+    laptop.locator("#single-file").get_by_role("button", name="Clear").click()
+    laptop.locator("#single-file input[type=file]").set_input_files(str(broken))
+    expect(laptop.locator("#single-file")).to_contain_text("broken")
+    expect(laptop.locator("#single-samples input:checked")).to_have_count(0)
+    expect(laptop.locator("[data-testid=toast-body]")).to_have_count(1)  # the upload's warning
+    laptop.locator("#single-extract").click()
+    expect(laptop.locator("#single-compliance [data-verdict=error]")).to_be_visible()
+    laptop.wait_for_timeout(800)  # anything else that would show the error has had its chance
+    expect(laptop.locator("[data-testid=toast-body]")).to_have_count(0)  # the stale warning went
+    assert laptop.locator("#tab-single [data-testid=status-tracker] .error:visible").count() == 0
+    assert laptop.locator("#tab-single").inner_text().count("damaged or incomplete PDF") == 1
 
 
 def test_batch_of_three_fills_the_table_and_downloads_csv(page, documents):
@@ -278,7 +362,12 @@ def test_no_horizontal_scroll_on_a_phone_on_any_tab(phone):
     wide = {tab: w for tab, w in widths.items() if w[0] > min(w[1], 390)}
     assert not wide, f"pages wider than the 390 px screen (scrollWidth, innerWidth): {wide}"
     _open_tab_on_a_phone(phone, "Single extraction")
-    _shot(phone, "phone")
+    _extract_sample(phone)  # the verdict, the page with its boxes and four-column fields: still 390 px
+    phone.wait_for_timeout(1500)  # the verdict scrolls into view
+    width = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= min(width[1], 390), f"the Single tab's results are wider than the screen: {width}"
+    assert 0 <= phone.locator("#single-compliance").evaluate("e => e.getBoundingClientRect().top") < 844
+    _shot(phone, "phone", full_page=False)
 
 
 

@@ -43,3 +43,45 @@ def test_review_badge_lists_the_reasons():
     html = evidence_view.review_html(RESULT)
     assert 'data-review="needed"' in html and "low-confidence date" in html
     assert 'data-review="ok"' in evidence_view.review_html({**RESULT, "review": {"needed": False}})
+
+
+def test_confidence_cells_are_coloured_by_the_threshold_and_say_low():
+    styled = evidence_view.evidence_table(RESULT, 0.8)
+    frame = styled.data.set_index("Field")
+    assert frame.loc["Total", "Confidence"] == "91%" and frame.loc["Date", "Confidence"] == "42% low"
+    html = styled.to_html()
+    sure, unsure = evidence_view.BAND_STYLE["sure"], evidence_view.BAND_STYLE["unsure"]
+    assert sure.split(";")[0] in html and unsure.split(";")[0] in html
+    # a stricter threshold turns the 91% total amber too
+    strict = evidence_view.evidence_table(RESULT, 0.95).data.set_index("Field")
+    assert strict.loc["Total", "Confidence"] == "91% low"
+
+
+def test_key_fields_show_confidence_and_say_what_is_missing():
+    html = evidence_view.key_fields_html(RESULT, 0.8)
+    assert 'data-field="total"' in html and "$12.50" in html and "91%" in html
+    assert "42% low" in html  # the date is below the threshold
+    assert html.count("not found") == 2  # GST and the ABN were not read
+    supplier = html.split('data-field="supplier_name"')[1].split("</div>")[0]
+    assert "Bean There" in supplier and "%" not in supplier  # unmeasured: no made-up chip
+
+
+def test_the_verdict_card_puts_the_review_verdict_beside_the_compliance_one():
+    data = {**RESULT, "compliance": {"verdict": "compliant", "score": 90, "tax_invoice_required": False}}
+    card = evidence_view.verdict_card_html(data, 0.8)
+    row = card.split('class="lv-verdict-row"')[1].split('class="lv-keys"')[0]
+    assert 'data-verdict="compliant"' in row and 'data-review="needed"' in row
+    failed = evidence_view.verdict_card_html({"status": "error", "error": "x.pdf is empty."}, 0.8)
+    assert failed.count("x.pdf is empty.") == 1 and 'data-review' not in failed
+    assert "verdict appears here" in evidence_view.verdict_card_html(None, 0.8)
+
+
+def test_page_view_downscales_the_page_and_its_boxes_together():
+    from PIL import Image
+
+    page = Image.new("RGB", (4000, 3000), "white")
+    shown, boxes = evidence_view.page_view(page, RESULT, max_side=1000)
+    assert shown.size == (1000, 750)
+    assert boxes == [((3, 5, 22, 10), "Total")]  # [10.4, 20.6, 90, 40] at a quarter
+    small = Image.new("RGB", (200, 100), "white")
+    assert evidence_view.page_view(small, RESULT, max_side=1000)[0].size == (200, 100)  # never upscaled

@@ -64,6 +64,10 @@ CSS = """
 .lv-key-label { color: var(--body-text-color-subdued); }
 #single-samples label { padding: .3rem .6rem; }
 #single-inputs { gap: .7rem !important; }
+/* One indicator per error: a failed read is told in the verdict card, anything else in a toast;
+   Gradio's own "Error" pill on every output of the failed event would say it five more times. */
+#tab-single [data-testid="status-tracker"] .error,
+#tab-single [data-testid="status-tracker"] .clear-status { display: none !important; }
 #single-evidence label[data-testid="block-label"] { position: static; margin: 0 0 .3rem; }
 .lv-score { font-size: 1.1rem; }
 .lv-muted { color: var(--body-text-color-subdued); }
