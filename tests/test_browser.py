@@ -170,6 +170,16 @@ def test_clicking_a_field_row_highlights_its_box_on_the_page(laptop):
     assert abs(box["x"] - page_box["x"]) < 2 and abs(box["y"] - page_box["y"]) < 2
 
 
+def test_every_fuel_field_shows_without_scrolling_inside_the_table(laptop):
+    _extract_sample(laptop, "Fuel receipt")
+    fields = laptop.locator("#single-fields")
+    for label in ("Fuel type", "Litres", "Price per litre"):
+        expect(fields.get_by_text(label, exact=True)).to_be_visible()
+    inner = fields.locator(".virtual-table-viewport")  # the box that would scroll
+    scroll, client = inner.evaluate("e => [e.scrollHeight, e.clientHeight]")
+    assert scroll <= client + 1, f"the fields table scrolls inside itself ({scroll} > {client} px)"
+
+
 def test_an_upload_unticks_the_sample_and_a_broken_file_is_told_once(laptop, workdir):
     broken = workdir / "broken.pdf"
     broken.write_bytes(b"%PDF-1.4 this is not really a pdf")
