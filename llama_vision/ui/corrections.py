@@ -15,7 +15,7 @@ import pandas as pd
 
 from llama_vision import schema
 from llama_vision.errors import DatasetError, DocumentExistsError, LlamaVisionError
-from llama_vision.ui import views
+from llama_vision.ui import evidence_view, views
 from llama_vision.ui.common import path_of, public_message
 from llama_vision.ui.layout import reports_errors
 
@@ -229,17 +229,17 @@ def build(state: AppState, ui: dict[str, Any]) -> dict[str, Any]:
     @reports_errors
     def on_edit(kept: Any, rows: Any, kind: str | None) -> tuple[Any, ...]:
         if not kept:
-            return gr.skip(), NOTHING_YET
+            return gr.skip(), gr.skip(), NOTHING_YET
         corrected = recheck(settings, kept, rows, kind)
-        return views.compliance_html(corrected), note_of(kept["result"], corrected)
+        return (*_verdict(corrected), note_of(kept["result"], corrected))
 
     @reports_errors
     def on_type(kept: Any, rows: Any, kind: str | None) -> tuple[Any, ...]:
         """A new type asks for other fields: the table is rebuilt, keeping what was typed."""
         if not kept:
-            return gr.skip(), gr.skip(), NOTHING_YET
+            return gr.skip(), gr.skip(), gr.skip(), NOTHING_YET
         corrected = recheck(settings, kept, rows, kind)
-        return views.compliance_html(corrected), table_of(corrected), note_of(kept["result"], corrected)
+        return (*_verdict(corrected), table_of(corrected), note_of(kept["result"], corrected))
 
     @reports_errors
     def on_save(kept: Any, rows: Any, kind: str | None, typed_name: str | None, replace_it: bool) -> tuple[Any, ...]:
@@ -249,11 +249,16 @@ def build(state: AppState, ui: dict[str, Any]) -> dict[str, Any]:
             raise gr.Error(public_message(str(error)), title="Not saved") from None
         return message, gr.update(visible=ask, value=False), dataset_frame(folder)
 
+    def _verdict(corrected: dict[str, Any]) -> tuple[str, str]:
+        """The Single tab's verdict card and checks, for the corrected Result."""
+        return evidence_view.verdict_card_html(corrected, settings.review_threshold), views.checks_html(corrected)
+
     private = {"api_visibility": "private", "show_progress": "hidden"}
     ui["result_json"].change(on_result, [ui["result_json"], ui["document"], ui["page"]],
                              [captured, table, document_type, name, note], **private)
-    table.input(on_edit, [captured, table, document_type], [ui["compliance"], note], **private)
-    document_type.input(on_type, [captured, table, document_type], [ui["compliance"], table, note], **private)
+    verdict = [ui["compliance"], ui["checks"]]
+    table.input(on_edit, [captured, table, document_type], [*verdict, note], **private)
+    document_type.input(on_type, [captured, table, document_type], [*verdict, table, note], **private)
     save_button.click(on_save, [captured, table, document_type, name, replace], [saved_note, replace, documents],
                       **private)
     return dict(table=table, document_type=document_type, name=name, replace=replace, save=save_button,
