@@ -153,6 +153,28 @@ def select_field(view: dict[str, Any] | None, event: gr.SelectData) -> tuple:
     return evidence_update(view), view
 
 
+def load_sample(label: str | None) -> Any:
+    sample = sample_by_label(label)
+    return str(sample.path) if sample else gr.skip()  # unticked (an upload of one's own): keep that file
+
+
+def preview_of(state: AppState, file_value: Any) -> tuple[Any, Any]:
+    """Preview the first page and offer a page picker when the PDF has several pages."""
+    path = path_of(file_value)
+    if not path:
+        return None, gr.update(choices=[1], value=1, visible=False)
+    from llama_vision.documents import load_pages
+    from llama_vision.errors import DocumentError
+
+    try:
+        pages = load_pages(Path(path), settings=state.settings)
+    except DocumentError as error:
+        gr.Warning(public_message(str(error)))  # the file name, never the upload folder
+        return None, gr.update(choices=[1], value=1, visible=False)
+    choices = list(range(1, len(pages) + 1))
+    return _small(pages[0]), gr.update(choices=choices, value=1, visible=len(pages) > 1)
+
+
 def fresh_document() -> tuple:
     """A new document or page: the preview comes back and the last run's results go."""
     no_fields = evidence_view.evidence_frame({}).iloc[0:0]
@@ -170,26 +192,9 @@ def build(state: AppState) -> None:
     evidence, checks, view = ui["evidence"], ui["checks"], ui["view"]
     threshold = state.settings.review_threshold
 
-    def load_sample(label: str | None) -> Any:
-        sample = sample_by_label(label)
-        return str(sample.path) if sample else gr.skip()
-
     @reports_errors
     def inspect_document(file_value: Any) -> tuple[Any, Any]:
-        """Preview the first page and offer a page picker when the PDF has several pages."""
-        path = path_of(file_value)
-        if not path:
-            return None, gr.update(choices=[1], value=1, visible=False)
-        from llama_vision.documents import load_pages
-        from llama_vision.errors import DocumentError
-
-        try:
-            pages = load_pages(Path(path), settings=state.settings)
-        except DocumentError as error:
-            gr.Warning(public_message(str(error)))  # the file name, never the upload folder
-            return None, gr.update(choices=[1], value=1, visible=False)
-        choices = list(range(1, len(pages) + 1))
-        return _small(pages[0]), gr.update(choices=choices, value=1, visible=len(pages) > 1)
+        return preview_of(state, file_value)
 
     @reports_errors
     def show_page(file_value: Any, page_number: Any) -> Any:
