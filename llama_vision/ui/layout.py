@@ -64,6 +64,9 @@ CSS = """
 .lv-key-label { color: var(--body-text-color-subdued); }
 #single-samples label { padding: .3rem .6rem; }
 #single-inputs { gap: .7rem !important; }
+/* the fields table breaks between words only ("Confidence" stays one word, an ABN breaks at its spaces) */
+#single-fields .cell-wrap span, #single-fields .wrap, #single-fields span.text { word-break: normal !important;
+  overflow-wrap: normal !important; hyphens: none; }
 /* One indicator per error: a failed read is told in the verdict card, anything else in a toast;
    Gradio's own "Error" pill on every output of the failed event would say it five more times. */
 #tab-single [data-testid="status-tracker"] .error,

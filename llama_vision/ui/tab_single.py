@@ -33,7 +33,7 @@ IMAGE_HEIGHT = 540
 FIELDS_MAX_HEIGHT = 2000  # every field row shows (a fuel receipt has 14): no scroll inside the table
 EVIDENCE_LABEL = "Where each field was read"
 FIELDS_LABEL = "Fields (click a row to see where it was read)"
-FIELD_COLUMN_WIDTHS = ["28%", "32%", "21%", "19%"]  # Field, Value, Confidence, From: all fit a half-width column
+FIELD_COLUMN_WIDTHS = ["24%", "29%", "29%", "18%"]  # Field, Value, Confidence, From: all fit a half-width column
 
 # Run in the browser before the Python handler (each returns its inputs unchanged).
 # A run starts: the previous run's toasts close (Gradio keeps them until their timer ends).
