@@ -8,7 +8,9 @@ Generates PER_FAMILY documents of every family (seeded, so the same set each run
 exact accuracy after normalisation for supplier_name, supplier_abn, date, total and gst, and the
 share of documents whose compliance outcome is exactly right (evaluate's `compliance.exact`).
 These families are the unseen-layout check: rules must not be tuned against them in the change
-that adds them. CPU heavy (one OCR pass per document): run one at a time.
+that adds them. CPU heavy on the first run (one OCR pass per document): run one at a time. With
+the OCR engine its boxes are cached under --cache (per settings, as benchmarks/ocr_sroie.py does),
+so re-runs only re-apply the rules; --errors lists every miss.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.ocr_cache import CachedOcrEngine, apply_ocr_params, print_misses  # noqa: E402
 from llama_vision.config import load_settings  # noqa: E402
 from llama_vision.engines import create_engine  # noqa: E402
 from llama_vision.evaluation import evaluate  # noqa: E402
@@ -66,7 +69,13 @@ def main() -> None:
     parser.add_argument("--engine", default="ocr")
     parser.add_argument("--work", type=Path, default=Path("/tmp/llama_vision_families"))
     parser.add_argument("--families", default="all", help="'all' or comma-separated family names")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/llama_vision_ocr_cache"))
+    parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--errors", action="store_true", help="list every miss (stderr)")
+    parser.add_argument("--ocr-param", action="append", default=[], metavar="KEY=JSON",
+                        help="override one of the engine's OCR_PARAMS for this run (cached apart)")
     args = parser.parse_args()
+    apply_ocr_params(args.ocr_param)
     from llama_vision.samples import generate_documents
     from llama_vision.samples.families import FAMILIES
 
@@ -75,11 +84,17 @@ def main() -> None:
     expected = args.per_family * len(names)
     if not folder.is_dir() or len(list(folder.glob("*.json"))) != expected:
         generate_documents(folder, expected, seed=args.seed, families=list(names))
-    engine = create_engine(load_settings(engine=args.engine), name=args.engine)
+    settings = load_settings(engine=args.engine)
+    if args.engine == "ocr" and not args.no_cache:
+        engine = CachedOcrEngine(settings, args.cache / f"families-{folder.name}")
+    else:
+        engine = create_engine(settings, name=args.engine)
     try:
         report = evaluate(folder, engine=engine, progress=False)
     finally:
         engine.unload()
+    if args.errors:
+        print_misses(report, file_width=24, key_width=16)
     summary = report.to_dict(details=True)
     print(json.dumps({"directory": str(folder), "engine": summary["engine"], "seed": args.seed,
                       "per_family": args.per_family, "mean_seconds": summary["mean_seconds"],

@@ -37,6 +37,16 @@ def settings_key() -> str:
     return hashlib.sha1(json.dumps(OCR_PARAMS, sort_keys=True).encode()).hexdigest()[:8]
 
 
+def apply_ocr_params(items: Iterable[str]) -> None:
+    """--ocr-param KEY=JSON overrides of the engine's OCR_PARAMS for this run (the cache key
+    hashes OCR_PARAMS, so the boxes read with them are kept apart)."""
+    for item in items:
+        key, _, value = item.partition("=")
+        if not value or (key not in OCR_PARAMS and not key.startswith(("Det.", "Rec.", "Global."))):
+            sys.exit(f"--ocr-param {item!r}: expected KEY=JSON, e.g. Det.unclip_ratio=2.0")
+        OCR_PARAMS[key] = json.loads(value)
+
+
 def boxes_to_json(boxes: Iterable[TextBox]) -> list[dict[str, Any]]:
     return [{"text": b.text, "x0": b.x0, "y0": b.y0, "x1": b.x1, "y1": b.y1, "score": b.score, "slope": b.slope}
             for b in boxes]

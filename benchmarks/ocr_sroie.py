@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.ocr_cache import CachedOcrEngine, print_misses, summarise  # noqa: E402
+from benchmarks.ocr_cache import CachedOcrEngine, apply_ocr_params, print_misses, summarise  # noqa: E402
 from llama_vision.config import load_settings  # noqa: E402
 from llama_vision.engines.ocr import OCR_PARAMS  # noqa: E402
 from llama_vision.evaluation import evaluate  # noqa: E402
@@ -57,11 +57,7 @@ def main() -> None:
     parser.add_argument("--ocr-param", action="append", default=[], metavar="KEY=JSON",
                         help="override one of the engine's OCR_PARAMS for this run (cached apart)")
     args = parser.parse_args()
-    for item in args.ocr_param:
-        key, _, value = item.partition("=")
-        if key not in OCR_PARAMS and not key.startswith(("Det.", "Rec.", "Global.")):
-            sys.exit(f"--ocr-param {item!r}: expected KEY=JSON, e.g. Det.unclip_ratio=2.0")
-        OCR_PARAMS[key] = json.loads(value)  # the cache key hashes OCR_PARAMS, so boxes are kept apart
+    apply_ocr_params(args.ocr_param)
     if not args.data.is_dir():
         sys.exit(f"No SROIE folder at {args.data}; pass --data.")
     cache = None if args.no_cache else args.cache

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.ocr_cache import CachedOcrEngine, print_misses, summarise  # noqa: E402
+from benchmarks.ocr_cache import CachedOcrEngine, apply_ocr_params, print_misses, summarise  # noqa: E402
 from llama_vision.config import load_settings  # noqa: E402
 from llama_vision.evaluation import evaluate  # noqa: E402
 
@@ -39,11 +39,7 @@ def main() -> None:
     parser.add_argument("--ocr-param", action="append", default=[], metavar="KEY=JSON",
                         help="override one of the engine's OCR_PARAMS for this run (cached apart)")
     args = parser.parse_args()
-    from llama_vision.engines.ocr import OCR_PARAMS
-
-    for item in args.ocr_param:
-        key, _, value = item.partition("=")
-        OCR_PARAMS[key] = json.loads(value)  # the cache key hashes OCR_PARAMS, so boxes are kept apart
+    apply_ocr_params(args.ocr_param)
     from llama_vision.samples import generate_documents
 
     kinds = args.kinds.split(",") if args.kinds else None

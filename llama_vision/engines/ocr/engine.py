@@ -58,6 +58,8 @@ OCR_PARAMS: dict[str, Any] = {
     "Det.limit_side_len": 800,  # 1024 scored the same; 640 lost a company and two totals
     "Rec.rec_img_shape": [3, 48, 160],  # lines padded to >= 160 px wide, not 320 (median line ~190)
 }
+# keys of OCR_PARAMS the engine applies itself
+OWN_PARAMS = frozenset({"Rec.side_pad"})
 
 
 def ort_threads() -> int:
@@ -113,13 +115,14 @@ class OcrEngine(Engine):
             "Det.model_path": str(paths["Det"]),
             "Cls.model_path": str(paths["Cls"]),
             "Rec.model_path": str(paths["Rec"]),
-            **OCR_PARAMS,
+            **{key: value for key, value in OCR_PARAMS.items() if key not in OWN_PARAMS},
             "EngineConfig.onnxruntime.intra_op_num_threads": ort_threads(),
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         }
         try:
             ocr = RapidOCR(params=params)
             _quiet_sessions(ocr, paths)
+            _pad_crops(ocr, float(OCR_PARAMS.get("Rec.side_pad", 0.0)))
             self._ocr = ocr
         except Exception as error:  # onnxruntime or config problems: say what to do
             raise ModelLoadError(
@@ -238,6 +241,49 @@ def _quiet_sessions(ocr: Any, paths: dict[str, Path]) -> None:
         options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         wrapper.session = ort.InferenceSession(str(paths[task]), sess_options=options,
                                                providers=["CPUExecutionProvider"])
+
+
+def widen_box(points: Any, pad: float, width: int, height: int) -> Any:
+    """A detected line's quadrilateral (TL, TR, BR, BL) stretched along its own baseline by `pad`
+    text heights at each end, kept inside the image.
+
+    The detector's boxes hug the ink; on small print the last glyph of a right-aligned amount
+    often sits on the box edge and the recogniser drops it ("TOTAL 201.6" for 201.68).
+    """
+    import numpy as np
+
+    box = np.array(points, dtype=np.float32).reshape(4, 2)
+    along = box[1] - box[0]
+    length = float(np.linalg.norm(along))
+    if pad <= 0 or length < 1:
+        return box
+    text_height = float(np.linalg.norm(box[3] - box[0]))
+    step = along / length * pad * text_height
+    box[[0, 3]] -= step
+    box[[1, 2]] += step
+    box[:, 0] = np.clip(box[:, 0], 0, width - 1)
+    box[:, 1] = np.clip(box[:, 1], 0, height - 1)
+    return box
+
+
+def _pad_crops(ocr: Any, pad: float) -> None:
+    """Have RapidOCR crop each line for recognition from a widened box (`widen_box`).
+
+    Only the crops change: the boxes it returns (and the evidence drawn from them) are the
+    detector's own. rapidocr has no option for it; if a future version moves `crop_text_regions`,
+    its own crops are kept (less margin, still correct).
+    """
+    original = getattr(ocr, "crop_text_regions", None)
+    if pad <= 0 or original is None:
+        return
+
+    def crop_text_regions(img: Any, det_boxes: Any) -> Any:
+        import numpy as np
+
+        height, width = img.shape[:2]
+        return original(img, np.array([widen_box(b, pad, width, height) for b in det_boxes]))
+
+    ocr.crop_text_regions = crop_text_regions
 
 
 def _runtime_versions() -> str:

@@ -21,7 +21,24 @@ NOISE_RE = re.compile(
     r"SIMPLIFIED\s+TAX\s+INVOICE|WELCOME.*|THANK\s*YOU.*|COPY|CUSTOMER\s+COPY|MERCHANT\s+COPY|"
     r"DUPLICATE|ORIGINAL|REPRINT|BILL|CASH\s*/?\s*CREDIT|[^A-Z]*)$"
 )
-LEGAL_SUFFIX_RE = re.compile(r"\b(S[DL]N\.?\s*[BE8]HD|[BE8]HD|BERHAD|PTY\.?\s*LTD|LTD|LIMITED|S/B|SB)(?![A-Z])\.?")
+# with the recogniser's slips on it: "SON BHD", "SIN BHD", "SDN BHU", "S/8", "MART 5/B"
+LEGAL_SUFFIX_RE = re.compile(
+    r"\b(S[DLOI0]N\.?\s*[BE83]H[DU]|[BE8]HD|BERHAD|PTY\.?\s*LTD|LTD|LIMITED|S/[B8](?![0-9])|(?<=[A-Z]\s)5/B|SB)"
+    r"(?![A-Z])\.?")
+# generic trade words that end a business name: where words printed run together are split
+# ("SANYUSTATIONERYSHOP"); kinds of business, not names of any business
+TRADE_WORDS = frozenset({
+    "SHOP", "STORE", "STORES", "MART", "MARKET", "SUPERMARKET", "MINIMARKET", "STATIONERY", "HARDWARE", "TRADING",
+    "TRADERS", "ENTERPRISE", "ENTERPRISES", "RESTAURANT", "BAKERY", "BAKERIES", "CAFE", "PHARMACY", "CHEMIST",
+    "SUPPLY", "SUPPLIES", "SERVICES", "SERVICE", "CENTRE", "CENTER", "KITCHEN", "FOOD", "FOODS", "MOTORS",
+    "ELECTRICAL", "ELECTRONICS", "PLUMBING", "BOOKS", "BOOKSTORE", "FURNITURE", "FLORIST", "TRAVEL", "HOTEL",
+    "GRILL", "PIZZA", "COFFEE", "MEDICAL", "CLINIC", "DENTAL", "OPTICAL", "BEAUTY", "SALON", "FASHION", "BOUTIQUE",
+    "DISTRIBUTOR", "DISTRIBUTORS", "MARKETING", "HOLDINGS", "INDUSTRIES", "ENGINEERING", "CONSTRUCTION",
+    "SOLUTIONS", "STUDIO", "GARAGE", "TYRES", "PETROL", "STATION", "BUTCHER", "BUTCHERY", "GROCER", "GROCERY",
+    "NEWSAGENCY", "LIQUOR", "CELLARS", "CARPENTRY", "NURSERY", "PRINTING", "MACHINERY", "TRANSPORT", "LOGISTICS",
+})
+# an office stamp over the header ("POSTED", "PAID"): never part of the name
+STAMP_RE = re.compile(r"^\W*(POSTED|PAID|RECEIVED|ENTERED|APPROVED|CANCELL?ED|VOID|CHECKED|VERIFIED)\W*$", re.I)
 # words that finish a name broken over two lines ("POPULAR BOOK" / "CO. (M) SDN BHD")
 NAME_TAIL_WORDS = frozenset({"CO", "COMPANY", "M", "KL", "MALAYSIA", "AND", "TRADING", "ENTERPRISE", "ENTERPRISES",
                              "SDN", "BHD", "PTY", "LTD", "LIMITED", "SB", "S", "B", "BERHAD", "HOLDINGS", "GROUP"})
@@ -45,7 +62,7 @@ POSTCODE_END_RE = re.compile(
     r"((?<!\d)\d{5}(?!\d)|\b" + AU_STATES + r"\s*\d{4}\b|\b" + MY_STATES + r"\b[.,]?\s*$|\bAUSTRALIA\b)"
 )
 ADDRESS_HINT_RE = re.compile(
-    r"(\bNO\.?\s*\d|\bLOT\b|\bJALAN\b|\bJLN\b|\bTAMAN\b|\bLORONG\b|\bBANDAR\b|\bKAMPUNG\b|\bKG\b|"
+    r"(\bNO\s*[.:]?\s*[A-Z]?\d|^[A-Z]{1,2}[.-]\d+\b|\bLOT\b|\bJALAN\b|\bJLN\b|\bTAMAN\b|\bLORONG\b|\bBANDAR\b|\bKAMPUNG\b|\bKG\b|"
     r"\bBLOCK\b|\bBLK\b|\bLEVEL\b|\bSUITE\b|\bUNIT\s*[A-Z]?\d|\bSHOP\s*[A-Z]?\d|\bFLR\b|\bFLOOR\b|"
     r"\bGND\b|\bGROUND\b|\b\d+(ST|ND|RD|TH)\b|\bPO\s*BOX\b|\bSTREET\b|\bST\b|\bROAD\b|\bRD\b|\bAVE\b|"
     r"\bAVENUE\b|\bHWY\b|\bHIGHWAY\b|\bDRIVE\b|\bDR\b|\bLANE\b|\bPLACE\b|\bPDE\b|\bPARADE\b|\bBLVD\b|"

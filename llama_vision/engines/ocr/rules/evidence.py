@@ -29,6 +29,7 @@ MATCH_KINDS: dict[str, float] = {
     "first_name_line": 0.75,  # the first line at the top that looks like a name
     "name_with_tail_line": 0.75,  # "TSH POWER HARDWARE" / "TRADING"
     "address_block": 0.7,  # the lines after the name up to a phone / ABN line
+    "labelled_address": 0.75,  # "Address: ..." / "HQ ADD: ..." and the lines under it
     "labelled_abn": 0.97,  # 11 checksum-valid digits next to "ABN"
     "labelled_abn_bad_checksum": 0.4,  # next to "ABN" but the checksum fails: a misread digit
     "unlabelled_abn": 0.7,  # a checksum-valid 11-digit number near the top, no label

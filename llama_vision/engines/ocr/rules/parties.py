@@ -11,9 +11,10 @@ import re
 
 from llama_vision.engines.ocr.layout import Line, norm_space
 from llama_vision.engines.ocr.rules.evidence import Trace
+from llama_vision.engines.ocr.rules.names import address_commas, clean_name, split_run_on
 from llama_vision.engines.ocr.vocabulary import (
     ABN_LABEL, ABN_LABEL_RE, ADDRESS_HINT_RE, BUYER_RE, ITEM_HEADER_RE, LEGAL_SUFFIX_RE, NAME_TAIL_WORDS, NOISE_RE,
-    POSTCODE_END_RE, REG_NUMBER_RE, REGISTRATION_RE, STOP_ADDRESS_RE,
+    POSTCODE_END_RE, REG_NUMBER_RE, REGISTRATION_RE, STAMP_RE, STOP_ADDRESS_RE,
 )
 from llama_vision.fields import abn_is_valid, find_abns, find_amounts, find_dates
 
@@ -26,20 +27,6 @@ def _is_noise(up: str) -> bool:
     return sum(c.isdigit() for c in up) > len(letters)
 
 
-def clean_name(text: str) -> str:
-    """A name line without its registration number, and nothing after a legal suffix."""
-    up = text.upper()
-    m = LEGAL_SUFFIX_RE.search(up)
-    if m:
-        # "Sdn Ehd", "SLN BHD": the recogniser's usual slips on the legal suffix
-        suffix = re.sub(r"S[DL]N(\.?\s*)[BE8]HD", r"SDN\1BHD", text[m.start(): m.end()], flags=re.I)
-        text = text[: m.start()] + suffix
-    else:
-        text = REG_NUMBER_RE.sub(" ", text)
-    text = re.sub(r"(?<=[A-Za-z])0(?=[A-Za-z])", "O", text)  # "YONG S0ON": a zero inside a word is an O
-    return norm_space(text.strip(" *-=#:,"))
-
-
 # a web address, an account line or a page title is never the supplier ("Web: aldi.com.au")
 NOT_NAME_RE = re.compile(r"\bWEB(SITE)?\b|\.(COM|NET|ORG|GOV|EDU)\b|\.AU\b|ACCOUNT\s*(HOLDER|NAME|NO)|"
                          r"^\W*(TAX\s*)?INVOICE\b|\bPAGE\s*\d|\bSTATEMENT\b")
@@ -48,9 +35,17 @@ TITLE_PIECE_RE = re.compile(r"^\W*((TAX|GST)\s*)?(INVOICE|RECEIPT)(\s*/\s*(TAX\s
 _ADDRESS_START_RE = re.compile(r"\b(JALAN|JLN|LOT|STREET|ROAD|LEVEL|FLOOR|FLR|LORONG|TAMAN|PO\s*BOX)\b")
 
 
+def _handwritten(text: str) -> bool:
+    """Letters but not one capital: a note written on the receipt ("tan woon yann", "staff ref").
+    Printed headers use capitals, at least for the first letters."""
+    return bool(re.search(r"[a-z]{2}", text)) and not re.search(r"[A-Z]", text)
+
+
 def _name_candidate(text: str) -> bool:
     up = clean_name(text).upper()
     if not up or _is_noise(up) or REGISTRATION_RE.search(up) or BUYER_RE.match(up) or NOT_NAME_RE.search(up):
+        return False
+    if _handwritten(text) or STAMP_RE.match(up):
         return False
     if LEGAL_SUFFIX_RE.search(up):
         return True
@@ -60,10 +55,10 @@ def _name_candidate(text: str) -> bool:
 
 
 def header_texts(rows: list[Line]) -> list[str]:
-    """Each row's text without a title piece beside it: the two-column header's left side."""
+    """Each row's text without a title piece or an office stamp beside it: the header's name side."""
     out = []
     for row in rows:
-        kept = [seg.text for seg in row.segments if not TITLE_PIECE_RE.match(seg.text)]
+        kept = [seg.text for seg in row.segments if not (TITLE_PIECE_RE.match(seg.text) or STAMP_RE.match(seg.text))]
         out.append(norm_space(" ".join(kept)) if kept and len(row.segments) > 1 else norm_space(row.text))
     return out
 
@@ -121,18 +116,38 @@ def supplier_name(texts: list[str], heights: list[float] | None = None,
     legal = [i for i in candidates if LEGAL_SUFFIX_RE.search(clean_name(texts[i]).upper()) and i <= first + 4]
     idx = legal[0] if legal else _header_name(texts, candidates, heights)
     name = clean_name(texts[idx])
-    head = LEGAL_SUFFIX_RE.split(name.upper())[0]
     trace["supplier_name"] = ((idx,), "legal_name" if legal else "first_name_line")
-    if legal and idx - 1 in candidates and (_only_tail_words(head) or re.match(r"\s*(&|AND\b)", head)):
-        name = clean_name(texts[idx - 1]) + " " + name  # "POPULAR BOOK" / "CO. (M) SDN BHD"
-        trace["supplier_name"] = ((idx - 1, idx), "legal_name_two_lines")
+    top = _legal_name_top(texts, idx, candidates) if legal else idx
+    if top < idx:
+        name = " ".join(clean_name(texts[i]) for i in range(top, idx + 1))  # "POPULAR BOOK" / "CO. (M) SDN BHD"
+        trace["supplier_name"] = (tuple(range(top, idx + 1)), "legal_name_two_lines")
     elif not legal and idx + 1 < len(texts) and _only_tail_words(texts[idx + 1].upper()):
         name, idx = name + " " + clean_name(texts[idx + 1]), idx + 1  # "TSH POWER HARDWARE" / "TRADING"
         trace["supplier_name"] = ((idx - 1, idx), "name_with_tail_line")
     elif re.search(r"(&|\bAND|\bOF)$", name.upper()) and idx + 1 < len(texts) and _name_candidate(texts[idx + 1]):
         name, idx = name + " " + clean_name(texts[idx + 1]), idx + 1  # "HOME MASTER HARDWARE &" / "ELECTRICAL"
         trace["supplier_name"] = ((idx - 1, idx), "name_with_tail_line")
-    return idx, name
+    return idx, split_run_on(name)
+
+
+# words a business name ends with but never starts with ("ENTERPRISE (SETIA" / "ALAM) SDN BHD")
+_NEVER_FIRST = frozenset({"ENTERPRISE", "ENTERPRISES", "TRADING", "COMPANY", "CO", "HOLDINGS", "SDN", "BHD", "PTY",
+                          "LTD", "LIMITED", "BERHAD", "AND"})
+
+
+def _legal_name_top(texts: list[str], idx: int, candidates: list[int]) -> int:
+    """The first line of a legal name broken over lines: back up while what is read so far cannot
+    start a name (only tail words, "&" first, a tail word first, or a ")" opened on a line above)."""
+    top = idx
+    while top - 1 in candidates and top > idx - 3:
+        name = " ".join(clean_name(texts[i]) for i in range(top, idx + 1)).upper()
+        head = LEGAL_SUFFIX_RE.split(name)[0]
+        words = re.findall(r"[A-Z]+", head)
+        if not (_only_tail_words(head) or re.match(r"\s*&", head) or (words and words[0] in _NEVER_FIRST)
+                or name.count(")") > name.count("(")):
+            break
+        top -= 1
+    return top
 
 
 def _only_tail_words(text: str) -> bool:
@@ -144,25 +159,45 @@ _STRONG_STOP_RE = re.compile(r"(\bTEL\b|TELEPHONE|\bPH(ONE)?\b|\bFAX\b|E-?MAIL|W
                              r"RECEIPT|\bCASHIER\b|\bTABLE\b|\bQTY\b|DESCRIPTION|" + ABN_LABEL + ")")
 
 
+# "HQ ADD: LOT 11995, ...", "Address: 12 Marine Pde": the address wherever the header prints it
+ADDRESS_LABEL_RE = re.compile(r"^\W*(?:[A-Z]{1,3}\s+)?(?:ADD|ADDR|ADDRESS)\s*[:.]\s*(?=\S)", re.I)
+# a phone number alone on its row ("016-5498845,"): the end of the address above it
+_PHONE_LINE_RE = re.compile(r"^\W*\+?\d[\d\s()/-]{6,}\d\W*$")
+
+
+def _address_line(up: str) -> bool:
+    """An address hint, and no run of 8+ digits (a tax or phone number, an item code) on the row."""
+    return bool(ADDRESS_HINT_RE.search(REG_NUMBER_RE.sub(" ", up))) and not re.search(r"\d{8,}", up)
+
+
+def _item_amount(up: str) -> bool:
+    """An amount on a row that is not an address ("LOT 38. 39 101 BOULEVARD" is not RM 38.39)."""
+    return bool(find_amounts(up)) and not _address_line(up)
+
+
 def supplier_address(texts: list[str], name_idx: int, trace: Trace | None = None) -> str | None:
-    """Address lines after the name, up to phone / ABN / registration / date lines."""
-    if name_idx < 0:
+    """Address lines after the name (or after an "Address:" label), up to phone / ABN /
+    registration / date lines."""
+    labelled = next((i for i in range(min(len(texts), 12)) if ADDRESS_LABEL_RE.match(texts[i])), None)
+    if name_idx < 0 and labelled is None:
         return None
+    first = labelled if labelled is not None else name_idx + 1
     block: list[str] = []
     at: list[int] = []  # the rows of `block`
-    for i in range(name_idx + 1, min(len(texts), name_idx + 10)):
+    for i in range(first, min(len(texts), first + 9)):
         up = texts[i].upper()
-        if not block:
+        if i == labelled:
+            pass  # the label says what the row is
+        elif not block:
             # before the address: registration numbers, a brand or branch line, the date
-            if _STRONG_STOP_RE.search(up) or BUYER_RE.match(up) or find_amounts(up) or i > name_idx + 4:
+            if _STRONG_STOP_RE.search(up) or BUYER_RE.match(up) or _item_amount(up) or i > first + 4:
                 break
-            if (not ADDRESS_HINT_RE.search(REG_NUMBER_RE.sub(" ", up)) or REGISTRATION_RE.search(up)
-                    or find_dates(up) or up.startswith("(")):
+            if not _address_line(up) or REGISTRATION_RE.search(up) or find_dates(up) or up.startswith("("):
                 continue
-        elif (STOP_ADDRESS_RE.search(up) or BUYER_RE.match(up) or find_dates(up) or find_amounts(up)
-              or REGISTRATION_RE.search(up)):
+        elif (STOP_ADDRESS_RE.search(up) or BUYER_RE.match(up) or find_dates(up) or _item_amount(up)
+              or REGISTRATION_RE.search(up) or _PHONE_LINE_RE.match(up)):
             break
-        block.append(norm_space(texts[i]))
+        block.append(norm_space(ADDRESS_LABEL_RE.sub("", texts[i]) if i == labelled else texts[i]))
         at.append(i)
     if not block:
         return None
@@ -171,9 +206,8 @@ def supplier_address(texts: list[str], name_idx: int, trace: Trace | None = None
     if ends:
         block, at = block[: ends[-1] + 1], at[: ends[-1] + 1]
     if trace is not None:
-        trace["supplier_address"] = (tuple(at), "address_block")
-    return " ".join(block).strip(" ,")
-
+        trace["supplier_address"] = (tuple(at), "labelled_address" if labelled is not None else "address_block")
+    return address_commas(" ".join(block).strip(" ,"))
 
 
 def buyer_block_start(ups: list[str]) -> int:

@@ -1,0 +1,79 @@
+"""A business name and address as the recogniser printed them, put right (pure functions).
+
+The recogniser's usual slips on a name line: the legal suffix misread ("SON BHD", "SDN BHU",
+"5/B"), a zero for an O ("HAI-0", "YONG S0ON"), words run together when the print is bold and
+tight ("SANYUSTATIONERYSHOP"), and a registration number glued to the end. On an address line:
+a comma read as a full stop ("9. JALAN SUBANG JASA 3. 40150 SHAH ALAM").
+"""
+
+from __future__ import annotations
+
+import re
+
+from llama_vision.engines.ocr.layout import norm_space
+from llama_vision.engines.ocr.vocabulary import LEGAL_SUFFIX_RE, REG_NUMBER_RE, TRADE_WORDS
+
+# "SDN BHD" with one letter misread: "Sdn Ehd", "SLN BHD", "SON BHD", "SIN BHD", "SDN BHU", "SDN 3HD"
+_SDN_BHD_SLIP_RE = re.compile(r"S[DLOI0]N(\.?\s*)[BE83]H[DU]", re.I)
+_SB_SLIP_RE = re.compile(r"[S5]/[B8]", re.I)  # "5/B", "S/8": Sendirian Berhad's short form
+# a zero standing for an O inside a word ("YONG S0ON") or after a hyphen ("HAI-0 RAYA")
+_ZERO_FOR_O_RE = re.compile(r"(?<=[A-Za-z])0(?=[A-Za-z])|(?<=[A-Za-z]-)0(?![0-9])")
+# a run-on word: this many capitals with no space is more than one word in a name
+_RUN_ON_RE = re.compile(r"\b[A-Z]{12,}\b")
+
+
+def clean_name(text: str) -> str:
+    """A name line without its registration number, nothing after a legal suffix, slips undone."""
+    up = text.upper()
+    m = LEGAL_SUFFIX_RE.search(up)
+    if m:
+        suffix = _SDN_BHD_SLIP_RE.sub(lambda s: "SDN" + s.group(1) + "BHD", text[m.start(): m.end()])
+        suffix = _SB_SLIP_RE.sub("S/B", suffix)
+        text = text[: m.start()] + suffix
+    else:
+        text = REG_NUMBER_RE.sub(" ", text)
+    text = _ZERO_FOR_O_RE.sub("O", text)
+    return norm_space(text.strip(" *-=#:,"))
+
+
+def split_run_on(name: str) -> str:
+    """Words run together in a name split where trade words end it: "SANYUSTATIONERYSHOP" ->
+    "SANYU STATIONERY SHOP". Only capitals, only when the whole tail is trade words and the
+    rest is still a word (>= 3 letters); anything else is left as printed."""
+    return _RUN_ON_RE.sub(lambda m: _split_word(m.group(0)), name)
+
+
+def _split_word(word: str) -> str:
+    parts: list[str] = []
+    rest = word
+    while rest:
+        tail = next((w for w in sorted(TRADE_WORDS, key=len, reverse=True)
+                     if rest.endswith(w) and (len(rest) == len(w) or len(rest) - len(w) >= 3)), None)
+        if tail is None:
+            break
+        parts.insert(0, tail)
+        rest = rest[: -len(tail)]
+    if not parts or (rest and len(rest) < 3):
+        return word
+    return " ".join([rest, *parts] if rest else parts)
+
+
+# abbreviations an address may print with a full stop ("No. 7", "Cnr. George St."): kept as printed
+_ADDRESS_ABBREVIATIONS = frozenset({"NO", "ST", "RD", "DR", "MT", "AVE", "CNR", "LVL", "APT", "JLN", "TMN", "BLK",
+                                    "STH", "NTH", "PDE", "HWY", "CRES", "TCE", "BLVD", "HSE", "FLR", "KG", "SEK"})
+_STOP_BEFORE_SPACE_RE = re.compile(r"(?<!\S)(?P<token>[^\s.]+)\.(?=\s+\S)")
+
+
+def address_commas(address: str) -> str:
+    """Full stops between address parts read back as the commas they are: "9. JALAN SUBANG JASA 3.
+    40150" -> "9, JALAN SUBANG JASA 3, 40150". A stop after an abbreviation ("No.", "St."), an
+    initial or a dotted abbreviation ("P.T.") is kept: small print makes the two marks alike, and a
+    part ending with a stop is rarer in an address than a comma."""
+    def fix(m: re.Match[str]) -> str:
+        token = m.group("token")
+        word = re.sub(r"[^A-Za-z]", "", token)
+        keep = token.upper() in _ADDRESS_ABBREVIATIONS or (not re.search(r"\d", token) and len(word) < 3)
+        return m.group(0) if keep else token + ","
+
+    address = _STOP_BEFORE_SPACE_RE.sub(fix, address)
+    return re.sub(r"(?<=[A-Za-z]{3})\.(?=[A-Za-z]{3})", ",", address)  # "JOHOR BAHRU.JOHOR"
