@@ -121,3 +121,13 @@ def test_runs_with_the_fast_receipt_settings(engine: OcrEngine) -> None:
         options = step.session.session.get_session_options()
         assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
         assert 1 <= options.intra_op_num_threads <= 4
+
+
+def test_widen_box_stretches_a_line_along_its_baseline_and_stays_inside_the_page() -> None:
+    from llama_vision.engines.ocr.engine import widen_box
+
+    box = [[100, 50], [300, 50], [300, 70], [100, 70]]  # 20 px tall
+    wide = widen_box(box, 0.5, 1000, 1000).tolist()
+    assert wide == [[90, 50], [310, 50], [310, 70], [90, 70]]  # 10 px (half a height) each end
+    assert widen_box(box, 0.5, 305, 1000)[:, 0].max() == 304  # clipped to the page
+    assert widen_box(box, 0.0, 1000, 1000).tolist() == box  # off: the detector's own box

@@ -26,6 +26,10 @@ DATE_AVOID_RE = re.compile(r"EXP(IRY|IRES|\.)?\b|VALID|\bDUE\b|\bBEST\b|\bUSE\s*
 _MONTH_ZERO_RE = re.compile(r"(?<![A-Z0-9])0(?=CT\b|CTOBER\b)|(?<=\bN)0(?=V\b|VEMBER\b)")
 
 
+# "27:03/2018": the day's slash read as a colon (never a time: a time has no year after it)
+_DATE_COLON_RE = re.compile(r"(?<![\d:])(\d{1,2})[:;](\d{1,2})/(\d{4}|\d{2}(?![\d:]))")
+
+
 def document_date(ups: list[str], *, labelled_only: bool = False, trace: Trace | None = None) -> str | None:
     """The issue date: a labelled date first, else the first date not marked expiry/due.
 
@@ -36,9 +40,11 @@ def document_date(ups: list[str], *, labelled_only: bool = False, trace: Trace |
     labelled: list[tuple[str, tuple[int, ...], str]] = []
     plain: list[tuple[str, tuple[int, ...], str]] = []
     avoided: list[tuple[str, tuple[int, ...], str]] = []
-    ups = [_MONTH_ZERO_RE.sub("O", up) for up in ups]
+    ups = [_DATE_COLON_RE.sub(r"\1/\2/\3", _MONTH_ZERO_RE.sub("O", up)) for up in ups]
     for i, up in enumerate(ups):
-        for _pos, value in find_dates(up):
+        for pos, value in find_dates(up):
+            if pos > 0 and up[pos - 1].isalpha():
+                continue  # "HD03-04-06": an item or batch code, not a date
             if DATE_LABEL_RE.search(up) and not re.search(r"DUE\s*DATE|DATE\s*DUE|EXPIRY", up):
                 labelled.append((value, (i,), "labelled_date"))
             elif DATE_AVOID_RE.search(up):
@@ -74,16 +80,21 @@ class AmountLine:
     value: Decimal | None  # the rightmost amount on the row, or on the next row when the label stands alone
     after_summary: bool = False  # inside a "GST summary" table at the foot of the receipt
     next_row: bool = False  # the value is printed on the row below the label
+    completed_from: int | None = None  # the row whose amount completed a truncated one
 
     @property
     def rows(self) -> tuple[int, ...]:
-        return (self.index, self.index + 1) if self.next_row else (self.index,)
+        rows = (self.index, self.index + 1) if self.next_row else (self.index,)
+        return rows + (self.completed_from,) if self.completed_from is not None else rows
 
     def kind(self, kind: str) -> str:
-        return kind + "+next_row" if self.next_row else kind
+        kind = kind + "+next_row" if self.next_row else kind
+        return kind + "+completed" if self.completed_from is not None else kind
 
 
 _OCR_WORD_FIXES = ((re.compile(r"\b[L1I7]OTAL\b"), "TOTAL"), (re.compile(r"\bT0TAL\b"), "TOTAL"),
+                   # a thin font read T as I and O as U throughout: "IUIAL", "SUBIUIAL"
+                   (re.compile(r"\b(SUB)?[TI1][OU0][TI1]AL\b"), r"\1TOTAL"),
                    (re.compile(r"^(\W*)TOT\b(?=\W*(?:AMT|AMOUNT|RM|\$|:|,|$))"), r"\1TOTAL"))  # "TOT, : RM 73.00"
 _WORD_RE = re.compile(r"(?<![A-Z0-9])[A-Z0-9/]{4,5}(?![A-Z0-9])")
 
@@ -163,14 +174,43 @@ def _value_below(label_row: Line, below: Line, below_up: str) -> tuple[str | Non
     return None, pieces[-1][1][-1]
 
 
+def _near_summary(up: str) -> bool:
+    """A 7-letter word S?????Y... within two letters of SUMMARY ("SUHHARY", "SUSAARY"): its usual misreads."""
+    return any(sum(a != b for a, b in zip(word, "SUMMARY", strict=True)) <= 2
+               for word in re.findall(r"(?<![A-Z])S[A-Z]{4}RY(?![A-Z])", up))
+
+
 def _summary_start(up: str) -> bool:
-    """A tax summary table ("GST Summary  Amount (RM)  Tax (RM)"), also with its first letter lost."""
-    return bool(SUMMARY_RE.search(up) or (re.search(r"UMMARY|ANALYSIS", up) and re.search(r"TAX|AMOUNT|AMT|%", up)))
+    """A tax summary table ("GST Summary  Amount (RM)  Tax (RM)"), also with its first letter lost
+    or two letters misread ("GST SUHHARY")."""
+    if SUMMARY_RE.search(up) or (re.search(r"UMMARY|ANALYSIS", up) and re.search(r"TAX|AMOUNT|AMT|%", up)):
+        return True
+    return _near_summary(up) and bool(re.search(r"GST|SST|TAX|[05]ST\b", up))
+
+
+# an amount whose last digits the box edge cut off: "NET TOTAL 25.", "TOTAL 201.6"
+_TRUNCATED_RE = re.compile(r"(?<![\d.,])(?P<int>\d{1,3}(?:,\d{3})*|\d+)\.(?P<dec>\d?)\s*$")
+
+
+def _completed(text: str, page: list[tuple[int, Decimal]], index: int) -> tuple[Decimal, int] | None:
+    """A truncated amount at the row's end completed from the one amount elsewhere on the page
+    that it is the start of (the subtotal or the cash line prints it whole); else None."""
+    m = _TRUNCATED_RE.search(text)
+    if m is None:
+        return None
+    whole, dec = m.group("int").replace(",", ""), m.group("dec")
+    found = {value: row for row, value in page if row != index and value > 0
+             and f"{value:.2f}".startswith(f"{whole}.{dec}")}
+    if len(found) != 1:
+        return None  # none, or two that fit: unknown, not a guess
+    value, row = next(iter(found.items()))
+    return value, row
 
 
 def amount_lines(rows: list[Line], ups: list[str]) -> list[AmountLine]:
     out = []
     in_summary = False
+    page = [(i, value) for i, up in enumerate(ups) for value in find_amounts(fix_money(up))]
     for i, up in enumerate(ups):
         in_summary = in_summary or _summary_start(up)
         segments = [fix_money(fix_ocr_words(seg.text.upper())) for seg in rows[i].segments] or [up]
@@ -178,8 +218,14 @@ def amount_lines(rows: list[Line], ups: list[str]) -> list[AmountLine]:
         values = find_money(money_up)
         label = _row_label(segments, money_up) if values else up
         value = values[-1] if values else None
+        completed = _completed(money_up, page, i) if value is None and MONEY_LABEL_RE.search(up) else None
+        if completed is not None:
+            (value, source), label = completed, _TRUNCATED_RE.sub(" ", money_up)
+            out.append(AmountLine(i, label, value, in_summary, completed_from=source))
+            continue
         next_row = False
-        if value is None and i + 1 < len(ups) and re.search(r"[A-Z]{2}", up) and not _summary_start(up):
+        if (value is None and i + 1 < len(ups) and re.search(r"[A-Z]{2}", up) and not _summary_start(up)
+                and not _TRUNCATED_RE.search(money_up)):  # its own amount, cut short: not the row below
             # "TOTAL" with its amount printed on the next row, alone or beside an unrelated label
             own_label, value = _value_below(rows[i], rows[i + 1], fix_money(ups[i + 1]))
             label = own_label or label
@@ -211,6 +257,10 @@ def total_amount(ups: list[str], amounts: list[AmountLine], trace: Trace | None 
             best = (rank, a.index, a.value)
     if best is not None:
         won = amounts[best[1]]
+        rounded = _rounded_after(amounts, won)
+        if rounded is not None:
+            trace["total"] = (won.rows + rounded.rows, "rounded_total_label")
+            return normalise_money(rounded.value)
         trace["total"] = (won.rows, won.kind(total_kind(best[0])))
         return normalise_money(best[2])
     # no label: cash tendered minus change, else nothing (never the largest number on the page)
@@ -220,6 +270,34 @@ def total_amount(ups: list[str], amounts: list[AmountLine], trace: Trace | None 
         trace["total"] = (cash.rows + change.rows, "cash_minus_change")
         return normalise_money(cash.value - abs(change.value))
     return None
+
+
+_ROUNDING_RE = re.compile(r"ROUND(ING)?\b|ROUNDING|\bADJ(USTMENT)?\b")
+
+
+def _cents_only(text: str) -> Decimal | None:
+    m = re.search(r"(?<![\d.])(-?)\s*\.(\d{2})\s*$", text)
+    return Decimal(f"{m.group(1)}0.{m.group(2)}") if m else None
+
+
+def _rounded_after(amounts: list[AmountLine], won: AmountLine) -> AmountLine | None:
+    """The total after its rounding line, when the row that prints it has lost its label.
+
+    "Total 52.08 / Rounding Adj .02 / [label misread] 52.10": a row within three below the
+    rounding line whose amount is the total plus or minus the adjustment is what is paid."""
+    total = won.value
+    if total is None:
+        return None
+    rounding, step = None, Decimal(0)
+    for a in amounts[won.index + 1: won.index + 4]:
+        value = a.value if a.value is not None else _cents_only(a.label)  # "RM .02": the zero unprinted
+        if _ROUNDING_RE.search(a.label) and value is not None and 0 < abs(value) <= Decimal("0.05"):
+            rounding, step = a, abs(value)
+            break
+    if rounding is None:
+        return None
+    return next((a for a in amounts if rounding.index < a.index <= rounding.index + 3
+                 and a.value in (total + step, total - step)), None)
 
 
 def subtotal_amount(ups: list[str], amounts: list[AmountLine], trace: Trace | None = None) -> str | None:

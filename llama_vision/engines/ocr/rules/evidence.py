@@ -56,6 +56,9 @@ MATCH_KINDS: dict[str, float] = {
 
 # an amount printed on the row below its label is a little less sure than one beside it
 NEXT_ROW_FACTOR = 0.92
+# kind suffixes and what each costs: beside its label on the row below; its cents lost at the
+# box edge and read from the same amount printed elsewhere on the page ("25." -> 25.00)
+SUFFIX_FACTORS = {"next_row": NEXT_ROW_FACTOR, "completed": 0.85}
 # computed rather than read: the source is "rule", the evidence the rows it was computed from
 DERIVED_KINDS = {"cash_minus_change"}
 
@@ -67,9 +70,10 @@ def total_kind(rank: int) -> str:
 
 def raw_confidence(rows: Sequence[Line], indices: Sequence[int], kind: str) -> float:
     """Prior of the match kind x the mean recogniser score of the rows, clipped to [0, 1]."""
-    prior = MATCH_KINDS.get(kind.removesuffix("+next_row"), MATCH_KINDS["found_text"])
-    if kind.endswith("+next_row"):
-        prior *= NEXT_ROW_FACTOR
+    base, *suffixes = kind.split("+")
+    prior = MATCH_KINDS.get(base, MATCH_KINDS["found_text"])
+    for suffix in suffixes:
+        prior *= SUFFIX_FACTORS.get(suffix, 1.0)
     scores = [rows[i].score for i in indices if 0 <= i < len(rows)]
     ocr = sum(scores) / len(scores) if scores else 1.0
     return max(0.0, min(1.0, prior * ocr))

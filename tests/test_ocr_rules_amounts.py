@@ -1,0 +1,72 @@
+"""Total and date rules on small hand-made OCR lines (issue H): each can fail on its own."""
+
+from __future__ import annotations
+
+from llama_vision.engines.ocr.rules import extract_fields
+
+
+def fields(*lines: str) -> dict:
+    return extract_fields(list(lines)).fields
+
+
+# -- totals ---------------------------------------------------------------------------------
+
+
+def test_a_total_cut_short_at_the_box_edge_is_completed_from_the_same_amount_elsewhere() -> None:
+    assert fields("SHOP A", "2 SubTotal 25.00", "Net Total 25.", "CASH 50.00", "CHANGE 25.00")["total"] == "25.00"
+    assert fields("SHOP A", "Subtotal 183.35", "TOTAL 201.6", "EFTPOS 201.68")["total"] == "201.68"
+
+
+def test_a_cut_short_total_that_two_amounts_could_complete_stays_unknown() -> None:
+    assert fields("SHOP A", "Item 12.00", "TOTAL 12.", "Item 12.50")["total"] is None
+
+
+def test_a_cut_short_total_takes_nothing_from_the_row_below() -> None:
+    assert fields("SHOP A", "TOTAL 12.", "Biscuits 3.50")["total"] is None
+
+
+def test_the_completion_is_in_the_evidence_rows() -> None:
+    reading = extract_fields(["SHOP A", "2 SubTotal 25.00", "Net Total 25."])
+    assert reading.fields["total"] == "25.00"
+    text = reading.evidence["total"].text or ""
+    assert "Net Total 25." in text and "25.00" in text  # the cut row and the row that completed it
+    assert reading.evidence["total"].confidence < extract_fields(["SHOP A", "Net Total 25.00"]).evidence["total"].confidence
+
+
+def test_a_misread_gst_summary_heading_still_ends_the_totals() -> None:
+    result = fields("SHOP A", "SUB-TOTAL (GST) 12.19", "GST 0.69", "ROUNDING -0.04", "TOTAL 12.15", "CASH 50.15",
+                    "CHANGE 38.00", "GST SUHHARY", "CODE AMOUNT TAX", "TAS TOTAL : 0.69")
+    assert result["total"] == "12.15"
+
+
+def test_the_total_after_rounding_whose_label_was_lost_is_what_is_paid() -> None:
+    result = fields("SHOP A", "TotalSales (Inclusive GST) RM 52.08", "Rounding Adjustment RM .02", "Rounding RM 52.10",
+                    "CASH RM 60.00", "CHANGE RM 7.90")
+    assert result["total"] == "52.10"
+
+
+def test_a_zero_rounding_keeps_the_total() -> None:
+    assert fields("SHOP A", "TOTAL 52.08", "Rounding 0.00", "CASH 60.00", "CHANGE 7.92")["total"] == "52.08"
+
+
+def test_an_amount_below_rounding_that_does_not_fit_is_not_the_total() -> None:
+    assert fields("SHOP A", "TOTAL 52.08", "Rounding 0.02", "CASH 60.00", "CHANGE 7.90")["total"] == "52.08"
+
+
+def test_a_thin_font_total_read_as_iuial_is_still_the_total() -> None:
+    assert fields("SHOP A", "SUBIUIAL 2.28", "IUIAL (GSI INUL) 2.28", "CASH 3.00")["total"] == "2.28"
+
+
+# -- dates ----------------------------------------------------------------------------------
+
+
+def test_a_date_with_its_first_slash_read_as_a_colon() -> None:
+    assert fields("SHOP A", "27:03/2018 No.:CS-20242", "TOTAL 5.00")["date"] == "27/03/2018"
+
+
+def test_a_time_is_not_turned_into_a_date() -> None:
+    assert fields("SHOP A", "Time 12:30", "TOTAL 5.00")["date"] is None
+
+
+def test_a_date_glued_to_letters_is_an_item_code() -> None:
+    assert fields("SHOP A", "HD03-04-06 - 5/40/160", "19-09-17 15:39", "TOTAL 5.00")["date"] == "19/09/2017"
