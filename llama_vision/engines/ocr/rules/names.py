@@ -65,14 +65,15 @@ _STOP_BEFORE_SPACE_RE = re.compile(r"(?<!\S)(?P<token>[^\s.]+)\.(?=\s+\S)")
 
 
 def address_commas(address: str) -> str:
-    """Full stops between address parts read back as the commas they are: "9. JALAN SUBANG JASA 3.
-    40150" -> "9, JALAN SUBANG JASA 3, 40150". A stop after an abbreviation ("No.", "St."), an
-    initial or a dotted abbreviation ("P.T.") is kept: small print makes the two marks alike, and a
-    part ending with a stop is rarer in an address than a comma."""
+    """Full stops after a number part of an address read back as the commas they are: "9. JALAN
+    SUBANG JASA 3. 40150" -> "9, JALAN SUBANG JASA 3, 40150"; also a stop before the postcode.
+    Small print makes the two marks alike, and a number part ending with a stop is rarer than a
+    comma. A stop after an abbreviation ("No.", "St."), a dotted one ("P.T.") or between two words
+    ("Air Panas. Setapak", printed so as often as misread) is kept."""
     def fix(m: re.Match[str]) -> str:
         token = m.group("token")
-        word = re.sub(r"[^A-Za-z]", "", token)
-        keep = token.upper() in _ADDRESS_ABBREVIATIONS or (not re.search(r"\d", token) and len(word) < 3)
+        numbered = bool(re.search(r"\d", token)) or bool(re.match(r"\s+\d{4,5}\b", address[m.end():]))
+        keep = token.upper() in _ADDRESS_ABBREVIATIONS or not numbered
         return m.group(0) if keep else token + ","
 
     address = _STOP_BEFORE_SPACE_RE.sub(fix, address)
