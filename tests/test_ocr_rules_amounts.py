@@ -45,6 +45,16 @@ def test_the_total_after_rounding_whose_label_was_lost_is_what_is_paid() -> None
     assert result["total"] == "52.10"
 
 
+def test_total_paid_after_cash_rounding_is_the_payment_not_the_total() -> None:
+    result = fields("CAFE A", "TOTAL $80.47", "GST included in total $7.32", "Rounding adj -0.02", "TOTAL PAID $80.45",
+                    "Tendered $100.00", "Change $19.55")
+    assert result["total"] == "80.47"
+
+
+def test_total_paid_is_the_total_when_nothing_else_is() -> None:
+    assert fields("CAFE A", "Flat White 5.00", "Total paid $5.00", "Change $0.00")["total"] == "5.00"
+
+
 def test_a_zero_rounding_keeps_the_total() -> None:
     assert fields("SHOP A", "TOTAL 52.08", "Rounding 0.00", "CASH 60.00", "CHANGE 7.92")["total"] == "52.08"
 

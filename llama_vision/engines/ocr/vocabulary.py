@@ -76,7 +76,9 @@ TOTAL_LABELS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"ROUND(ED|ING)?\s*(ED)?\s*TOTAL|TOTAL\s*\(?ROUNDED|AFTER\s*(ADJ|ROUND)"), 9),
     (re.compile(r"GRAND\s*TOTAL|NETT?\s*TOTAL|TOTAL\s*NETT?|NETT\b"), 8),
     (re.compile(r"(AMOUNT|AMT|BALANCE|TOTAL)\s*(DUE|PAYABLE)|TO\s*PAY\b|TO\s*BE\s*PAID|^\W*DUE\b"), 8),
-    (re.compile(r"\bTOTAL|\bJUMLAH\b|\bAMOUNT\s*\(?(RM|\$|AUD)"), 6),
+    (re.compile(r"\bTOTAL(?!\s*PAID)|\bJUMLAH\b|\bAMOUNT\s*\(?(RM|\$|AUD)"), 6),
+    # what was handed over after cash rounding: the total only when nothing else is labelled so
+    (re.compile(r"TOTAL\s*PAID|AMOUNT\s*PAID"), 3),
 )
 NOT_TOTAL_RE = re.compile(
     r"SUB\s*-?\s*TOTAL|TOTAL\s*(QTY|QUANTITY|ITEMS?|ITEM\s*COUNT|PCS|UNITS?|SAVINGS?|SAVED|SAVING|DISCOUNTS?|DISC|"

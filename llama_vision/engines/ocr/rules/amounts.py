@@ -281,10 +281,9 @@ def _cents_only(text: str) -> Decimal | None:
 
 
 def _rounded_after(amounts: list[AmountLine], won: AmountLine) -> AmountLine | None:
-    """The total after its rounding line, when the row that prints it has lost its label.
-
-    "Total 52.08 / Rounding Adj .02 / [label misread] 52.10": a row within three below the
-    rounding line whose amount is the total plus or minus the adjustment is what is paid."""
+    """The rounded total printed under a rounding line with a rounding label ("Rounded total",
+    or misread "Rounding RM 52.10"): a row within three below the rounding line whose amount is
+    the total plus or minus the adjustment. "Total paid" there is the payment, not the total."""
     total = won.value
     if total is None:
         return None
@@ -296,7 +295,8 @@ def _rounded_after(amounts: list[AmountLine], won: AmountLine) -> AmountLine | N
             break
     if rounding is None:
         return None
-    return next((a for a in amounts if rounding.index < a.index <= rounding.index + 3
+    # only a row that still reads as rounding: "Total paid", "Cash" are the payment, not the total
+    return next((a for a in amounts if rounding.index < a.index <= rounding.index + 3 and _ROUNDING_RE.search(a.label)
                  and a.value in (total + step, total - step)), None)
 
 
