@@ -123,3 +123,36 @@ def test_a_unit_number_first_line_starts_the_address() -> None:
     result = fields("GOLDEN SCOOP SDN BHD", "A-16-1, Tower A, Northpoint Office", "Mid Valley City, 58000 Kuala Lumpur",
                     "Tax Invoice", "TOTAL 21.50")
     assert result["supplier_address"] == "A-16-1, Tower A, Northpoint Office Mid Valley City, 58000 Kuala Lumpur"
+
+
+def test_a_bank_name_beside_the_statement_title_is_the_supplier() -> None:
+    boxes = [
+        TextBox("Kangaroo Point Credit Union", 25, 10, 450, 45), TextBox("Statement of Account", 885, 10, 1160, 45),
+        TextBox("KPCU Everyday Account", 936, 50, 1163, 86),
+        TextBox("Account Holder:", 25, 95, 170, 129), TextBox("BSB", 609, 95, 665, 129),
+    ]
+    assert read_boxes(boxes).fields["supplier_name"] == "Kangaroo Point Credit Union"
+
+
+def test_a_legal_name_under_a_customer_column_is_the_buyer_not_the_supplier() -> None:
+    boxes = [
+        TextBox("TAX INVOICE", 568, 10, 802, 48), TextBox("MERIDIAN BOOKKEEPING", 455, 60, 911, 98),
+        TextBox("338 Main Rd, Fremantle WA 6160", 516, 110, 852, 143),
+        TextBox("Invoice No", 171, 160, 315, 193), TextBox("Date", 415, 160, 491, 193),
+        TextBox("Customer:", 697, 160, 835, 193),
+        TextBox("36828", 171, 205, 258, 238), TextBox("Acacia Holdings Pty Ltd", 697, 205, 966, 238),
+    ]
+    assert read_boxes(boxes).fields["supplier_name"] == "MERIDIAN BOOKKEEPING"
+
+
+def test_the_account_holder_under_its_label_is_not_the_bank() -> None:
+    boxes = [
+        TextBox("Kangaroo Point Credit Union", 25, 10, 450, 45), TextBox("Statement of Account", 885, 10, 1160, 45),
+        TextBox("KPCU Everyday Account", 936, 50, 1163, 86),
+        TextBox("Account Holder:", 25, 95, 170, 129), TextBox("BSB", 609, 95, 665, 129),
+        TextBox("187-843", 1071, 95, 1163, 129),
+        TextBox("Olivia Brown", 27, 140, 168, 168), TextBox("Account number", 611, 140, 776, 168),
+        TextBox("24551565", 1053, 140, 1159, 168),
+        TextBox("206 King William St, Cairns QLD 4870", 25, 180, 357, 210),
+    ]
+    assert read_boxes(boxes).fields["supplier_name"] == "Kangaroo Point Credit Union"

@@ -27,11 +27,12 @@ def _is_noise(up: str) -> bool:
     return sum(c.isdigit() for c in up) > len(letters)
 
 
-# a web address, an account line or a page title is never the supplier ("Web: aldi.com.au")
-NOT_NAME_RE = re.compile(r"\bWEB(SITE)?\b|\.(COM|NET|ORG|GOV|EDU)\b|\.AU\b|ACCOUNT\s*(HOLDER|NAME|NO)|"
+# a web address, an account line ("Everyday Account") or a page title is never the supplier ("Web: aldi.com.au")
+NOT_NAME_RE = re.compile(r"\bWEB(SITE)?\b|\.(COM|NET|ORG|GOV|EDU)\b|\.AU\b|ACCOUNT\s*(HOLDER|NAME|NO)|\bACCOUNT\W*$|"
                          r"^\W*(TAX\s*)?INVOICE\b|\bPAGE\s*\d|\bSTATEMENT\b")
 # a page title printed on the name's row, far right ("ACME PLUMBING        TAX INVOICE")
-TITLE_PIECE_RE = re.compile(r"^\W*((TAX|GST)\s*)?(INVOICE|RECEIPT)(\s*/\s*(TAX\s*)?(INVOICE|RECEIPT))?\W*$", re.I)
+TITLE_PIECE_RE = re.compile(r"^\W*(((TAX|GST)\s*)?(INVOICE|RECEIPT)(\s*/\s*(TAX\s*)?(INVOICE|RECEIPT))?|"
+                            r"(BANK\s*)?STATEMENT(\s*OF\s*ACCOUNT)?)\W*$", re.I)
 _ADDRESS_START_RE = re.compile(r"\b(JALAN|JLN|LOT|STREET|ROAD|LEVEL|FLOOR|FLR|LORONG|TAMAN|PO\s*BOX)\b")
 
 
@@ -96,18 +97,43 @@ def _block_line(text: str) -> bool:
         ADDRESS_HINT_RE.search(REG_NUMBER_RE.sub(" ", up)) or REGISTRATION_RE.search(up) or ABN_LABEL_RE.search(up))
 
 
+_HOLDER_LABEL_RE = re.compile(r"ACCOUNT\s*(HOLDER|NAME)|NAME\s*OF\s*ACCOUNT", re.I)
+
+
+def buyer_column_row(rows: list[Line]) -> int | None:
+    """The first row with a buyer label in a column of its own ("Invoice No  Date  Customer:"):
+    the names under it are the customer's, not the supplier's."""
+    return next((i for i, row in enumerate(rows) if len(row.segments) > 1
+                 and any(BUYER_RE.match(seg.text) for seg in row.segments[1:])), None)
+
+
+def holder_rows(rows: list[Line]) -> frozenset[int]:
+    """An "Account holder:" label standing alone in its column and the row under it (the holder's
+    name): a person, never the bank."""
+    out: set[int] = set()
+    for i, row in enumerate(rows[:10]):
+        for seg in row.segments:
+            m = _HOLDER_LABEL_RE.search(seg.text)
+            if m and not seg.text[m.end():].strip(" :-"):
+                out.update((i, i + 1))
+    return frozenset(out)
+
+
 def supplier_name(texts: list[str], heights: list[float] | None = None,
-                  trace: Trace | None = None) -> tuple[int, str | None]:
+                  trace: Trace | None = None, stop: int | None = None,
+                  skip: frozenset[int] = frozenset()) -> tuple[int, str | None]:
     """The trading or legal name printed at the top; (index of its last line, name).
 
     `heights`: each line's text height, when the lines come from boxes (the name is often largest).
+    `stop`: the row where the customer's block starts, when a column says so (`buyer_column_row`);
+    `skip`: rows that hold someone else's name (`holder_rows`).
     """
     trace = {} if trace is None else trace
     candidates = []
-    for i in range(min(len(texts), 8)):
+    for i in range(min(len(texts), 8, len(texts) if stop is None else stop)):
         if BUYER_RE.match(texts[i]):
             break
-        if _name_candidate(texts[i]):
+        if _name_candidate(texts[i]) and i not in skip:
             candidates.append(i)
     if not candidates:
         return -1, None

@@ -29,7 +29,7 @@ from llama_vision.engines.ocr.rules.amounts import (
 from llama_vision.engines.ocr.rules.evidence import Trace, build_evidence
 from llama_vision.engines.ocr.rules.items import bank_fields, fuel, line_items
 from llama_vision.engines.ocr.rules.parties import (
-    abns, buyer_block_start, buyer_name, header_texts, supplier_address, supplier_name,
+    abns, buyer_block_start, buyer_column_row, buyer_name, header_texts, holder_rows, supplier_address, supplier_name,
 )
 from llama_vision.engines.ocr.vocabulary import GST_INCLUDED_RE, TAX_INVOICE_RE
 from llama_vision.fields import empty_fields
@@ -76,7 +76,8 @@ def extract_fields(lines: Iterable[Line | str]) -> Reading:
     trace: Trace = {}
     buyer_start = buyer_block_start(ups)
     heads = header_texts(rows)
-    name_idx, fields["supplier_name"] = supplier_name(heads, [r.y1 - r.y0 for r in rows], trace)
+    name_idx, fields["supplier_name"] = supplier_name(heads, [r.y1 - r.y0 for r in rows], trace,
+                                                      stop=buyer_column_row(rows), skip=holder_rows(rows))
     fields["supplier_address"] = supplier_address(heads, name_idx, trace)
     fields["supplier_abn"], fields["buyer_abn"] = abns(ups, buyer_start, trace)
     fields["buyer_name"] = buyer_name(texts, buyer_start, trace)
