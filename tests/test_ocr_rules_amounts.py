@@ -80,3 +80,8 @@ def test_a_time_is_not_turned_into_a_date() -> None:
 
 def test_a_date_glued_to_letters_is_an_item_code() -> None:
     assert fields("SHOP A", "HD03-04-06 - 5/40/160", "19-09-17 15:39", "TOTAL 5.00")["date"] == "19/09/2017"
+
+
+def test_a_dollar_sign_read_as_s_is_still_money() -> None:
+    result = fields("SHOP A", "Subtotal (ex GST) $146.73", "GST S14.67", "Total (inc GST) S161.40")
+    assert (result["total"], result["gst"]) == ("161.40", "14.67")
