@@ -85,3 +85,17 @@ def test_a_date_glued_to_letters_is_an_item_code() -> None:
 def test_a_dollar_sign_read_as_s_is_still_money() -> None:
     result = fields("SHOP A", "Subtotal (ex GST) $146.73", "GST S14.67", "Total (inc GST) S161.40")
     assert (result["total"], result["gst"]) == ("161.40", "14.67")
+
+
+def test_a_whole_dollar_piece_with_its_dollar_read_as_s_is_money() -> None:
+    from llama_vision.engines.ocr.layout import TextBox
+    from llama_vision.engines.ocr.rules import read_boxes
+
+    boxes = [TextBox("PLUMBING CO", 110, 10, 300, 30), TextBox("Subtotal", 110, 100, 162, 119),
+             TextBox("$680", 619, 100, 655, 119), TextBox("GST 10%", 109, 130, 169, 150),
+             TextBox("$68", 624, 130, 655, 150), TextBox("TOTAL", 108, 160, 156, 179), TextBox("S748", 615, 160, 654, 179)]
+    assert read_boxes(boxes).fields["total"] == "748.00"
+
+
+def test_an_s_code_inside_a_line_is_not_money() -> None:
+    assert fields("SHOP A", "Phone S500 case", "TOTAL 12.00")["total"] == "12.00"

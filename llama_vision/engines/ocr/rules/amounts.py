@@ -119,6 +119,7 @@ _MONEY_FIXES = (
     (re.compile(r"(?<![A-Z])[PR]M\s?[DOQ]\.(?=\d{2}\b)"), "RM0."),  # "RMD.94", "RMO.06": a zero read as a letter
     (re.compile(r"(?<![A-Z])PM(?=\s?\d+\.\d{2}\b)"), "RM"),  # "PM1.00"
     (re.compile(r"(?<![A-Z0-9])S(?=\d{1,3}(?:,\d{3})*\.\d{2}\b)"), "$"),  # "S161.40": the dollar sign read as S
+    (re.compile(r"^ S(?=\d{1,3}(?:,\d{3})*\s*$)"), " $"),  # a piece that is only "S748": whole dollars
     (re.compile(r"(?<=\s)(\d{1,4})-(\d{2})\s*$"), r"\1.\2"),  # "TOTAL : 19-80": the point read as a dash
 )
 
