@@ -28,7 +28,16 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
     """Build the Blocks app around one shared engine (created here unless given)."""
     import gradio as gr
 
-    from llama_vision.ui import api, mcp_tools, tab_batch, tab_compare, tab_dashboard, tab_experiments, tab_single
+    from llama_vision.ui import (
+        api,
+        mcp_tools,
+        queue_words,
+        tab_batch,
+        tab_compare,
+        tab_dashboard,
+        tab_experiments,
+        tab_single,
+    )
     from llama_vision.ui.common import sweep_outputs
     from llama_vision.ui.layout import header_html, quiet_user_errors
     from llama_vision.ui.state import AppState
@@ -59,6 +68,7 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
                                               api_visibility="private")
     api.publish(demo)  # every event not in api.PUBLIC_ENDPOINTS is private; public outputs are named
     demo.queue(**queue_options(settings))
+    queue_words.watch(demo)  # Gradio's wait estimate from whole measured runs; `announce` says it in words
     _explain_queue_full(demo, settings)
     quiet_user_errors(demo)  # a user's mistake is one log line, not a 35-line traceback
     demo.app_state = state  # type: ignore[attr-defined]  # for app.py (warm-up) and tests

@@ -14,7 +14,7 @@ import gradio as gr
 import pandas as pd
 
 from llama_vision.schema import ALL_FIELDS
-from llama_vision.ui import views
+from llama_vision.ui import queue_words, views
 from llama_vision.ui.common import FILE_TYPES, page_index, path_of, sample_by_label, sample_choices, truth_for
 from llama_vision.ui.compare_run import compare_steps
 from llama_vision.ui.layout import MODEL_QUEUE, reports_errors
@@ -244,6 +244,7 @@ def build(state: AppState) -> None:
             summary["ground_truth"] = Path(truth_path).name if truth_path else None
             yield (*raw_out, pd.DataFrame(rows, columns=METRIC_COLUMNS), html, summary, step.status)
 
+    queue_words.announce(run, status, wrap="*{}*")  # "2 requests ahead of you, about 40 s"
     samples.change(load_sample, samples, document, api_name="compare_load_sample", show_progress="hidden",
                    api_visibility="private")
     run.click(
