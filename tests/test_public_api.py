@@ -147,3 +147,72 @@ def test_page_events_are_not_callable_by_name(app, workdir):
                  "/unload_model", "/batch_run", "/batch_filter", "/inspect_document"):
         with pytest.raises(ValueError, match="Cannot find a function"):
             client.predict(api_name=name)
+
+
+# -- a prompt-following engine (tests/fakes.py) behind the real app: what streams ---------------------
+FAKE_DRIVER = r"""
+from llama_vision.config import load_settings
+from llama_vision.prompts import load_prompt_library
+from llama_vision.ui import build_app, launch_options
+from tests.fakes import FakeEngine
+
+library = load_prompt_library()
+key_value = {library.prompt("key_value", kind).text for kind in ("receipt", "other")}
+questions = library.field_questions("receipt")
+
+def respond(prompt):
+    if prompt == library.classification.text:
+        return "receipt"
+    if prompt in key_value:  # the KEY-VALUE prompt is refused; the fallback prompt is answered
+        return "I'm not able to provide information about this image."
+    if prompt == questions.get("total"):
+        return "The total is $45.10."
+    if prompt in questions.values():
+        return "NOT_FOUND"
+    if prompt == "What was bought?":
+        return "A claw hammer and a box of nails, for forty five dollars and ten cents."
+    return "- SUPPLIER_NAME: Harbour Hardware\n- TOTAL: $45.10\n- GST: $4.10\n- DATE: 15 Mar 2024"
+
+settings = load_settings()
+demo = build_app(settings, engine=FakeEngine(settings, responder=respond, delay=0.05))
+demo.launch(**launch_options(settings))
+"""
+
+
+@pytest.fixture(scope="module")
+def fake_app(workdir) -> RunningApp:
+    return launch_app("public-api-fake", workdir / "fake", script=FAKE_DRIVER)
+
+
+def test_ask_streams_its_answer(fake_app, workdir, documents):
+    job = fresh(fake_app, workdir).submit(handle_file(str(documents[0])), "What was bought?", api_name="/ask")
+    answer = job.result(timeout=120)
+    assert answer == "A claw hammer and a box of nails, for forty five dollars and ten cents."
+    partial = [text for text in job.outputs() if text != answer]
+    assert partial and all(answer.startswith(text.strip()) for text in partial), job.outputs()
+
+
+def test_compare_streams_prompt_2_of_3(fake_app, workdir, documents):
+    job = fresh(fake_app, workdir).submit(handle_file(str(documents[0])), api_name="/compare")
+    answer = job.result(timeout=180)
+    statuses = [update["status"] for update in job.outputs()]
+    assert "Prompt 2 of 3: JSON…" in statuses and "Prompt 3 of 3: Field-specific…" in statuses, statuses
+    assert list(answer["results"]) == ["key_value", "json", "field_specific"]
+    assert answer["results"]["field_specific"]["fields"]["total"] == "45.10"
+
+
+def test_the_page_streams_the_retry_and_each_field(fake_app, workdir, documents):
+    from tests.ui_helpers import page_event
+
+    client = fresh(fake_app, workdir)
+    event = page_event(client, "single_extract")
+    job = client.submit(handle_file(str(documents[0])), 1, "key_value", fn_index=event)
+    job.result(timeout=120)
+    shown = "\n".join(update[0] for update in job.outputs() if update and isinstance(update[0], str))
+    assert "retrying with the fallback prompt…" in shown and "refused" in shown, shown
+    job = client.submit(handle_file(str(documents[0])), 1, "field_specific", fn_index=event)
+    *_, result, _download = job.result(timeout=120)
+    shown = [update[0] for update in job.outputs() if update and isinstance(update[0], str)]
+    assert any("field questions" in text for text in shown), shown
+    assert any("Total: 45.10 (" in text for text in shown), shown
+    assert result["fields"]["total"] == "45.10"
