@@ -93,3 +93,10 @@ def test_a_model_that_fails_to_load_leaves_the_app_up(client, workdir, document)
     # the app still answers, and reloading the working configuration brings the model back
     status, header = client.predict("none", "cpu", fn_index=page_event(client, "reload_model"))
     assert "loaded" in status and "did not" not in status
+
+
+def test_ask_streams_an_answer_from_the_model(client, document):
+    job = client.submit(handle_file(str(document)), "What was bought?", api_name="/ask")
+    answer = job.result(timeout=240)
+    assert isinstance(answer, str) and answer.strip()  # random weights: words, not sense
+    assert len(job.outputs()) >= 2, job.outputs()  # it grew as the model generated it
