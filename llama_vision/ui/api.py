@@ -11,7 +11,9 @@ Thin like the tabs: the work is `llama_vision.pipeline`, `batch` and `ask`.
 
 from __future__ import annotations
 
+import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,29 +119,29 @@ def _batch(state: AppState):
         Returns:
             While it runs: {"done", "total"}. At the end also "results" (one Result per document, in the order they finished; a document that failed has status "error") and "summary" (counts per verdict, GST claimable, time per document).
         """
-        from llama_vision.ui.batch_run import BatchRun, remove_scratch
+        from llama_vision.ui.batch_run import BatchRun
         from llama_vision.ui.common import output_dir
         from llama_vision.ui.tab_batch import collect_sources
 
         check_style(prompt_style)
-        work = output_dir()
+        work, run = output_dir(), None
         try:
             inputs = collect_sources(state, files, folder, work)
-        except BaseException:
-            remove_scratch(work)
-            raise
-        # an API caller has no Stop button: cancelling the job (or leaving) stops the run
-        run = BatchRun(inputs, engine=state.engine, work=work, session_stop=threading.Event(),
-                       prompt_style=prompt_style).start()
-        results: list[dict[str, Any]] = []
-        total = len(inputs)
-        yield {"done": 0, "total": total}
-        for bunch in run.updates():
-            results.extend(result.to_dict() for _done, _total, result in bunch)
-            yield {"done": bunch[-1][0], "total": bunch[-1][1]}
-        report = run.summary()
-        yield {"done": report.processed + report.skipped, "total": report.total, "results": results,
-               "summary": report.summary, "stopped": report.stopped, "notes": list(getattr(inputs, "notes", []))}
+            # an API caller has no Stop button: cancelling the job (or leaving) stops the run
+            run = BatchRun(inputs, engine=state.engine, work=work, session_stop=threading.Event(),
+                           prompt_style=prompt_style).start()
+            results: list[dict[str, Any]] = []
+            yield {"done": 0, "total": len(inputs)}
+            for bunch in run.updates():
+                results.extend(result.to_dict() for _done, _total, result in bunch)
+                yield {"done": bunch[-1][0], "total": bunch[-1][1]}
+            report = run.summary()
+            yield {"done": report.processed + report.skipped, "total": report.total, "results": results,
+                   "summary": report.summary, "stopped": report.stopped, "notes": list(getattr(inputs, "notes", []))}
+        finally:  # the answer carries everything: no Resume for an API run, so nothing is kept
+            while run is not None and run.running:  # a cancelled run ends after its current document
+                time.sleep(0.1)
+            shutil.rmtree(work, ignore_errors=True)
 
     return batch
 
