@@ -109,9 +109,16 @@ class App:
         self._log.close()
 
 
+def _page_event(client: Any, api_name: str) -> int:
+    """The Batch tab's own (private) event, called as the page calls it: the table is what is timed."""
+    index = next(d.get("id", i) for i, d in enumerate(client.config["dependencies"]) if d.get("api_name") == api_name)
+    client.endpoints[index].is_valid = True
+    return index
+
+
 def run_once(app: App, client: Any, n: int) -> dict[str, Any]:
     cpu0, wall0 = _cpu_seconds(app.process.pid), time.perf_counter()
-    job = client.submit(None, f"n{n}", "all", api_name="/batch")
+    job = client.submit(None, f"n{n}", "all", fn_index=_page_event(client, "batch_run"))
     *_, table = job.result(timeout=1800)
     cpu, wall = _cpu_seconds(app.process.pid) - cpu0, time.perf_counter() - wall0
     rows = len(table["data"]) if isinstance(table, dict) else len(table)

@@ -97,8 +97,7 @@ def run(url: str, clients: int, rounds: int, folder: Path) -> dict:
         for _ in range(rounds):
             started = time.perf_counter()
             try:
-                *_, result, _download = connected[i].predict(handle_file(str(copies[i])), 1, "key_value",
-                                                             api_name="/extract")
+                result = connected[i].predict(handle_file(str(copies[i])), 1, "key_value", api_name="/extract")
                 kind = "ok" if result.get("status") == "ok" and result.get("file") == copies[i].name else "failed"
                 message = None if kind == "ok" else f"{result.get('file')}: {result.get('error')}"
             except Exception as error:  # noqa: BLE001 - counted and reported

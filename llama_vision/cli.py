@@ -3,6 +3,7 @@
 A thin layer over pipeline, batch and evaluation (ARCHITECTURE.md §2):
 
     extract FILE... [--engine E] [--prompt P] [--json]
+    ask FILE "QUESTION" [--page N] [--engine E] [--json]
     batch DIR_OR_ZIP... --out results.csv [--xlsx results.xlsx] [--resume]
     evaluate DIR [--engine E] [--prompt P] [--json] [--limit N]
     experiment DIR_OR_ZIP --prompt key_value --prompt json [--prompt-file NAME=PATH] [--engine E]... [--json]
@@ -75,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
                          help="show the model's tokens on stderr as they come (default: when stderr is a terminal)")
     extract.set_defaults(handler=_cmd_extract)
+
+    ask = commands.add_parser("ask", help="ask a model a free-form question about one document; the answer streams")
+    ask.add_argument("file", metavar="FILE", help="an image or PDF")
+    ask.add_argument("question", metavar="QUESTION", help='for example "What was bought, and for how much?"')
+    ask.add_argument("--page", type=int, metavar="N", help="the page to show the model (1-based; default 1)")
+    ask.add_argument("--engine", choices=ENGINE_CHOICES, help="engine to use (default: LLAMA_VISION_ENGINE, else auto)")
+    ask.add_argument("--json", action="store_true", help="print the answer as one JSON object (no streaming)")
+    ask.set_defaults(handler=_cmd_ask)
 
     batch = commands.add_parser("batch", help="a folder, ZIP or list of files -> one CSV row per document")
     batch.add_argument("sources", nargs="+", metavar="DIR_OR_ZIP", help="a folder, a ZIP archive, or files")
@@ -239,6 +248,33 @@ def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.unload()
     return EXIT_FAILED_DOCUMENTS if failed else 0
+
+
+def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """The answer streams to stdout as it is generated (or one JSON object with --json)."""
+    from llama_vision.ask import ask, check_can_answer
+
+    if args.page is not None and args.page < 1:
+        raise DocumentError(f"--page {args.page} does not exist.", hint="Pages are numbered from 1.")
+    if not Path(args.file).is_file():
+        raise DocumentError(f"'{args.file}' not found or not a file.", hint="Check the path.")
+    engine = _engine(settings)
+    try:
+        check_can_answer(engine)  # before loading anything
+
+        def on_token(token: str) -> None:
+            sys.stdout.write("\n".join(printable(line) for line in token.split("\n")))  # lines stay lines
+            sys.stdout.flush()
+
+        answer = ask(Path(args.file), args.question, engine=engine, file_name=str(args.file),
+                     page=None if args.page is None else args.page - 1, on_token=None if args.json else on_token)
+    finally:
+        engine.unload()
+    if args.json:
+        print(json_safe(json.dumps(answer.to_dict())), flush=True)
+    else:
+        print(flush=True)
+    return 0
 
 
 # -- batch ----------------------------------------------------------------------------------

@@ -6,9 +6,10 @@ can do is read from its `capabilities`, never from its name. Nothing here knows 
 `status="error"` and the fix-it message, so a batch goes on and the UI shows the reason.
 
 Entry points: `extract` (one document; `on_token` for live text), `extract_events` (the same as
-an iterator of token events and then the Result, for UIs), `extract_many` (many documents,
-batched or concurrent as the engine allows), `extract_many_safely` (the same, unbreakable) and
-`reassess` (a Result after a person corrected its fields, judged by the same rules).
+an iterator of typed events, `llama_vision.events`: tokens, status lines, then the Result, for UIs),
+`extract_many` (many documents, batched or concurrent as the engine allows), `extract_many_safely`
+(the same, unbreakable) and `reassess` (a Result after a person corrected its fields, judged by the
+same rules).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from llama_vision import stages
 from llama_vision.errors import LlamaVisionError
+from llama_vision.events import Event, ResultEvent, StatusEvent, TokenEvent
 from llama_vision.grounding import steps as grounding_steps
 from llama_vision.result import Result
 from llama_vision.schema import ALL_FIELDS, DOCUMENT_TYPES, PROMPT_STYLES
@@ -35,6 +36,7 @@ __all__ = [
     "PROMPT_STYLES",
     "RULES_PROMPT",
     "ResultEvent",
+    "StatusEvent",
     "TokenEvent",
     "extract",
     "extract_events",
@@ -47,20 +49,6 @@ __all__ = [
 
 RULES_PROMPT = "rules"  # what a Result says in `prompt` when the engine does not follow prompts
 TokenCallback = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class TokenEvent:
-    """A piece of the engine's answer, as it was generated."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class ResultEvent:
-    """The document's checked Result; always the last event."""
-
-    result: Result
 
 
 def prompt_name_for(engine: Engine, style: str) -> str:
@@ -86,14 +74,16 @@ def extract(
 
     `page` picks one page of a PDF (0-based); otherwise every page is read and merged.
     `document_type` skips classification when the caller already knows it. `on_token` gets the
-    answer's text pieces as they are generated (an error it raises is the caller's and propagates).
+    answer's text pieces as they are generated (an error it raises is the caller's and propagates);
+    status lines are for `extract_events`' listeners and are not passed to it.
     """
     events = extract_events(source, engine=engine, prompt_style=prompt_style, prompts=prompts, page=page,
                             file_name=file_name, document_type=document_type, stream=on_token is not None)
     for event in events:
         if isinstance(event, ResultEvent):
             return event.result
-        on_token(event.text)  # type: ignore[misc] - token events come only with a callback
+        if isinstance(event, TokenEvent):
+            on_token(event.text)  # type: ignore[misc] - token events come only with a callback
     raise AssertionError("extract_events ended without a Result")  # pragma: no cover
 
 
@@ -107,12 +97,14 @@ def extract_events(
     file_name: str | None = None,
     document_type: str | None = None,
     stream: bool = True,
-) -> Iterator[TokenEvent | ResultEvent]:
-    """`extract` as events: TokenEvents while the engine answers, then one ResultEvent.
+) -> Iterator[Event]:
+    """`extract` as events: TokenEvents while the engine answers, StatusEvents for what would
+    otherwise be a silent wait (a page starting, the fallback retry, each field question's
+    answer), then one ResultEvent.
 
     Each call has its own answer (engines keep no per-request state), so many users can iterate
-    at once through one engine. `stream=False` asks for no tokens, only the Result. Closing the
-    iterator early stops the engine's generation.
+    at once through one engine. `stream=False` asks for no tokens or statuses, only the Result.
+    Closing the iterator early stops the engine's generation.
     """
     steps = _document(source, engine=engine, prompt_style=prompt_style, prompts=prompts, page=page,
                       file_name=file_name, document_type=document_type, stream=stream)
@@ -123,7 +115,11 @@ def extract_events(
             except StopIteration as done:
                 yield ResultEvent(done.value)
                 return
-            yield TokenEvent(piece)
+            if isinstance(piece, StatusEvent):
+                if stream:
+                    yield piece
+            else:
+                yield TokenEvent(piece)
     finally:
         steps.close()
 
@@ -131,7 +127,7 @@ def extract_events(
 def _document(
     source: Any, *, engine: Engine, prompt_style: str, prompts: PromptLibrary | None, page: int | None,
     file_name: str | None, document_type: str | None, stream: bool,
-) -> Generator[str, None, Result]:
+) -> Generator[str | StatusEvent, None, Result]:
     label = file_name or stages.label_of(source)
     prompt_name = prompt_name_for(engine, prompt_style)
     job: Job | None = None
@@ -143,6 +139,9 @@ def _document(
         library = _library(engine, prompts)
         stages.classify([job], engine, library, document_type)
         for index, image in enumerate(job.pages):
+            if len(job.pages) > 1:
+                yield StatusEvent(f"Reading page {index + 1} of {len(job.pages)}…", kind="page", step=index + 1,
+                                  steps=len(job.pages))
             fields = yield from stages.read_page(job, engine, library, prompt_style, image, stream)
             grounding_steps.ground_page(job, index, fields)
             job.raw_fields = stages.merge_pages([job.raw_fields, fields])

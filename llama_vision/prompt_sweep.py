@@ -109,15 +109,6 @@ def _fork(base: Job, shares: int) -> Job:
                type_settled=base.type_settled, timings=shared, started=time.perf_counter() - sum(shared.values()))
 
 
-def _drain(steps: Any) -> Any:
-    """Run a stage generator (not streaming: it yields nothing) and return what it built."""
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
-
-
 def _read(base: Job | Result, engine: Engine, run: PromptRun, shares: int) -> Result:
     """One prompt over a prepared document: every page read, merged, finished into a Result."""
     if isinstance(base, Result):
@@ -125,7 +116,7 @@ def _read(base: Job | Result, engine: Engine, run: PromptRun, shares: int) -> Re
     job = _fork(base, shares)
     try:
         for image in job.pages:
-            fields = _drain(stages.read_page(job, engine, run.library, run.style, image, False))
+            fields = stages.drain(stages.read_page(job, engine, run.library, run.style, image, False))
             job.raw_fields = stages.merge_pages([job.raw_fields, fields])
         return stages.finish(job, engine, run.name)
     except Exception as error:  # noqa: BLE001 - one prompt's failure is its own error Result
@@ -200,7 +191,8 @@ def _generate_together(chunk: list[tuple[Job, int]], runs: list[PromptRun], engi
             fork.add_time("generate", share)
             stages.record(fork, generation)
             if generation.fields is not None or run.library is None:
-                fork.raw_fields = stages.take_fields(fork, engine, run.library, fork.pages[0], generation, run.style)
+                fork.raw_fields = stages.drain(stages.take_fields(fork, engine, run.library, fork.pages[0], generation,
+                                                                  run.style))
             else:
                 outcome, why = stages.parse_answer(fork, generation, run.style)
                 if why is not None:

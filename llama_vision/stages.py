@@ -1,9 +1,10 @@
 """The stages one document goes through on its way to a Result, for `pipeline` to drive:
 load -> classify -> generate (streamed or not) -> take or parse the fields -> normalise -> comply.
 
-Generation stages are generators: they yield the answer's text pieces as the engine produces them
-and return what they built, so the pipeline can hand tokens to a caller (an event stream, a
-callback) without a thread. Nothing here knows about Gradio.
+Generation stages are generators: they yield the answer's text pieces as the engine produces them,
+and StatusEvents for what the user would otherwise wait through in silence (the fallback retry,
+each field question answered), and return what they built, so the pipeline can hand both to a
+caller (an event stream, a callback) without a thread. Nothing here knows about Gradio.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llama_vision.errors import LlamaVisionError
+from llama_vision.events import StatusEvent, drain  # noqa: F401 - stages.drain for the batched paths
 from llama_vision.result import FieldEvidence, Result, Review
-from llama_vision.schema import DOCUMENT_TYPES, PROMPT_STYLES
+from llama_vision.schema import DOCUMENT_TYPES, PROMPT_STYLES, label_of as field_label
 
 if TYPE_CHECKING:
     from llama_vision.config import Settings
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from llama_vision.prompts import PromptLibrary
 
 CLASSIFY_TOKENS = 12  # a document type is one or two words; do not pay for more
-Tokens = Generator[str, None, Any]  # yields text pieces, returns the stage's product
+Tokens = Generator[str | StatusEvent, None, Any]  # yields text pieces and statuses, returns the stage's product
 
 
 @dataclass
@@ -135,24 +137,29 @@ def prompt_for(job: Job, engine: Engine, library: PromptLibrary | None, style: s
 def read_page(job: Job, engine: Engine, library: PromptLibrary | None, style: str, image: Any, stream: bool) -> Tokens:
     """One page -> raw fields, yielding the answer's text as it comes when `stream` is set."""
     if style == "field_specific" and engine.capabilities.follows_prompts and library is not None:
-        return ask_fields(job, engine, library, image)
+        return (yield from ask_fields(job, engine, library, image))
     generation = yield from generate(job, engine, image, prompt_for(job, engine, library, style), stream)
-    return take_fields(job, engine, library, image, generation, style)
+    return (yield from take_fields(job, engine, library, image, generation, style, stream))
 
 
 def generate(job: Job, engine: Engine, image: Any, prompt: str, stream: bool) -> Tokens:
-    """One answer, streamed through the engine's own GenerationStream where it can."""
+    """One answer, streamed through the engine's own GenerationStream where it can; timed and recorded."""
     started = time.perf_counter()
-    if stream and engine.capabilities.streams:
-        answer = engine.stream(image, prompt)
-        yield from answer
-        generation = answer.generation  # this call's own answer, whoever else uses the engine
-    else:
-        generation = engine.generate(image, prompt)
-        if stream:
-            yield generation.text
+    generation = yield from answer(engine, image, prompt, stream)
     job.add_time("generate", time.perf_counter() - started)
     record(job, generation)
+    return generation
+
+
+def answer(engine: Engine, image: Any, prompt: str, stream: bool) -> Tokens:
+    """The engine's answer to one prompt, its text yielded as it comes when `stream` is set."""
+    if stream and engine.capabilities.streams:
+        pieces = engine.stream(image, prompt)
+        yield from pieces
+        return pieces.generation  # this call's own answer, whoever else uses the engine
+    generation = engine.generate(image, prompt)
+    if stream:
+        yield generation.text
     return generation
 
 
@@ -167,14 +174,15 @@ def record(job: Job, generation: Generation) -> None:
 
 
 def take_fields(
-    job: Job, engine: Engine, library: PromptLibrary | None, image: Any, generation: Generation, style: str
-) -> dict[str, Any]:
+    job: Job, engine: Engine, library: PromptLibrary | None, image: Any, generation: Generation, style: str,
+    stream: bool = False,
+) -> Tokens:
     """Fields an engine read itself (OCR + rules) as they are; model text parsed (with one retry)."""
     if generation.fields is None:
         if library is None:
             raise LlamaVisionError(f"The {engine.name} engine returned text without fields and no prompts are loaded.",
                                    hint="Pass prompts= to the pipeline, or use an engine that reads fields itself.")
-        return parse_or_retry(job, engine, library, image, generation, style)
+        return (yield from parse_or_retry(job, engine, library, image, generation, style, stream))
     if generation.document_type and not job.type_settled and job.document_type in ("", "other"):
         job.document_type = generation.document_type
     job.warnings.extend(generation.warnings)
@@ -188,7 +196,7 @@ def complete(job: Job, engine: Engine, library: PromptLibrary | None, style: str
     """A one-page job whose answer came from a shared generate_batch (`seconds`: its share) -> its Result."""
     job.add_time("generate", seconds)
     record(job, generation)
-    job.raw_fields = take_fields(job, engine, library, job.pages[0], generation, style)
+    job.raw_fields = drain(take_fields(job, engine, library, job.pages[0], generation, style))
     from llama_vision.grounding.steps import ground_page
 
     ground_page(job, 0, job.raw_fields)
@@ -196,15 +204,19 @@ def complete(job: Job, engine: Engine, library: PromptLibrary | None, style: str
 
 
 def parse_or_retry(
-    job: Job, engine: Engine, library: PromptLibrary, image: Any, generation: Generation, style: str
-) -> dict[str, Any]:
-    """Parse the answer; on a refusal or unparseable prose, retry once with the fallback prompt.
-    The page's evidence comes from the answer the fields were read from."""
+    job: Job, engine: Engine, library: PromptLibrary, image: Any, generation: Generation, style: str,
+    stream: bool = False,
+) -> Tokens:
+    """Parse the answer; on a refusal or unparseable prose, retry once with the fallback prompt
+    (said in a "retry" StatusEvent first, then streamed like the first answer). The page's
+    evidence comes from the answer the fields were read from."""
     outcome, why = parse_answer(job, generation, style)
     if why is None:
         return keep_reading(job, outcome.fields, generation)
-    retry = engine.generate(image, library.fallback_for(job.document_type).text)
-    return take_retry(job, library, outcome, why, generation, retry, retry.seconds)
+    yield StatusEvent(f"The model {why}: retrying with the fallback prompt…", kind="retry")
+    started = time.perf_counter()
+    retry = yield from answer(engine, image, library.fallback_for(job.document_type).text, stream)
+    return take_retry(job, library, outcome, why, generation, retry, time.perf_counter() - started)
 
 
 def parse_answer(job: Job, generation: Generation, style: str) -> tuple[Any, str | None]:
@@ -251,23 +263,32 @@ def model_evidence(spelled: Mapping[str, Spelled]) -> dict[str, FieldEvidence]:
             for name, found in spelled.items()}
 
 
-def ask_fields(job: Job, engine: Engine, library: PromptLibrary, image: Any) -> dict[str, Any]:
+def ask_fields(job: Job, engine: Engine, library: PromptLibrary, image: Any) -> Tokens:
+    """One question per field; a "fields" status before the first, a "field" status per answer."""
     from llama_vision.parsing import parse_field_answer
     from llama_vision.parsing.confidence import field_answer_confidence
 
     questions = library.field_questions(job.document_type)
-    started = time.perf_counter()
-    answers = engine.ask_fields(image, questions)
-    job.add_time("generate", time.perf_counter() - started)
+    names = list(questions)
+    chunk = engine.questions_at_once(len(names))
+    how = "together" if chunk >= len(names) else ("one by one" if chunk == 1 else f"{chunk} at a time")
+    yield StatusEvent(f"Asking {len(names)} field questions {how}…", kind="fields", steps=len(names))
     fields: dict[str, Any] = {}
     spelled: dict[str, Spelled] = {}
-    for name, generation in answers.items():
-        job.add_usage(generation)
-        job.raw_output.append(f"{name}: {generation.text}")
-        fields[name] = parse_field_answer(name, generation.text)
-        found = field_answer_confidence(name, generation.text, generation.token_logprobs)
-        if found is not None:
-            spelled[name] = found
+    for start in range(0, len(names), chunk):
+        started = time.perf_counter()
+        answers = engine.ask_fields(image, {name: questions[name] for name in names[start:start + chunk]})
+        job.add_time("generate", time.perf_counter() - started)
+        for name, generation in answers.items():
+            job.add_usage(generation)
+            job.raw_output.append(f"{name}: {generation.text}")
+            fields[name] = value = parse_field_answer(name, generation.text)
+            found = field_answer_confidence(name, generation.text, generation.token_logprobs)
+            if found is not None:
+                spelled[name] = found
+            shown = "not found" if value in (None, "", []) else str(value)
+            yield StatusEvent(f"{field_label(name)}: {shown} ({len(fields)} of {len(names)})", kind="field",
+                              field=name, answer=value, step=len(fields), steps=len(names))
     job.page_readings.append((dict(fields), model_evidence(spelled)))
     return fields
 

@@ -199,6 +199,18 @@ def test_an_upload_unticks_the_sample_and_a_broken_file_is_told_once(laptop, wor
     assert laptop.locator("#tab-single").inner_text().count("damaged or incomplete PDF") == 1
 
 
+def test_ask_about_this_document_explains_itself_on_ocr(page, documents):
+    _choose_document(page, "single", documents[0])
+    page.locator("#single-preview img").wait_for()
+    page.locator("#ask-box").get_by_text("Ask about this document").click()
+    assert "cannot answer free-form questions" in page.locator("#ask-ocr-note").inner_text()
+    page.locator("#ask-question textarea").fill("What was bought?")
+    page.locator("#ask-send").click()
+    chat = page.locator("#ask-chat")
+    chat.get_by_text("cannot answer free-form questions").wait_for(timeout=60_000)
+    assert "What was bought?" in chat.inner_text()  # the question stays in the chat, above its answer
+
+
 def test_batch_of_three_fills_the_table_and_downloads_csv(page, documents):
     _open_tab(page, "Batch compliance")
     page.locator("#batch-files input[type=file]").set_input_files([str(p) for p in documents])

@@ -329,3 +329,33 @@ def test_make_tiny_model_and_make_samples_are_wired(in_tmp, monkeypatch, capsys)
 def test_version(in_tmp, capsys):
     assert cli.main(["--version"]) == 0
     assert llama_vision.__version__ in capsys.readouterr().out
+
+
+# -- ask ------------------------------------------------------------------------------------------
+
+
+def test_ask_streams_the_answer_to_stdout(in_tmp, monkeypatch, capsys):
+    answers: list[FakeEngine] = []
+
+    def make(settings):
+        answers.append(FakeEngine(settings, outputs=["Two coffees,\nfor $9.00."]))
+        return answers[-1]
+
+    monkeypatch.setattr(cli, "_engine", make)
+    receipt = png(in_tmp / "r.png")
+    assert cli.main(["ask", str(receipt), "What was bought?"]) == 0
+    assert capsys.readouterr().out.strip() == "Two coffees,\nfor $9.00."  # lines stay lines
+    assert answers[0].calls[0][0] == "What was bought?"
+    assert cli.main(["ask", str(receipt), "What was bought?", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["text"] == "Two coffees,\nfor $9.00." and data["page"] == 1 and data["engine"] == "fake"
+    assert cli.main(["ask", str(receipt), "What?", "--page", "2"]) == 2
+    assert "page 2 does not exist" in capsys.readouterr().err
+
+
+def test_ask_on_the_ocr_engine_says_it_cannot_in_one_line(in_tmp):
+    receipt = png(in_tmp / "r.png")
+    done = run_cli(["ask", str(receipt), "What was bought?", "--engine", "ocr"], in_tmp)
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot answer free-form questions" in lines[0] and "LLAMA_VISION_MODEL_PATH" in lines[0]

@@ -56,8 +56,7 @@ def test_twenty_concurrent_clients_lose_nothing_and_mix_nothing_up(load_app, wor
         finally:
             barrier.wait()  # connected (or not) in parallel; then all requests at once
         try:
-            *_, result, _download = client.predict(handle_file(str(documents[i])), 1, "key_value",
-                                                       api_name="/extract")
+            result = client.predict(handle_file(str(documents[i])), 1, "key_value", api_name="/extract")
             results[i] = result
         except Exception as error:  # noqa: BLE001 - reported below
             failures[i] = f"{type(error).__name__}: {error}"
@@ -116,8 +115,8 @@ def test_beyond_the_queue_size_the_app_says_busy_at_once(workdir):
 
     # Everything accepted finishes; nothing accepted is lost; the app then serves again.
     for job in [*running, waiting]:
-        *_, result, _download = job.result(timeout=60)
+        result = job.result(timeout=60)
         assert result["status"] == "ok"
     normal = document(workdir, "after the rush.png", 300)
-    *_, result, _download = client.predict(handle_file(str(normal)), 1, "key_value", api_name="/extract")
+    result = client.predict(handle_file(str(normal)), 1, "key_value", api_name="/extract")
     assert result["status"] == "ok"

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.ui_helpers import REPO, SAMPLES, RunningApp, bundled_samples, launch_app
+from tests.ui_helpers import REPO, SAMPLES, RunningApp, bundled_samples, launch_app, page_event
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -201,11 +201,11 @@ def test_gradio_client_needs_the_credentials(secure_app):
     from gradio_client import Client
 
     with pytest.raises(Exception):  # noqa: B017 - whatever gradio_client raises, it must not connect
-        Client(secure_app.url, verbose=False).predict(api_name="/header")
+        Client(secure_app.url, verbose=False).predict(api_name="/hardware")
     with pytest.raises(Exception):  # noqa: B017
-        Client(secure_app.url, auth=(USER, "wrong"), verbose=False).predict(api_name="/header")
+        Client(secure_app.url, auth=(USER, "wrong"), verbose=False).predict(api_name="/hardware")
     client = Client(secure_app.url, auth=(USER, PASSWORD), verbose=False)
-    assert "llama_vision" in client.predict(api_name="/header")
+    assert client.predict(api_name="/hardware")["engine"]["engine"] == "openai"  # the secure app serves a key-protected server
 
 
 def test_with_a_login_the_page_and_the_api_answer(secure_app):
@@ -242,11 +242,10 @@ def test_the_api_key_never_leaks(secure_app, fake_server, workdir):
                     download_files=str(workdir / "downloads"))
     seen: list[str] = []
     # A good extraction through the key-protected server: the key works, and is nowhere in the Result.
-    outputs = client.predict(handle_file(str(a_sample())), 1, "key_value", api_name="/extract")
-    result = outputs[5]
+    result = client.predict(handle_file(str(a_sample())), 1, "key_value", api_name="/extract")
     assert result["status"] == "ok" and result["engine"] == "openai", result.get("error")
     assert fake_server.requests, "the fake server saw no request"
-    seen.append(repr(outputs))
+    seen.append(repr(result))
     # A server that echoes the key in its error text: the message reaches the user without it.
     fake_server.fail_next(3, 500, f"upstream rejected Authorization: Bearer {SECRET}")
     try:
@@ -258,8 +257,9 @@ def test_the_api_key_never_leaks(secure_app, fake_server, workdir):
     seen.append(str(caught.value))
     assert "Traceback" not in str(caught.value)
     # The dashboard and the header.
-    seen.append(repr(client.predict(api_name="/hardware_snapshot")))
-    seen.append(repr(client.predict(api_name="/header")))
+    seen.append(repr(client.predict(fn_index=page_event(client, "hardware_snapshot"))))
+    seen.append(repr(client.predict(fn_index=page_event(client, "header"))))
+    seen.append(repr(client.predict(api_name="/hardware")))
     with httpx.Client(timeout=10) as http:
         http.post(secure_app.url + "login", data={"username": USER, "password": PASSWORD})
         seen.append(http.get(secure_app.url).text)

@@ -1,5 +1,6 @@
-"""The real app (python app.py, OCR engine) on a free port, driven through gradio_client:
-every api_name answers with a well-formed Result or table."""
+"""The real app (python app.py, OCR engine) on a free port, driven through gradio_client as the
+page drives it: each of the page's own events (private: the public API is
+tests/test_public_api.py's) answers with a well-formed Result or table."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui_helpers import RunningApp, bundled_samples, launch_app, three_documents
+from tests.ui_helpers import RunningApp, bundled_samples, launch_app, page_event, three_documents
 
 pytestmark = pytest.mark.slow
 gradio_client = pytest.importorskip("gradio_client")
@@ -47,18 +48,19 @@ def _table(value) -> list[dict]:
     return [dict(zip(value["headers"], row)) for row in value["data"]]
 
 
-def test_every_event_is_in_the_api(client):
-    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    expected = {"/extract", "/inspect_document", "/load_sample", "/compare", "/batch", "/batch_stop", "/batch_resume",
-                "/hardware_snapshot", "/footprint_estimate", "/load_model", "/unload_model", "/reload_model",
-                "/header"}
-    assert expected <= names, expected - names
+def test_every_page_event_is_there_and_private(client):
+    events = {d.get("api_name"): d.get("api_visibility") for d in client.config["dependencies"]}
+    expected = {"single_extract", "inspect_document", "load_sample", "compare_run", "batch_run", "batch_stop", "batch_resume",
+                "hardware_snapshot", "footprint_estimate", "load_model", "unload_model", "reload_model",
+                "header", "ask_chat"}
+    assert expected <= set(events), expected - set(events)
+    assert {events[name] for name in expected} == {"private"}
 
 
 def test_extract_returns_a_result_fields_items_and_compliance(client, documents):
     document = documents[0]
     raw, summary, compliance, fields, items, result, download = client.predict(
-        handle_file(str(document)), 1, "key_value", api_name="/extract")
+        handle_file(str(document)), 1, "key_value", fn_index=page_event(client, "single_extract"))
     assert RESULT_KEYS <= set(result)
     assert result["status"] == "ok", result["error"]
     assert result["engine"] == "ocr" and result["prompt"] == "rules"
@@ -85,7 +87,7 @@ def test_a_broken_document_is_a_gr_error_with_the_fix_it_text(client, workdir):
 
 
 def test_inspect_document_previews_and_offers_pages(client, documents):
-    preview, page = client.predict(handle_file(str(documents[0])), api_name="/inspect_document")
+    preview, page = client.predict(handle_file(str(documents[0])), fn_index=page_event(client, "inspect_document"))
     assert preview and Path(preview).is_file()
 
 
@@ -94,15 +96,16 @@ def test_load_sample_returns_the_bundled_file(client):
         pytest.skip("no bundled samples yet")
     from llama_vision.ui.common import sample_choices
 
-    path = client.predict(sample_choices()[0], api_name="/load_sample")
+    path = client.predict(sample_choices()[0], fn_index=page_event(client, "load_sample"))
     assert Path(path).name == bundled_samples()[0].name
 
 
 def test_compare_on_ocr_scores_against_ground_truth(client, documents):
     document = documents[0]
     outputs = client.predict(handle_file(str(document)), 1, handle_file(str(document.with_suffix(".json"))),
-                             ["key_value", "json", "field_specific"], "", "", "", api_name="/compare")
-    raw_kv, _raw_json, _raw_fs, metrics, html, data = outputs
+                             ["key_value", "json", "field_specific"], "", "", "", fn_index=page_event(client, "compare_run"))
+    raw_kv, _raw_json, _raw_fs, metrics, html, data, status = outputs
+    assert status == "Compared 1 prompt."
     assert raw_kv.strip()
     rows = _table(metrics)
     assert [r["Prompt"] for r in rows] == ["OCR (rules)"]  # prompts do not apply to OCR
@@ -115,7 +118,7 @@ def test_batch_of_three_files_and_a_broken_one(client, documents, workdir):
     broken = workdir / "empty.png"
     broken.write_bytes(b"")
     files = [handle_file(str(p)) for p in documents] + [handle_file(str(broken))]
-    progress, summary, chart, csv_path, xlsx_path, table = client.predict(files, None, "all", api_name="/batch")
+    progress, summary, chart, csv_path, xlsx_path, table = client.predict(files, None, "all", fn_index=page_event(client, "batch_run"))
     rows = _table(table)
     assert len(rows) == 4
     failed = [r for r in rows if r["Error"]]
@@ -133,24 +136,24 @@ def test_batch_from_a_zip_and_from_the_batch_folder(client, app, documents, work
     with zipfile.ZipFile(archive, "w") as zipped:
         for path in documents[:2]:
             zipped.write(path, f"inner/{path.name}")
-    *_, table = client.predict([handle_file(str(archive))], None, "all", api_name="/batch")
+    *_, table = client.predict([handle_file(str(archive))], None, "all", fn_index=page_event(client, "batch_run"))
     assert len(_table(table)) == 2
     folder = app.batch_dir / "march"
     folder.mkdir(exist_ok=True)
     shutil.copy(documents[0], folder / documents[0].name)
-    *_, table = client.predict(None, "march", "all", api_name="/batch")
+    *_, table = client.predict(None, "march", "all", fn_index=page_event(client, "batch_run"))
     assert [r["File"] for r in _table(table)] == [documents[0].name]
     with pytest.raises(Exception, match="is not a folder inside the batch folder"):
-        client.predict(None, "../../etc", "all", api_name="/batch")
+        client.predict(None, "../../etc", "all", fn_index=page_event(client, "batch_run"))
 
 
 def test_dashboard_snapshot_and_estimator(client):
-    devices, plot, model, device_map, servers = client.predict(api_name="/hardware_snapshot")
+    devices, plot, model, device_map, servers = client.predict(fn_index=page_event(client, "hardware_snapshot"))
     device_rows = _table(devices)
     assert device_rows and any("cpu" in (r["Device"] + r["Name"]).lower() for r in device_rows)
     assert {"Engine", "Loaded"} <= {r[""] for r in _table(model)}
     assert any(r["Device"] == "app" and r["Used GiB"] for r in device_rows), "the app's own memory is shown"
-    estimator = _table(client.predict(api_name="/footprint_estimate"))
+    estimator = _table(client.predict(fn_index=page_event(client, "footprint_estimate")))
     assert len(estimator) == 3
     columns = ("Quantization", "Weights GiB", "Estimated GiB")
     verdicts = {v for row in estimator for k, v in row.items() if k not in columns}
@@ -163,16 +166,16 @@ def test_dashboard_snapshot_and_estimator(client):
 
 
 def test_header_says_no_model_on_ocr(client):
-    header = client.predict(api_name="/header")
+    header = client.predict(fn_index=page_event(client, "header"))
     assert "No language model is loaded" in header and "LLAMA_VISION_MODEL_PATH" in header
 
 
 def test_load_unload_reload(client):
-    status, header = client.predict(api_name="/load_model")
+    status, header = client.predict(fn_index=page_event(client, "load_model"))
     assert "loaded" in status
-    status, header = client.predict(api_name="/unload_model")
+    status, header = client.predict(fn_index=page_event(client, "unload_model"))
     assert "unloaded" in status
-    status, header = client.predict("none", "auto", api_name="/reload_model")
+    status, header = client.predict("none", "auto", fn_index=page_event(client, "reload_model"))
     assert "loaded" in status and "ocr" in header
 
 
@@ -180,11 +183,11 @@ def test_stop_ends_a_batch_cleanly(client, documents):
     import time
 
     files = [handle_file(str(p)) for p in documents * 3]  # nine uploads; same names get a suffix
-    job = client.submit(files, None, "all", api_name="/batch")
+    job = client.submit(files, None, "all", fn_index=page_event(client, "batch_run"))
     deadline = time.monotonic() + 120
     while len(job.outputs()) < 2 and not job.done() and time.monotonic() < deadline:
         time.sleep(0.1)  # the first yield is "starting", the second carries the first finished row
-    client.predict(api_name="/batch_stop")
+    client.predict(fn_index=page_event(client, "batch_stop"))
     progress, summary, _chart, csv_path, _xlsx, table = job.result(timeout=120)
     rows = _table(table)
     assert 1 <= len(rows) < 9, progress
@@ -200,10 +203,10 @@ def test_pdf_page_picker_and_extracting_one_page(client, documents, workdir):
     pdf = workdir / "two_pages.pdf"
     pages = [Image.open(p).convert("RGB") for p in documents[:2]]
     pages[0].save(pdf, save_all=True, append_images=pages[1:], resolution=150)
-    preview, page = client.predict(handle_file(str(pdf)), api_name="/inspect_document")
+    preview, page = client.predict(handle_file(str(pdf)), fn_index=page_event(client, "inspect_document"))
     assert Path(preview).is_file()
     assert page["visible"] is True and [c[1] for c in page["choices"]] == [1, 2]  # the picker appears
-    *_, result, _download = client.predict(handle_file(str(pdf)), 2, "key_value", api_name="/extract")
+    result = client.predict(handle_file(str(pdf)), 2, "key_value", api_name="/extract")  # the public one
     assert result["status"] == "ok" and result["pages"] == 1 and result["file"] == "two_pages.pdf"
 
 
@@ -256,7 +259,7 @@ def test_a_cancelled_batch_stops_after_the_current_document(client, app, documen
 
     before = set(OUTPUT_ROOT.glob("run_*"))
     files = [handle_file(str(p)) for p in documents * 5]  # fifteen uploads
-    job = client.submit(files, None, "all", api_name="/batch")
+    job = client.submit(files, None, "all", fn_index=page_event(client, "batch_run"))
     folder = _new_run_folder(app, before)
     deadline = time.monotonic() + 120
     while _csv_rows(folder) < 1:
@@ -265,7 +268,7 @@ def test_a_cancelled_batch_stops_after_the_current_document(client, app, documen
     assert job.cancel()
     _assert_the_run_stopped(folder, 15)
     # the model slot is free: the next batch runs at once and completes
-    *_, table = client.predict([handle_file(str(documents[0]))], None, "all", api_name="/batch")
+    *_, table = client.predict([handle_file(str(documents[0]))], None, "all", fn_index=page_event(client, "batch_run"))
     assert len(_table(table)) == 1
 
 
@@ -283,7 +286,7 @@ def test_a_batch_whose_client_disconnects_stops(app, documents):
     for i in range(15):
         shutil.copy(documents[i % 3], source / f"doc_{i:02d}{documents[i % 3].suffix}")
     config = httpx.get(app.url + "config", timeout=10).json()
-    fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "batch")
+    fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "batch_run")
     before = set(OUTPUT_ROOT.glob("run_*"))
     session = "disconnecting-client"
     joined = httpx.post(app.url + "gradio_api/queue/join", timeout=10,
@@ -314,7 +317,7 @@ def test_a_long_batch_streams_only_the_latest_rows_then_the_whole_table(client, 
         image = Image.new("RGB", (260, 90), "white")
         ImageDraw.Draw(image).text((8, 30), f"SHOP {i:03d}  TOTAL $1.00", fill="black")
         image.save(folder / f"r_{i:03d}.png")
-    job = client.submit(None, "long", "all", api_name="/batch")
+    job = client.submit(None, "long", "all", fn_index=page_event(client, "batch_run"))
     progress, _summary, _chart, _csv, _xlsx, table = job.result(timeout=900)
     assert len(_table(table)) == count and f"{count} of {count}" in progress
     live = [output[5] for output in job.outputs()[:-1] if isinstance(output, (list, tuple))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui_helpers import RunningApp, bundled_samples, launch_app
+from tests.ui_helpers import RunningApp, bundled_samples, launch_app, page_event
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("torch")
@@ -54,12 +54,12 @@ def client(app, workdir) -> Client:
 
 
 def test_header_names_the_llama_engine(client):
-    header = client.predict(api_name="/header")
+    header = client.predict(fn_index=page_event(client, "header"))
     assert "llama (tiny-mllama)" in header and "No language model" not in header
 
 
 def test_extract_runs_through_the_model(client, document):
-    job = client.submit(handle_file(str(document)), 1, "key_value", api_name="/extract")
+    job = client.submit(handle_file(str(document)), 1, "key_value", fn_index=page_event(client, "single_extract"))
     raw, summary, compliance, fields, items, result, download = job.result(timeout=240)
     assert result["engine"] == "llama" and result["prompt"] == "key_value"
     assert result["status"] == "ok", result["error"]
@@ -69,8 +69,9 @@ def test_extract_runs_through_the_model(client, document):
 
 def test_compare_two_prompts_side_by_side(client, document):
     outputs = client.predict(handle_file(str(document)), 1, None, ["key_value", "json"],
-                             "Read this receipt. Answer as KEY: value lines.", "", "", api_name="/compare")
-    raw_kv, raw_json, raw_fs, metrics, html, data = outputs
+                             "Read this receipt. Answer as KEY: value lines.", "", "", fn_index=page_event(client, "compare_run"))
+    raw_kv, raw_json, raw_fs, metrics, html, data, status = outputs
+    assert status == "Compared 2 prompts."
     prompts = [row[0] for row in metrics["data"]]
     assert prompts == ["KEY-VALUE", "JSON"]
     assert {"Parsed", "Latency (s)", "Generated tokens", "Tokens/s"} <= set(metrics["headers"])
@@ -78,7 +79,7 @@ def test_compare_two_prompts_side_by_side(client, document):
 
 
 def test_dashboard_reports_the_loaded_model(client):
-    _devices, _plot, model, device_map, _servers = client.predict(api_name="/hardware_snapshot")
+    _devices, _plot, model, device_map, _servers = client.predict(fn_index=page_event(client, "hardware_snapshot"))
     rows = {row[0]: row[1] for row in model["data"]}
     assert rows["Engine"] == "llama" and rows["Loaded"] == "yes"
     assert "Measured footprint" in rows and rows["Device"] == "cpu"
@@ -86,9 +87,16 @@ def test_dashboard_reports_the_loaded_model(client):
 
 
 def test_a_model_that_fails_to_load_leaves_the_app_up(client, workdir, document):
-    status, header = client.predict("8bit", "cuda:7", api_name="/reload_model")
+    status, header = client.predict("8bit", "cuda:7", fn_index=page_event(client, "reload_model"))
     assert "did not load" in status or "Not reloaded" in status
     assert "lv-header" in header
     # the app still answers, and reloading the working configuration brings the model back
-    status, header = client.predict("none", "cpu", api_name="/reload_model")
+    status, header = client.predict("none", "cpu", fn_index=page_event(client, "reload_model"))
     assert "loaded" in status and "did not" not in status
+
+
+def test_ask_streams_an_answer_from_the_model(client, document):
+    job = client.submit(handle_file(str(document)), "What was bought?", api_name="/ask")
+    answer = job.result(timeout=240)
+    assert isinstance(answer, str) and answer.strip()  # random weights: words, not sense
+    assert len(job.outputs()) >= 2, job.outputs()  # it grew as the model generated it

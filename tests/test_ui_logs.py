@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui_helpers import RunningApp, bundled_samples, launch_app
+from tests.ui_helpers import RunningApp, bundled_samples, launch_app, page_event
 
 pytestmark = pytest.mark.slow
 gradio_client = pytest.importorskip("gradio_client")
@@ -59,7 +59,7 @@ def _new_log(app: RunningApp, start: int, wait_for: str, timeout: float = 20.0) 
 
 def _fails(client: Client, *args, api_name: str) -> str:
     with pytest.raises(Exception) as caught:  # noqa: B017 - gradio_client raises AppError
-        client.predict(*args, api_name=api_name)
+        client.predict(*args, fn_index=page_event(client, api_name))  # as the page calls it
     return str(caught.value)
 
 
@@ -69,10 +69,10 @@ def _cases(workdir: Path) -> list[tuple[str, tuple, str, str]]:
     fake_png = workdir / "shopping.png"
     fake_png.write_text("a shopping list with an image's name")
     return [
-        ("no document", (None, 1, "key_value"), "/extract", "Upload a document"),
-        ("a text file", (handle_file(str(notes)), 1, "key_value"), "/extract", "Invalid file type"),
-        ("a text file named .png", (handle_file(str(fake_png)), 1, "key_value"), "/extract", "shopping.png"),
-        ("an empty batch", (None, None, "all"), "/batch", "Upload documents or a ZIP"),
+        ("no document", (None, 1, "key_value"), "single_extract", "Upload a document"),
+        ("a text file", (handle_file(str(notes)), 1, "key_value"), "single_extract", "Invalid file type"),
+        ("a text file named .png", (handle_file(str(fake_png)), 1, "key_value"), "single_extract", "shopping.png"),
+        ("an empty batch", (None, None, "all"), "batch_run", "Upload documents or a ZIP"),
     ]
 
 
@@ -97,7 +97,7 @@ def test_a_real_bug_still_logs_its_full_traceback(workdir):
     try:
         client = Client(buggy.url, verbose=False)
         start = len(buggy.log.read_text(errors="replace"))
-        message = _fails(client, handle_file(str(samples[0])), 1, "key_value", api_name="/extract")
+        message = _fails(client, handle_file(str(samples[0])), 1, "key_value", api_name="single_extract")
         assert "ZeroDivisionError" in message  # the toast says what broke...
         logged = _new_log(buggy, start, "ZeroDivisionError")
         assert "Traceback (most recent call last)" in logged, logged  # ...and the log says where

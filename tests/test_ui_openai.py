@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.openai_fake_server import FakeOpenAIServer
-from tests.ui_helpers import RunningApp, bundled_samples, launch_app
+from tests.ui_helpers import RunningApp, bundled_samples, launch_app, page_event
 
 pytestmark = pytest.mark.slow
 gradio_client = pytest.importorskip("gradio_client")
@@ -44,7 +44,7 @@ def document(tmp_path_factory) -> Path:
 
 
 def test_extract_streams_the_answer_then_shows_the_result(client, document):
-    job = client.submit(handle_file(str(document)), 1, "key_value", api_name="/extract")
+    job = client.submit(handle_file(str(document)), 1, "key_value", fn_index=page_event(client, "single_extract"))
     while not job.done():
         time.sleep(0.05)
     raw_updates = [outputs[0] for outputs in job.outputs()]
@@ -59,8 +59,8 @@ def test_extract_streams_the_answer_then_shows_the_result(client, document):
 
 
 def test_header_and_dashboard_show_the_servers(client, server):
-    header = client.predict(api_name="/header")
+    header = client.predict(fn_index=page_event(client, "header"))
     assert "openai" in header and server.url.split("//")[1].split("/")[0] in header
-    *_, servers = client.predict(api_name="/hardware_snapshot")
+    *_, servers = client.predict(fn_index=page_event(client, "hardware_snapshot"))
     rows = [dict(zip(servers["headers"], row)) for row in servers["data"]]
     assert len(rows) == 1 and rows[0]["Health"] == "healthy"

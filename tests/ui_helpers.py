@@ -128,3 +128,15 @@ def three_documents(workdir: Path, *, seed: int) -> list[Path]:
 
     return [Path(p) for p in generate_documents(workdir / "generated", 3, seed=seed)][:3]
 
+
+
+def page_event(client, api_name: str) -> int:
+    """The fn_index of one of the page's own (private) events, callable through `client` as the
+    browser calls it: gradio_client refuses private endpoints by name, and the public API has
+    its own endpoints (tests/test_public_api.py). For tests of what the page shows."""
+    for i, dependency in enumerate(client.config["dependencies"]):
+        if dependency.get("api_name") == api_name.lstrip("/"):
+            index = dependency.get("id", i)
+            client.endpoints[index].is_valid = True
+            return index
+    raise LookupError(f"the app has no event named {api_name!r}")

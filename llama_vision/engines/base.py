@@ -183,6 +183,15 @@ class Engine(ABC):
         answers = self.generate_batch([GenerationRequest(image, questions[n], max_new_tokens) for n in names])
         return dict(zip(names, answers, strict=True))
 
+    def questions_at_once(self, questions: int) -> int:
+        """How many field questions to ask per call, so each answer shows as soon as it exists at
+        no extra cost: all for an engine that batches, `api_concurrency` for a server pool, else one."""
+        if self.capabilities.batches:
+            return max(questions, 1)
+        if self.capabilities.runs_concurrently:
+            return max(self.settings.api_concurrency, 1)
+        return 1
+
     # -- reporting ------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """What the header and dashboard show. Engines add device map, memory, servers..."""

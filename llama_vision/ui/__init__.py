@@ -28,7 +28,16 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
     """Build the Blocks app around one shared engine (created here unless given)."""
     import gradio as gr
 
-    from llama_vision.ui import mcp_tools, tab_batch, tab_compare, tab_dashboard, tab_experiments, tab_single
+    from llama_vision.ui import (
+        api,
+        mcp_tools,
+        queue_words,
+        tab_batch,
+        tab_compare,
+        tab_dashboard,
+        tab_experiments,
+        tab_single,
+    )
     from llama_vision.ui.common import sweep_outputs
     from llama_vision.ui.layout import header_html, quiet_user_errors
     from llama_vision.ui.state import AppState
@@ -49,6 +58,7 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
                 tab_batch.build(state)
             with gr.Tab("Prompt experiments", id="experiments", elem_id="tab-experiments"):
                 tab_experiments.build(state)
+        api.register(state)  # /extract, /batch, /compare, /ask: the public API (JSON in, JSON out)
         mcp_tools.register(state)  # extract_document and check_compliance: API endpoints and MCP tools
         demo.load(lambda: header_html(state), None, header, api_name="header", show_progress="hidden")
         # the model may finish loading (or fail) after the page opened: keep the header honest
@@ -56,7 +66,9 @@ def build_app(settings: Settings, *, engine: Engine | None = None, state: AppSta
         gr.Timer(HEADER_REFRESH_SECONDS).tick(lambda: header_html(state), None, header, api_name="header_refresh",
                                               show_progress="hidden", concurrency_limit=None,
                                               api_visibility="private")
+    api.publish(demo)  # every event not in api.PUBLIC_ENDPOINTS is private; public outputs are named
     demo.queue(**queue_options(settings))
+    queue_words.watch(demo)  # Gradio's wait estimate from whole measured runs; `announce` says it in words
     _explain_queue_full(demo, settings)
     quiet_user_errors(demo)  # a user's mistake is one log line, not a 35-line traceback
     demo.app_state = state  # type: ignore[attr-defined]  # for app.py (warm-up) and tests

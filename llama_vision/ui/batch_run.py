@@ -48,11 +48,12 @@ class _EitherSet:
 
 class BatchRun:
     def __init__(self, inputs: Sequence[Any], *, engine: Engine, work: Path, session_stop: threading.Event,
-                 resume: bool = False) -> None:
+                 resume: bool = False, prompt_style: str = "key_value") -> None:
         self.inputs = inputs
         self.engine = engine
         self.folder = batch_folder.RunFolder(work)
         self.resume = resume
+        self.prompt_style = prompt_style
         self.out_csv, self.out_xlsx = self.folder.out_csv, self.folder.out_xlsx
         self.stop = threading.Event()
         self._stop_any = _EitherSet(self.stop, session_stop)
@@ -82,9 +83,9 @@ class BatchRun:
         state = "stopped"
         try:
             report = self._outcome["summary"] = batch.run_batch(
-                self.inputs, engine=self.engine, out_csv=self.out_csv, xlsx=self.out_xlsx, resume=self.resume,
-                results_dir=self.folder.results_dir, stop_event=self._stop_any,  # type: ignore[arg-type]
-                progress=self._progress,
+                self.inputs, engine=self.engine, prompt_style=self.prompt_style, out_csv=self.out_csv,
+                xlsx=self.out_xlsx, resume=self.resume, results_dir=self.folder.results_dir,
+                stop_event=self._stop_any, progress=self._progress,  # type: ignore[arg-type]
             )
             state = "stopped" if report.stopped else "done"
         except BaseException as error:  # handed to the tab, which shows it

@@ -53,8 +53,10 @@ def page_index(page: Any) -> int | None:
 
 def run_streaming(engine: Engine, path: str, **kwargs: Any) -> Iterator[tuple[str, Result | None]]:
     """pipeline.extract_events as (text so far, None) while tokens arrive (at most every
-    STREAM_INTERVAL seconds), then (full text, Result) once. Runs in the caller's thread:
-    closing the iterator (the browser went away) stops the engine's generation."""
+    STREAM_INTERVAL seconds), then (full text, Result) once. A status line (the fallback retry,
+    a field question answered, a page starting) goes into the text on a line of its own and is
+    shown at once. Runs in the caller's thread: closing the iterator (the browser went away)
+    stops the engine's generation."""
     from llama_vision import pipeline
 
     text = ""
@@ -63,6 +65,11 @@ def run_streaming(engine: Engine, path: str, **kwargs: Any) -> Iterator[tuple[st
         if isinstance(event, pipeline.ResultEvent):
             yield (event.result.raw_output or text), event.result
             return
+        if isinstance(event, pipeline.StatusEvent):
+            text = f"{text.rstrip()}\n[{event.text}]\n".lstrip("\n")
+            last = time.monotonic()
+            yield text, None
+            continue
         text += event.text
         now = time.monotonic()
         if now - last >= STREAM_INTERVAL:

@@ -12,15 +12,14 @@ The docstrings are the tool descriptions an assistant reads.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 from gradio.data_classes import FileData
 
-from llama_vision.errors import LlamaVisionError
-from llama_vision.schema import DOCUMENT_TYPES, PROMPT_STYLES
-from llama_vision.ui.layout import MODEL_QUEUE, user_error
+from llama_vision.schema import DOCUMENT_TYPES
+from llama_vision.ui.api import read_document
+from llama_vision.ui.layout import MODEL_QUEUE
 
 if TYPE_CHECKING:
     from llama_vision.config import Settings
@@ -28,14 +27,6 @@ if TYPE_CHECKING:
 
 MCP_TOOLS = ("extract_document", "check_compliance")
 MCP_PATH = "/gradio_api/mcp/"
-
-
-def _local_path(document: Any) -> str:
-    """A FileData (or its dict) from Gradio -> the uploaded file's path on this server."""
-    path = document.get("path") if isinstance(document, dict) else getattr(document, "path", None)
-    if not path:
-        raise gr.Error("Pass the document as a file (an http(s) URL or a data: URL).", title="No document")
-    return str(path)
 
 
 def register(state: AppState) -> None:
@@ -52,20 +43,7 @@ def register(state: AppState) -> None:
         Returns:
             The Result as JSON text: file, engine, status ("ok" or "error") and error, document_type, fields (supplier_name, supplier_abn, date as DD/MM/YYYY, total, gst, items...; null when not on the document), compliance (verdict, score, missing_elements, recommendations), warnings and timings.
         """
-        from llama_vision import pipeline
-
-        if prompt_style not in PROMPT_STYLES:
-            raise gr.Error(f"prompt_style must be one of {', '.join(PROMPT_STYLES)}, not {prompt_style!r}.",
-                           title="Unknown prompt style")
-        path = _local_path(document)
-        name = (document.get("orig_name") if isinstance(document, dict) else getattr(document, "orig_name", None))
-        try:
-            result = pipeline.extract(path, engine=state.engine, prompt_style=prompt_style,
-                                      page=None if page in (None, 0) else max(int(page) - 1, 0),
-                                      file_name=name or Path(path).name)
-        except LlamaVisionError as error:
-            raise user_error(error) from error
-        return result.to_json()
+        return read_document(state, document, page, prompt_style).to_json()  # the same path as /extract
 
     def check_compliance(fields: dict, document_type: str = "tax_invoice") -> str:
         """Check a document's fields against the ATO's tax-invoice rules, without reading a document.

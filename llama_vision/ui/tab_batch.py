@@ -278,7 +278,8 @@ def build(state: AppState) -> None:
 
     model_event = dict(concurrency_id=MODEL_QUEUE, concurrency_limit=state.model_concurrency(),
                        show_progress="minimal")
-    ui["run"].click(run_batch, [ui["uploads"], ui["folder"], ui["filter"]], outputs, api_name="batch", **model_event)
+    ui["run"].click(run_batch, [ui["uploads"], ui["folder"], ui["filter"]], outputs, api_name="batch_run",
+                  **model_event)  # the page's event (private, like every page event); the public /batch is ui.api's
     ui["resume"].click(resume_batch, [ui["kept_run"], ui["filter"]], outputs, api_name="batch_resume", **model_event)
     ui["stop"].click(stop_batch, None, None, api_name="batch_stop", concurrency_limit=None, show_progress="hidden")
     ui["run_id"].change(lambda run_id: run_id, ui["run_id"], ui["kept_run"], api_name="batch_keep_run",

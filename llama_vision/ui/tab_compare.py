@@ -7,7 +7,6 @@ wrong and each prompt gets an accuracy.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,15 +14,15 @@ import gradio as gr
 import pandas as pd
 
 from llama_vision.schema import ALL_FIELDS
-from llama_vision.ui import views
+from llama_vision.ui import queue_words, views
 from llama_vision.ui.common import FILE_TYPES, page_index, path_of, sample_by_label, sample_choices, truth_for
+from llama_vision.ui.compare_run import compare_steps
 from llama_vision.ui.layout import MODEL_QUEUE, reports_errors
 from llama_vision.ui.scoring import Truth, accuracy, load_truth, score
 from llama_vision.ui.views import esc
 
 if TYPE_CHECKING:
     from llama_vision.engines.base import Engine
-    from llama_vision.result import Result
     from llama_vision.ui.state import AppState
 
 STYLES: tuple[tuple[str, str], ...] = (("key_value", "KEY-VALUE"), ("json", "JSON"), ("field_specific", "Field-specific"))
@@ -202,6 +201,7 @@ def build(state: AppState) -> None:
                                       label="Prompt styles to compare", interactive=prompts_apply)
             run = gr.Button("Compare", variant="primary", size="lg", elem_id="compare-run")
         with gr.Column(scale=3, min_width=420):
+            status = gr.Markdown(elem_id="compare-status")
             metrics = gr.Dataframe(headers=METRIC_COLUMNS, label="Per prompt (latency leaves out classifying the "
                                    "document, which happens once)", interactive=False,
                                    elem_classes="lv-table", elem_id="compare-metrics")
@@ -224,26 +224,17 @@ def build(state: AppState) -> None:
         truth = load_truth(truth_path) if truth_path else None
         engine = state.engine
         edited = {"key_value": kv_text, "json": json_text, "field_specific": fs_text}
-        from llama_vision import pipeline
-
         runs = prompt_runs(engine, chosen)
+        libraries = {key: prompts_for_run(key, edited[key]) for key, _ in runs} if engine.capabilities.follows_prompts else {}
 
         results: dict[str, dict[str, Any]] = {}
         raw_out: list[Any] = [gr.skip()] * len(STYLES)
-        known_type: str | None = None  # classify once: every prompt then sees the same document type
-        for key, label in runs:
-            started = time.perf_counter()
-            result: Result = pipeline.extract(
-                path, engine=engine, prompt_style=key, page=page_index(page_number), file_name=Path(path).name,
-                prompts=prompts_for_run(key, edited[key]) if engine.capabilities.follows_prompts else None,
-                document_type=known_type,
-            )
-            if result.status == "ok" and engine.capabilities.follows_prompts:
-                known_type = known_type or result.document_type
-            results[label] = data_ = result.to_dict()
-            data_.setdefault("timings", {}).setdefault("total", time.perf_counter() - started)
-            slot = [k for k, _ in STYLES].index(key)
-            raw_out[slot] = data_.get("raw_output") or data_.get("error") or ""
+        for step in compare_steps(engine, path, runs, page=page_index(page_number), libraries=libraries):
+            raw_out[[k for k, _ in STYLES].index(step.style)] = step.text
+            if step.result is None:  # "prompt 2 of 3" and that prompt's answer as it streams
+                yield (*raw_out, gr.skip(), gr.skip(), gr.skip(), step.status)
+                continue
+            results[step.label] = step.result
             html, summary = comparison(results, truth)
             rows = [metrics_row(lbl, r, summary["accuracy"].get(lbl)) for lbl, r in results.items()]
             summary["prompts"] = {lbl: {"raw_output": r.get("raw_output"), "status": r.get("status"),
@@ -251,15 +242,17 @@ def build(state: AppState) -> None:
                                   for (lbl, r), row in zip(results.items(), rows)}
             summary["engine"] = engine.name
             summary["ground_truth"] = Path(truth_path).name if truth_path else None
-            yield (*raw_out, pd.DataFrame(rows, columns=METRIC_COLUMNS), html, summary)
+            yield (*raw_out, pd.DataFrame(rows, columns=METRIC_COLUMNS), html, summary, step.status)
 
+    queue_words.announce(run, status, wrap="*{}*")  # "2 requests ahead of you, about 40 s"
     samples.change(load_sample, samples, document, api_name="compare_load_sample", show_progress="hidden",
                    api_visibility="private")
     run.click(
         compare,
         [document, page, truth_file, styles, *texts],
-        [*raws, metrics, table, data],
-        api_name="compare",
+        [*raws, metrics, table, data, status],
+        api_name="compare_run",  # the page's own event; the public /compare is ui.api's
+        api_visibility="private",
         concurrency_id=MODEL_QUEUE,
         concurrency_limit=state.model_concurrency(),
     )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from llama_vision import schema
-from llama_vision.ui import corrections, evidence_view, views
+from llama_vision.ui import ask, corrections, evidence_view, queue_words, views
 from llama_vision.ui.common import (
     FILE_TYPES,
     page_index,
@@ -186,6 +186,8 @@ def fresh_document() -> tuple:
 def build(state: AppState) -> None:
     ui = _layout(state)
     corrections.build(state, ui)  # the "correct and save as ground truth" accordion, under the Result
+    ask.build(state, ui["document"], ui["page"])  # "Ask about this document", under the results
+    queue_words.announce(ui["extract_button"], ui["raw"], wrap="[{}]")  # "2 requests are ahead of you, about 40 s"
     document, samples, page, preview, style = ui["document"], ui["samples"], ui["page"], ui["preview"], ui["style"]
     extract_button, raw, summary, download = ui["extract_button"], ui["raw"], ui["summary"], ui["download"]
     fields, items, compliance, result_json = ui["fields"], ui["items"], ui["compliance"], ui["result_json"]
@@ -248,7 +250,7 @@ def build(state: AppState) -> None:
         extract,
         [document, page, style],
         [raw, summary, compliance, fields, items, result_json, download],
-        api_name="extract",
+        api_name="single_extract", api_visibility="private",  # the page's event; the public /extract is ui.api's
         concurrency_id=MODEL_QUEUE,
         concurrency_limit=state.model_concurrency(),
         js=NEW_RUN_JS,
