@@ -59,7 +59,7 @@ def main() -> None:
             pooled.setdefault(name, []).extend(pairs)
     fits = {name: fit_isotonic(pairs, prior=args.prior).to_dict() for name, pairs in sorted(pooled.items())}
     ocr_engine.CALIBRATION_FILE.write_text(json.dumps(
-        {"method": "isotonic (PAV) on raw OCR-rule confidences", "prior": args.prior,
+        {"method": "isotonic (PAV) on raw OCR-rule confidences, linear between block centres", "prior": args.prior,
          "fitted_on": [str(f.name) for f in fit_folders], "fields": fits}, indent=1) + "\n")
     ocr_engine._calibration.cache_clear()
 

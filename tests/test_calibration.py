@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from llama_vision.confidence_map import ConfidenceMap
 from llama_vision.evaluation.calibration import (
-    Isotonic, accepted, expected_calibration_error, fit_isotonic, reliability_table,
+    accepted, expected_calibration_error, fit_isotonic, reliability_table,
 )
 
 
@@ -45,12 +46,26 @@ def test_the_prior_keeps_a_lone_right_answer_from_claiming_certainty() -> None:
     assert fit(0.99) < 1.0
 
 
-def test_isotonic_round_trips_and_rejects_a_bad_table() -> None:
-    fit = Isotonic((0.0, 0.6), (0.3, 0.9))
-    assert Isotonic.from_dict(fit.to_dict()) == fit
+def test_a_map_without_centers_is_a_step_function_and_round_trips() -> None:
+    fit = ConfidenceMap((0.0, 0.6), (0.3, 0.9))
+    assert ConfidenceMap.from_dict(fit.to_dict()) == fit
     assert fit(0.5) == 0.3 and fit(0.7) == 0.9 and fit(-1) == 0.3
     with pytest.raises(ValueError, match="ascending"):
-        Isotonic.from_dict({"edges": [0.5, 0.1], "values": [0.1, 0.2]})
+        ConfidenceMap.from_dict({"edges": [0.5, 0.1], "values": [0.1, 0.2]})
+    with pytest.raises(ValueError, match="centers"):
+        ConfidenceMap.from_dict({"edges": [0.1, 0.5], "values": [0.1, 0.2], "centers": [0.6, 0.3]})
+
+
+def test_the_fitted_map_moves_with_the_raw_confidence_inside_and_below_its_blocks() -> None:
+    """A field that was always right in fitting still loses confidence when the recogniser is less
+    sure than anything seen in fitting: no block is a constant."""
+    fit = fit_isotonic([(0.85, True), (0.9, True), (0.95, True)] * 10, prior=1.0)
+    assert len(fit.edges) == 1 and fit.centers == pytest.approx((0.9,))
+    assert fit(0.95) == fit(0.9) == pytest.approx(1.0)
+    assert fit(0.6) == pytest.approx(0.6 / 0.9) and fit(0.6) < fit(0.8) < fit(0.9)
+    two = fit_isotonic([(0.5, False)] * 5 + [(0.5, True)] * 5 + [(0.9, True)] * 10, prior=0.0)
+    assert two(0.7) == pytest.approx((two(0.5) + two(0.9)) / 2)  # halfway between the block centres
+    assert ConfidenceMap.from_dict(two.to_dict()).to_dict() == two.to_dict()
 
 
 def test_the_shipped_ocr_calibration_is_valid_and_the_engine_reads_it_the_same_way() -> None:
@@ -64,3 +79,4 @@ def test_the_shipped_ocr_calibration_is_valid_and_the_engine_reads_it_the_same_w
         for raw in (0.0, 0.3, 0.6, 0.75, 0.9, 0.99):
             assert engine_fits[name](raw) == fit(raw)
             assert 0.0 <= fit(raw) <= 1.0
+        assert fit.centers, f"{name}: refit with scripts/fit_calibration.py (the shipped map has no centers)"

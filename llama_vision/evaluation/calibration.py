@@ -9,10 +9,10 @@ coverage of the fields a review threshold lets through.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from llama_vision.confidence_map import ConfidenceMap, load_maps
 
 Pair = tuple[float, bool]  # (confidence, was the field right)
 
@@ -47,49 +47,29 @@ def accepted(pairs: Sequence[Pair], threshold: float) -> dict[str, Any]:
             "accuracy": sum(kept) / len(kept) if kept else None}
 
 
-@dataclass(frozen=True)
-class Isotonic:
-    """A step function: confidences >= `edges[i]` map to `values[i]` (edges ascending, values non-decreasing)."""
-
-    edges: tuple[float, ...]
-    values: tuple[float, ...]
-
-    def __call__(self, confidence: float) -> float:
-        if not self.edges:
-            return confidence
-        i = bisect_right(self.edges, confidence) - 1
-        return self.values[max(i, 0)]
-
-    def to_dict(self) -> dict[str, list[float]]:
-        return {"edges": [round(e, 6) for e in self.edges], "values": [round(v, 6) for v in self.values]}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Sequence[float]]) -> Isotonic:
-        edges, values = tuple(float(x) for x in data["edges"]), tuple(float(x) for x in data["values"])
-        if len(edges) != len(values) or list(edges) != sorted(edges) or list(values) != sorted(values):
-            raise ValueError("a calibration needs as many ascending edges as non-decreasing values")
-        return cls(edges, values)
-
-
-def fit_isotonic(pairs: Sequence[Pair], *, prior: float = 1.0) -> Isotonic:
+def fit_isotonic(pairs: Sequence[Pair], *, prior: float = 1.0) -> ConfidenceMap:
     """Pool-adjacent-violators on (confidence, right), with `prior` pseudo-counts pulling each
     block towards the overall accuracy so a tiny block at the top never claims 1.0 outright."""
     if not pairs:
-        return Isotonic((), ())
+        return ConfidenceMap((), ())
     base = sum(r for _, r in pairs) / len(pairs)
     # blocks of [first confidence, sum right, count], merged while a block is no better than the one before
+    # blocks of [first confidence, sum right, count, sum confidence], merged while a block is no
+    # better than the one before
     blocks: list[list[float]] = []
     for conf, right in sorted(pairs):
         if blocks and blocks[-1][0] == conf:  # equal confidences are one point, not a step
             blocks[-1][1] += right
             blocks[-1][2] += 1
+            blocks[-1][3] += conf
         else:
-            blocks.append([conf, float(right), 1.0])
+            blocks.append([conf, float(right), 1.0, conf])
         while len(blocks) > 1 and _rate(blocks[-2], base, prior) >= _rate(blocks[-1], base, prior):
             last = blocks.pop()
-            blocks[-1][1] += last[1]
-            blocks[-1][2] += last[2]
-    return Isotonic(tuple(b[0] for b in blocks), tuple(_rate(b, base, prior) for b in blocks))
+            for k in (1, 2, 3):
+                blocks[-1][k] += last[k]
+    return ConfidenceMap(tuple(b[0] for b in blocks), tuple(_rate(b, base, prior) for b in blocks),
+                         tuple(b[3] / b[2] for b in blocks))
 
 
 def _rate(block: list[float], base: float, prior: float) -> float:
@@ -113,13 +93,6 @@ def calibration_summary(pairs_by_field: dict[str, list[Pair]], threshold: float)
             "fields": {name: block(pairs) for name, pairs in sorted(pairs_by_field.items())}}
 
 
-def load_calibration(path: Any) -> dict[str, Isotonic]:
-    """field -> Isotonic from a JSON file written by scripts/fit_calibration.py; {} if there is none."""
-    import json
-    from pathlib import Path
-
-    file = Path(path)
-    if not file.is_file():
-        return {}
-    data = json.loads(file.read_text(encoding="utf-8"))
-    return {name: Isotonic.from_dict(fit) for name, fit in data.get("fields", {}).items()}
+def load_calibration(path: Any) -> dict[str, ConfidenceMap]:
+    """field -> ConfidenceMap from a JSON file written by scripts/fit_calibration.py; {} if there is none."""
+    return load_maps(path)

@@ -191,19 +191,10 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
 @functools.lru_cache(maxsize=1)
 def _calibration() -> dict[str, Any]:
-    """field -> step function from the shipped fit (`evaluation.calibration.Isotonic`'s JSON form,
-    read here because engines sit below evaluation): raw >= edges[i] maps to values[i]."""
-    import json
-    from bisect import bisect_right
+    """field -> the shipped ConfidenceMap (fitted by scripts/fit_calibration.py)."""
+    from llama_vision.confidence_map import load_maps
 
-    if not CALIBRATION_FILE.is_file():
-        return {}
-    fields = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")).get("fields", {})
-
-    def step(edges: list[float], values: list[float]) -> Any:
-        return lambda raw: values[max(bisect_right(edges, raw) - 1, 0)] if edges else raw
-
-    return {name: step(fit["edges"], fit["values"]) for name, fit in fields.items()}
+    return load_maps(CALIBRATION_FILE)
 
 
 def _rescaled(item: Any, scale: float, width: int, height: int, fit: Any = None) -> Any:
