@@ -227,3 +227,12 @@ def test_grounding_keeps_the_models_confidence(document: tuple[Image.Image, dict
     assert out["total"].confidence == 0.73 and out["total"].box and out["total"].page == 0
     assert truth["fields"]["total"].split(".")[0] in out["total"].text  # the OCR row it is printed on
     assert out["invoice_number"] == measured["invoice_number"]  # not printed: as the model gave it, no box
+
+
+def test_letters_that_grow_when_upper_cased_keep_their_place() -> None:
+    """"ß" upper-cases to "SS" (and "ﬁ" to "FI"): the row positions must still line up with the
+    letters, or a real receipt printing one crashes the whole reading (found on an SROIE scan)."""
+    rows = lines_from_strings(["Straße Bäckerei ﬁne foods", "Hauptstraße 5, Berlin", "TOTAL 14.65"])
+    match = locate(rows, "supplier_address", "Hauptstrasse 5, Berlin")
+    assert match is not None and match.rows == [1]
+    assert locate(rows, "supplier_name", "Strasse Backerei fine foods") is not None

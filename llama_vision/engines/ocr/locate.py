@@ -190,8 +190,9 @@ def _compact(rows: Sequence[Line], first: int, count: int, digits_only: bool) ->
     for i in range(first, min(first + count, len(rows))):
         for j, c in enumerate(rows[i].text):
             if keep(c):
-                chars.append(c.upper())
-                where.append((i, j))
+                for upper in c.upper():  # "ß" -> "SS", "ﬁ" -> "FI": one position per character kept
+                    chars.append(upper)
+                    where.append((i, j))
     return "".join(chars), where
 
 
