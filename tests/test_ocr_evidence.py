@@ -96,3 +96,19 @@ def test_labelled_date_beats_a_plain_one_and_match_kinds_are_named() -> None:
     assert labelled > plain
     assert raw_confidence([], [], "labelled_date") == MATCH_KINDS["labelled_date"]
     assert raw_confidence([], [], "no_such_kind") == MATCH_KINDS["found_text"]
+
+
+def test_a_failure_locating_one_field_costs_its_box_not_the_reading(monkeypatch, caplog) -> None:
+    from llama_vision.engines.ocr.rules import evidence
+
+    real = evidence.one_evidence
+
+    def broken(rows, indices, kind, name, value):
+        if name == "total":
+            raise IndexError("a locating bug")
+        return real(rows, indices, kind, name, value)
+
+    monkeypatch.setattr(evidence, "one_evidence", broken)
+    reading = read_boxes(page(0.97))
+    assert reading.fields["total"] is not None and "total" not in reading.evidence
+    assert "date" in reading.evidence and "could not locate the evidence of total" in caplog.text

@@ -10,6 +10,7 @@ a blurred one. The raw number is mapped to a measured probability by the shipped
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 from llama_vision.engines.ocr.layout import Line
 from llama_vision.engines.ocr.locate import box_of, locate
 from llama_vision.result import FieldEvidence
+
+logger = logging.getLogger(__name__)
 
 # field -> (row indices the value was read from, match kind)
 Trace = dict[str, tuple[tuple[int, ...], str]]
@@ -115,17 +118,21 @@ def _locate(value: Any, rows: Sequence[Line]) -> int | None:
 def build_evidence(rows: Sequence[Line], fields: dict[str, Any], trace: Trace) -> dict[str, FieldEvidence]:
     """Evidence for every field that has a value: from the rules' trace, else the row printing it.
 
-    A field whose text cannot be found on any row gets no evidence (never a made-up box).
+    A field whose text cannot be found on any row gets no evidence (never a made-up box), and so
+    does one whose evidence fails to build: the values read are kept either way.
     """
     out: dict[str, FieldEvidence] = {}
     for name, value in fields.items():
         if value is None or value == [] or value is False or value == "":
             continue
-        if name in trace:
-            indices, kind = trace[name]
-            out[name] = one_evidence(rows, indices, kind, name, value)
-        elif isinstance(value, str | int | float) and not isinstance(value, bool):
-            at = _locate(value, rows)
-            if at is not None:
-                out[name] = one_evidence(rows, [at], "found_text", name, value)
+        try:
+            if name in trace:
+                indices, kind = trace[name]
+                out[name] = one_evidence(rows, indices, kind, name, value)
+            elif isinstance(value, str | int | float) and not isinstance(value, bool):
+                at = _locate(value, rows)
+                if at is not None:
+                    out[name] = one_evidence(rows, [at], "found_text", name, value)
+        except Exception:  # noqa: BLE001 - a bug here must cost one field's box, not the document
+            logger.exception("could not locate the evidence of %s; the field keeps its value without a box", name)
     return out
