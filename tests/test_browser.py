@@ -320,8 +320,8 @@ def test_the_login_form_works_under_the_policy(browser, workdir):
         secure.stop()
 
 
-TABS = ("Single extraction", "Prompt comparison", "Hardware & memory", "Batch compliance")
-TAB_IDS = dict(zip(TABS, ("single", "compare", "dashboard", "batch")))
+TABS = ("Single extraction", "Prompt comparison", "Hardware & memory", "Batch compliance", "Prompt experiments")
+TAB_IDS = dict(zip(TABS, ("single", "compare", "dashboard", "batch", "experiments")))
 
 
 def _open_tab_on_a_phone(page, name: str) -> None:
