@@ -92,17 +92,48 @@ def page_view(image: Image.Image, result: dict[str, Any] | None, *, page: int = 
               max_side: int = 1200) -> tuple[Image.Image, list[tuple[tuple[int, int, int, int], str]]]:
     """An AnnotatedImage value: the page downscaled to `max_side` (a phone photo is 4000 px; the
     browser needs a fraction of it) with the boxes scaled to match."""
-    from llama_vision.documents import prepare_for_ocr  # the one downscaler (never upscales)
-
-    shown = prepare_for_ocr(image, max_side)
-    scale = shown.width / image.width if image.width else 1.0
-    return shown, annotations(result or {}, page=page, only=only, scale=scale)
+    view = new_view(result or {}, image, max_side=max_side)
+    return view["image"], annotations(result or {}, page=page, only=only, scale=view["scale"])
 
 
 def field_at_row(result: dict[str, Any], row: int) -> str | None:
     """The field name shown on row `row` of `evidence_frame` (None when out of range)."""
     names = field_names(result)
     return names[row] if 0 <= row < len(names) else None
+
+
+# -- the page with its boxes, and a field row selected: the Single tab and the batch row detail --
+# A "view" is a plain dict kept in a gr.State: the shown (downscaled) page, its Result, the scale
+# from page pixels to the shown copy, and the selected field (None: every box).
+
+
+def new_view(result: dict[str, Any], image: Image.Image, *, max_side: int = 1200) -> dict[str, Any]:
+    """The view of `result` over its page `image` (as the pipeline loaded it), every box shown."""
+    from llama_vision.documents import prepare_for_ocr  # the one downscaler (never upscales)
+
+    shown = prepare_for_ocr(image, max_side)
+    return {"result": result, "image": shown, "scale": shown.width / image.width if image.width else 1.0,
+            "only": None}
+
+
+def toggle_field(view: dict[str, Any], index: Any) -> dict[str, Any]:
+    """A click on the fields table at `index` ((row, column) or row): only that row's field, or
+    every field again when it was the one already selected."""
+    row = index[0] if isinstance(index, (list, tuple)) else index
+    name = field_at_row(view["result"], int(row))
+    return {**view, "only": None if name == view.get("only") else name}
+
+
+def view_annotations(view: dict[str, Any], label: str) -> tuple[tuple[Any, list], str]:
+    """The AnnotatedImage value of `view` and its label (`label` when every box is shown; else
+    which field is shown, or that it has no box)."""
+    only = view.get("only")
+    boxes = annotations(view["result"], page=0, only=only, scale=view["scale"])
+    if only:
+        name = schema.label_of(only)
+        label = f"Where {name} was read (click it again for every field)" if boxes else (
+            f"{name}: not located on the page (no box)")
+    return (view["image"], boxes), label
 
 
 def review_html(result: dict[str, Any]) -> str:
