@@ -49,6 +49,15 @@ def confidence_band(evidence: dict[str, Any], threshold: float) -> str:
     return "sure" if confidence >= threshold else "unsure"
 
 
+def confidence_chip(evidence: dict[str, Any], threshold: float) -> str:
+    """The confidence as a chip coloured by the review threshold ("low" below it); a neutral "—"
+    when the engine measured none."""
+    band = confidence_band(evidence, threshold)
+    word = " low" if band == "unsure" else ""
+    return (f'<span class="lv-chip {BAND_CLASS[band]}" data-band="{band}">'
+            f"{confidence_text(evidence)}{word}</span>")
+
+
 def evidence_frame(result: dict[str, Any]) -> pd.DataFrame:
     """Field, value, confidence and where it came from: one row per field of `field_names`."""
     fields = result.get("fields") or {}
@@ -136,14 +145,15 @@ def view_annotations(view: dict[str, Any], label: str) -> tuple[tuple[Any, list]
     return (view["image"], boxes), label
 
 
-def review_html(result: dict[str, Any]) -> str:
-    """The review verdict as a badge with its reasons, to sit beside the compliance verdict."""
+def review_html(result: dict[str, Any], *, explain: bool = True) -> str:
+    """The review verdict as a badge with its reasons, to sit beside the compliance verdict
+    (`explain=False`: without the sentence under "Confident", for a narrow table cell)."""
     if result.get("status") == "error":
         return ""
     review = result.get("review") or {}
     if not review.get("needed"):
-        return ('<div class="lv-review"><span class="lv-badge lv-ok" data-review="ok">Confident</span> '
-                '<span class="lv-muted">every compliance field was read above the review threshold</span></div>')
+        why = ' <span class="lv-muted">every compliance field was read above the review threshold</span>'
+        return f'<div class="lv-review"><span class="lv-badge lv-ok" data-review="ok">Confident</span>{why if explain else ""}</div>'
     reasons = "".join(f"<li>{esc(r)}</li>" for r in review.get("reasons") or [])
     return ('<div class="lv-review"><span class="lv-badge lv-warn" data-review="needed">Needs a look</span>'
             f"<ul>{reasons}</ul></div>")
@@ -161,9 +171,7 @@ def key_fields_html(result: dict[str, Any], threshold: float) -> str:
         elif evidence.get("confidence") is None:
             chip = ""
         else:
-            band = confidence_band(evidence, threshold)
-            word = " low" if band == "unsure" else ""
-            chip = f'<span class="lv-chip {BAND_CLASS[band]}">{confidence_text(evidence)}{word}</span>'
+            chip = confidence_chip(evidence, threshold)
         cells.append(f'<div class="lv-key" data-field="{name}"><span class="lv-key-label">'
                      f"{esc(schema.label_of(name))}</span> <b>{esc(show_value(name, value))}</b> {chip}</div>")
     return '<div class="lv-keys">' + "".join(cells) + "</div>"
