@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 ROOT_FOLDER = "(the whole batch folder)"
 FILES_HEIGHT = 150  # px: the upload box scrolls inside this instead of growing with every file
-DETAIL_PAGE_LABEL = "First page, with where each field was read (click a field row to see only its box)"
+DETAIL_PAGE_LABEL = "First page, with where each field was read"
 
 
 def folder_choices(batch_dir: str) -> list[str]:
@@ -244,7 +244,7 @@ def _layout(state: AppState) -> dict[str, Any]:
             ui["detail_page"] = gr.AnnotatedImage(label=DETAIL_PAGE_LABEL,
                                                   elem_id="batch-detail-page", height=520, min_width=320)
             with gr.Column(min_width=320):
-                ui["detail_fields"] = gr.Dataframe(headers=evidence_view.EVIDENCE_COLUMNS, label="Fields",
+                ui["detail_fields"] = gr.Dataframe(headers=evidence_view.EVIDENCE_COLUMNS, label=tab_single.FIELDS_LABEL,
                                                    interactive=False, wrap=True, elem_classes="lv-table",
                                                    column_widths=["27%", "35%", "19%", "19%"],
                                                    elem_id="batch-detail-fields")
