@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -254,6 +255,10 @@ def test_comparison_on_a_sample_with_ground_truth_shows_accuracy(page, documents
     accuracy.wait_for()
     assert "%" in accuracy.inner_text()
     expect(page.locator("#compare-metrics")).to_contain_text("Accuracy")
+    # each value carries the OCR engine's confidence (it measures one), and the prompt its review verdict
+    total = page.locator("#compare-table tr:has(th:text-is('Total'))")
+    expect(total.locator("[data-band=sure], [data-band=unsure]").first).to_contain_text("%")
+    expect(page.locator("#compare-table tr.lv-review-row [data-review]")).to_be_visible()
     _shot(page, "compare")
 
 
@@ -556,6 +561,17 @@ def test_batch_verdicts_are_coloured_numbers_unbroken_and_a_row_opens(page, docu
     expect(page.locator("#batch-detail-page img").first).to_be_visible()
     expect(page.locator("#batch-detail-fields")).to_contain_text("Total")
     expect(page.locator("#batch-detail-verdicts .lv-badge").first).to_be_visible()
+    # a field row of the detail works as the Single tab's: only its box, then every box again
+    legend = page.locator("#batch-detail-page .legend-item")
+    expect(legend.filter(has_text=re.compile(r"^Total$"))).to_have_count(1)
+    every = legend.count()
+    assert every > 1
+    total_row = page.locator("#batch-detail-fields").get_by_text("Total", exact=True).first
+    total_row.click()
+    expect(legend).to_have_text(["Total"])
+    expect(page.locator("#batch-detail-page")).to_contain_text("Where Total was read")
+    total_row.click()
+    expect(legend).to_have_count(every)
     _shot(page, "batch-detail")
     try:  # the coloured cells and the detail meet WCAG AA too
         import axe_playwright_python  # noqa: F401

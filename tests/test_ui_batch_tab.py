@@ -199,14 +199,46 @@ def test_a_row_opens_with_its_page_boxes_fields_and_reasons(tmp_path, monkeypatc
     last = _drain(tab_batch.batch_updates(state, [str(p) for p in paths], None, "all", SESSION))
     run_id, table = last[-1], last[5]
     second_row = list(table.iloc[1])
-    shown, heading, image, fields, verdicts = tab_batch.open_row(state, run_id, second_row)
-    page, boxes = image
+    shown, heading, image, fields, verdicts, _view = tab_batch.open_row(state, run_id, second_row)
+    page, boxes = image["value"]
     assert shown["visible"] is True and "doc01.png" in heading
     assert page.size == (201, 120)  # the second document's own page
     assert boxes == [((11, 21, 91, 41), "Total")]  # its box, and no invented one for the supplier
     values = dict(zip(fields["Field"], fields["Confidence"], strict=True))
     assert values["Total"] == "50%" and values["Supplier"] == "90%"
     assert 'data-verdict="not_required"' in verdicts and "low-confidence total" in verdicts
+
+
+def test_a_field_row_click_in_the_detail_leaves_only_its_box_and_a_second_click_all(tmp_path, monkeypatch):
+    """The detail's fields table works as the Single tab's: one field's box, then every box again."""
+    import gradio as gr
+
+    path = _documents(tmp_path / "docs", 1)[0]
+
+    def with_evidence(items, **kwargs):
+        evidence = {"total": FieldEvidence(confidence=0.9, page=0, box=[10.0, 20.0, 90.0, 40.0], text="TOTAL 12.30"),
+                    "date": FieldEvidence(confidence=0.8, page=0, box=[10.0, 50.0, 80.0, 60.0], text="30/11/26"),
+                    "supplier_name": FieldEvidence(confidence=0.9, page=0, box=None)}
+        yield 0, Result(file=str(path), engine="fake", prompt="key_value", document_type="receipt",
+                        fields={"total": "12.30", "date": "2026-11-30", "supplier_name": "Shop"}, evidence=evidence)
+
+    monkeypatch.setattr(batch, "extract_many_safely", with_evidence)
+    settings = fake_settings(tmp_path)
+    state = AppState(settings, engine=FakeEngine(settings))
+    last = _drain(tab_batch.batch_updates(state, [str(path)], None, "all", SESSION))
+    _shown, _heading, page, fields, _verdicts, view = tab_batch.open_row(state, last[-1], list(last[5].iloc[0]))
+    assert sorted(label for _box, label in page["value"][1]) == ["Date", "Total"]  # every box at first
+
+    def click(label: str) -> gr.SelectData:
+        row = list(fields["Field"]).index(label)
+        return gr.SelectData(None, {"index": [row, 0], "value": label, "selected": True})
+
+    update, view = tab_batch.select_detail_field(view, click("Date"))
+    assert update["value"][1] == [((10, 50, 80, 60), "Date")] and "Where Date was read" in update["label"]
+    update, view = tab_batch.select_detail_field(view, click("Supplier"))
+    assert update["value"][1] == [] and "not located" in update["label"]  # no box is invented for it
+    update, view = tab_batch.select_detail_field(view, click("Supplier"))
+    assert len(update["value"][1]) == 2 and update["label"] == tab_batch.DETAIL_PAGE_LABEL
 
 
 def test_a_row_of_a_run_that_is_gone_says_so(tmp_path):

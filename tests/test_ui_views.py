@@ -96,6 +96,34 @@ def test_comparison_highlights_disagreements_and_scores_against_truth(tmp_path):
     assert "lv-wrong" in html and "lv-right" in html and "Accuracy" in html and "50%" in html
 
 
+def test_comparison_shows_each_prompts_confidence_and_review_verdict():
+    """A prompt whose Result measured a confidence shows it, coloured by the threshold; one that
+    measured none shows "—" (never a made-up figure); each prompt's review verdict is its own."""
+    import re
+
+    sure = _result(evidence={"total": {"confidence": 0.93, "page": 0, "box": None, "source": "model"},
+                             "gst": {"confidence": 0.41, "page": 0, "box": None, "source": "model"}},
+                   review={"needed": True, "fields": ["gst"], "reasons": ["low-confidence GST (0.41 < 0.80)"]})
+    unmeasured = _result()  # no evidence at all: an engine that reports no confidence
+    html, data = tab_compare.comparison({"KEY-VALUE": sure, "JSON": unmeasured}, None, 0.8)
+    rows = {row["field"]: row for row in data["rows"]}
+    assert rows["total"]["confidence"] == {"KEY-VALUE": 0.93, "JSON": None}
+    assert rows["gst"]["confidence"]["KEY-VALUE"] == 0.41
+    total_cells = re.search(r"<tr><th>Total</th>(.*?)</tr>", html).group(1)
+    first, second = re.findall(r"<td[^>]*>(.*?)</td>", total_cells)
+    assert 'data-band="sure"' in first and "93%" in first
+    assert 'data-band="unmeasured"' in second and "—" in second and "%" not in second
+    gst_cells = re.search(r"<tr><th>GST</th>(.*?)</tr>", html).group(1)
+    assert 'data-band="unsure"' in gst_cells and "41% low" in gst_cells
+    assert data["review"] == {"KEY-VALUE": {"needed": True, "reasons": ["low-confidence GST (0.41 < 0.80)"]},
+                              "JSON": {"needed": False, "reasons": []}}
+    review_cells = re.search(r'<tr class="lv-review-row"><th>Review</th>(.*?)</tr>', html).group(1)
+    assert review_cells.index('data-review="needed"') < review_cells.index('data-review="ok"')
+    assert "low-confidence GST" in review_cells
+    # the threshold decides the colour, not the figure: at 0.95 the same 93% is low
+    assert "93% low" in tab_compare.comparison({"KEY-VALUE": sure}, None, 0.95)[0]
+
+
 def test_metrics_row_reads_usage_and_parse_success():
     row = tab_compare.metrics_row("KEY-VALUE", _result(), 0.5)
     assert row == ["KEY-VALUE", "yes", 8, 1.25, 40, 32.0, "50%"]

@@ -159,7 +159,7 @@ def _compare(state: AppState):
             ground_truth: Optional: the document's ground truth JSON ({"fields": {...}}), to score each prompt.
 
         Returns:
-            While it runs: {"status": "Prompt 2 of 3: JSON…", "done", "total"}. At the end also "results" (prompt name -> its Result) and "comparison" (per field: each prompt's value, whether they disagree, right or wrong against the ground truth; per prompt: accuracy).
+            While it runs: {"status": "Prompt 2 of 3: JSON…", "done", "total"}. At the end also "results" (prompt name -> its Result) and "comparison" (per field: each prompt's value and confidence (null when not measured), whether they disagree, right or wrong against the ground truth; per prompt: accuracy and review verdict).
         """
         from llama_vision.ui.compare_run import compare_steps
         from llama_vision.ui.scoring import load_truth
@@ -178,7 +178,7 @@ def _compare(state: AppState):
             if step.text == "" or step.result is not None:  # a prompt starts or ends; tokens stay on the page
                 yield {"status": step.status, "done": len(results), "total": step.steps}
         yield {"status": f"Compared {len(results)} prompt{'s' if len(results) != 1 else ''}.", "done": len(results),
-               "total": len(runs), "results": results, "comparison": comparison(results, truth)[1]}
+               "total": len(runs), "results": results, "comparison": comparison(results, truth, state.settings.review_threshold)[1]}
 
     return compare
 

@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 @dataclass
 class RowDetail:
     result: dict[str, Any]
-    page: Image.Image | None  # the first page as the pipeline loaded it (the boxes' pixels)
+    page: Image.Image | None  # the first page, downscaled for the browser (the boxes scaled with it)
     boxes: list[tuple[tuple[int, int, int, int], str]]
+    view: dict[str, Any] | None  # the Single tab's view of the page (`evidence_view.new_view`), for row clicks
     fields: pd.DataFrame
     verdicts_html: str  # compliance verdict and checks, then the review badge and reasons
     heading: str
@@ -47,10 +48,11 @@ def row_detail(run_id: Any, key: str, settings: Settings | None = None) -> RowDe
     if result is None:
         raise NoDetail(f"No saved result for {key!r} yet: it opens once the document has finished.")
     page, note = _first_page(run, key, settings)
-    boxes = evidence_view.annotations(result, page=0) if page is not None else []
+    view = evidence_view.new_view(result, page) if page is not None else None
+    (shown, boxes), _label = evidence_view.view_annotations(view, "") if view else ((None, []), "")
     verdicts = views.compliance_html(result) + evidence_view.review_html(result)
     heading = f"### {esc(key)}\n\n" + views.summary_markdown(result).split("\n\n", 1)[-1]
-    return RowDetail(result=result, page=page, boxes=boxes, fields=evidence_view.evidence_frame(result),
+    return RowDetail(result=result, page=shown, boxes=boxes, view=view, fields=evidence_view.evidence_frame(result),
                      verdicts_html=verdicts, heading=heading, note=note)
 
 

@@ -49,6 +49,15 @@ def confidence_band(evidence: dict[str, Any], threshold: float) -> str:
     return "sure" if confidence >= threshold else "unsure"
 
 
+def confidence_chip(evidence: dict[str, Any], threshold: float) -> str:
+    """The confidence as a chip coloured by the review threshold ("low" below it); a neutral "—"
+    when the engine measured none."""
+    band = confidence_band(evidence, threshold)
+    word = " low" if band == "unsure" else ""
+    return (f'<span class="lv-chip {BAND_CLASS[band]}" data-band="{band}">'
+            f"{confidence_text(evidence)}{word}</span>")
+
+
 def evidence_frame(result: dict[str, Any]) -> pd.DataFrame:
     """Field, value, confidence and where it came from: one row per field of `field_names`."""
     fields = result.get("fields") or {}
@@ -92,11 +101,8 @@ def page_view(image: Image.Image, result: dict[str, Any] | None, *, page: int = 
               max_side: int = 1200) -> tuple[Image.Image, list[tuple[tuple[int, int, int, int], str]]]:
     """An AnnotatedImage value: the page downscaled to `max_side` (a phone photo is 4000 px; the
     browser needs a fraction of it) with the boxes scaled to match."""
-    from llama_vision.documents import prepare_for_ocr  # the one downscaler (never upscales)
-
-    shown = prepare_for_ocr(image, max_side)
-    scale = shown.width / image.width if image.width else 1.0
-    return shown, annotations(result or {}, page=page, only=only, scale=scale)
+    view = new_view(result or {}, image, max_side=max_side)
+    return view["image"], annotations(result or {}, page=page, only=only, scale=view["scale"])
 
 
 def field_at_row(result: dict[str, Any], row: int) -> str | None:
@@ -105,14 +111,49 @@ def field_at_row(result: dict[str, Any], row: int) -> str | None:
     return names[row] if 0 <= row < len(names) else None
 
 
-def review_html(result: dict[str, Any]) -> str:
-    """The review verdict as a badge with its reasons, to sit beside the compliance verdict."""
+# -- the page with its boxes, and a field row selected: the Single tab and the batch row detail --
+# A "view" is a plain dict kept in a gr.State: the shown (downscaled) page, its Result, the scale
+# from page pixels to the shown copy, and the selected field (None: every box).
+
+
+def new_view(result: dict[str, Any], image: Image.Image, *, max_side: int = 1200) -> dict[str, Any]:
+    """The view of `result` over its page `image` (as the pipeline loaded it), every box shown."""
+    from llama_vision.documents import prepare_for_ocr  # the one downscaler (never upscales)
+
+    shown = prepare_for_ocr(image, max_side)
+    return {"result": result, "image": shown, "scale": shown.width / image.width if image.width else 1.0,
+            "only": None}
+
+
+def toggle_field(view: dict[str, Any], index: Any) -> dict[str, Any]:
+    """A click on the fields table at `index` ((row, column) or row): only that row's field, or
+    every field again when it was the one already selected."""
+    row = index[0] if isinstance(index, (list, tuple)) else index
+    name = field_at_row(view["result"], int(row))
+    return {**view, "only": None if name == view.get("only") else name}
+
+
+def view_annotations(view: dict[str, Any], label: str) -> tuple[tuple[Any, list], str]:
+    """The AnnotatedImage value of `view` and its label (`label` when every box is shown; else
+    which field is shown, or that it has no box)."""
+    only = view.get("only")
+    boxes = annotations(view["result"], page=0, only=only, scale=view["scale"])
+    if only:
+        name = schema.label_of(only)
+        label = f"Where {name} was read (click it again for every field)" if boxes else (
+            f"{name}: not located on the page (no box)")
+    return (view["image"], boxes), label
+
+
+def review_html(result: dict[str, Any], *, explain: bool = True) -> str:
+    """The review verdict as a badge with its reasons, to sit beside the compliance verdict
+    (`explain=False`: without the sentence under "Confident", for a narrow table cell)."""
     if result.get("status") == "error":
         return ""
     review = result.get("review") or {}
     if not review.get("needed"):
-        return ('<div class="lv-review"><span class="lv-badge lv-ok" data-review="ok">Confident</span> '
-                '<span class="lv-muted">every compliance field was read above the review threshold</span></div>')
+        why = ' <span class="lv-muted">every compliance field was read above the review threshold</span>'
+        return f'<div class="lv-review"><span class="lv-badge lv-ok" data-review="ok">Confident</span>{why if explain else ""}</div>'
     reasons = "".join(f"<li>{esc(r)}</li>" for r in review.get("reasons") or [])
     return ('<div class="lv-review"><span class="lv-badge lv-warn" data-review="needed">Needs a look</span>'
             f"<ul>{reasons}</ul></div>")
@@ -130,9 +171,7 @@ def key_fields_html(result: dict[str, Any], threshold: float) -> str:
         elif evidence.get("confidence") is None:
             chip = ""
         else:
-            band = confidence_band(evidence, threshold)
-            word = " low" if band == "unsure" else ""
-            chip = f'<span class="lv-chip {BAND_CLASS[band]}">{confidence_text(evidence)}{word}</span>'
+            chip = confidence_chip(evidence, threshold)
         cells.append(f'<div class="lv-key" data-field="{name}"><span class="lv-key-label">'
                      f"{esc(schema.label_of(name))}</span> <b>{esc(show_value(name, value))}</b> {chip}</div>")
     return '<div class="lv-keys">' + "".join(cells) + "</div>"

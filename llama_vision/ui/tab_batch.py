@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 import pandas as pd
 
-from llama_vision.ui import batch_detail, batch_folder, evidence_view
+from llama_vision.ui import batch_detail, batch_folder, evidence_view, tab_single
 from llama_vision.ui.batch_run import BatchRun, RunBusy
 from llama_vision.ui.batch_views import (  # noqa: F401 - LIVE_ROWS, HEADINGS: the tab's public names
     DATATYPES,
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 ROOT_FOLDER = "(the whole batch folder)"
 FILES_HEIGHT = 150  # px: the upload box scrolls inside this instead of growing with every file
+DETAIL_PAGE_LABEL = "First page, with where each field was read"
 
 
 def folder_choices(batch_dir: str) -> list[str]:
@@ -182,17 +183,24 @@ def collect_sources(state: AppState, files: Any, folder_choice: str | None, work
 
 def open_row(state: AppState, run_id: Any, row_value: Any) -> tuple[Any, ...]:
     """A selected table row -> the detail view's outputs (visible box, heading, page with boxes,
-    fields with confidence, compliance and review)."""
+    fields with confidence, compliance and review, and the page's view for field-row clicks)."""
     key = row_value[0] if isinstance(row_value, (list, tuple)) and row_value else None
     if not key:
-        return (gr.update(visible=False), gr.skip(), gr.skip(), gr.skip(), gr.skip())
+        return (gr.update(visible=False), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip())
     try:
         detail = batch_detail.row_detail(run_id, str(key), state.settings)
     except batch_detail.NoDetail as why:
         raise gr.Error(str(why), title="Cannot open this row") from None
-    image = (detail.page, detail.boxes) if detail.page is not None else None
     heading = detail.heading + (f"\n\n> {detail.note}" if detail.note else "")
-    return (gr.update(visible=True), heading, image, detail.fields, detail.verdicts_html)
+    page = tab_single.evidence_update(detail.view, DETAIL_PAGE_LABEL) if detail.view else gr.update(
+        value=None, label=DETAIL_PAGE_LABEL)
+    return (gr.update(visible=True), heading, page, detail.fields, detail.verdicts_html, detail.view)
+
+
+def select_detail_field(view: dict[str, Any] | None, event: gr.SelectData) -> tuple[Any, Any]:
+    """A click on a field row of the detail shows only that field's box; again, every box: the
+    Single tab's handler, with the detail's label."""
+    return tab_single.select_field(view, event, DETAIL_PAGE_LABEL)
 
 
 def _session(request: gr.Request | None) -> str:
@@ -233,15 +241,16 @@ def _layout(state: AppState) -> dict[str, Any]:
     with gr.Column(visible=False, elem_id="batch-detail") as detail_box:
         ui["detail_heading"] = gr.Markdown(elem_id="batch-detail-heading")
         with gr.Row(equal_height=False):
-            ui["detail_page"] = gr.AnnotatedImage(label="First page, with where each field was read",
+            ui["detail_page"] = gr.AnnotatedImage(label=DETAIL_PAGE_LABEL,
                                                   elem_id="batch-detail-page", height=520, min_width=320)
             with gr.Column(min_width=320):
-                ui["detail_fields"] = gr.Dataframe(headers=evidence_view.EVIDENCE_COLUMNS, label="Fields",
+                ui["detail_fields"] = gr.Dataframe(headers=evidence_view.EVIDENCE_COLUMNS, label=tab_single.FIELDS_LABEL,
                                                    interactive=False, wrap=True, elem_classes="lv-table",
                                                    column_widths=["27%", "35%", "19%", "19%"],
                                                    elem_id="batch-detail-fields")
                 ui["detail_verdicts"] = gr.HTML(elem_id="batch-detail-verdicts")
     ui["detail_box"] = detail_box
+    ui["detail_view"] = gr.State(None)  # the opened row's page view, as the Single tab keeps its own
     ui["rows"] = gr.State([])
     ui["run_id"] = gr.State(None)  # this page's run, for Resume and the row detail
     ui["kept_run"] = gr.BrowserState(None, storage_key="llama_vision_batch_run")  # ... after a reload too
@@ -292,5 +301,7 @@ def build(state: AppState) -> None:
                         show_progress="hidden", api_visibility="private")
     ui["results"].select(select_row, [ui["run_id"], ui["kept_run"]],
                          [ui["detail_box"], ui["detail_heading"], ui["detail_page"], ui["detail_fields"],
-                          ui["detail_verdicts"]], api_name="batch_row", api_visibility="private",
+                          ui["detail_verdicts"], ui["detail_view"]], api_name="batch_row", api_visibility="private",
                          show_progress="minimal")
+    ui["detail_fields"].select(select_detail_field, ui["detail_view"], [ui["detail_page"], ui["detail_view"]],
+                               api_name="batch_row_field", api_visibility="private", show_progress="hidden")

@@ -14,7 +14,7 @@ import gradio as gr
 import pandas as pd
 
 from llama_vision.schema import ALL_FIELDS
-from llama_vision.ui import queue_words, views
+from llama_vision.ui import evidence_view, queue_words, views
 from llama_vision.ui.common import FILE_TYPES, page_index, path_of, sample_by_label, sample_choices, truth_for
 from llama_vision.ui.compare_run import compare_steps
 from llama_vision.ui.layout import MODEL_QUEUE, reports_errors
@@ -86,12 +86,36 @@ def _cell(name: str, result: dict[str, Any]) -> Any:
     return value
 
 
-def comparison(results: dict[str, dict[str, Any]], truth: Truth | None) -> tuple[str, dict[str, Any]]:
+def _confidence(name: str, result: dict[str, Any]) -> float | None:
+    """The engine's confidence in `name` as this prompt read it (None: not measured, or not read)."""
+    return ((result.get("evidence") or {}).get(name) or {}).get("confidence")
+
+
+def _review_row(results: dict[str, dict[str, Any]], truth: Truth | None) -> tuple[str, dict[str, Any]]:
+    """The review verdict of each prompt's Result (the Single tab's badge and reasons; "—" for a
+    failed read), as a table row and as data."""
+    cells = "".join(f"<td>{evidence_view.review_html(r, explain=False) or '—'}</td>" for r in results.values())
+    truth_cell = "<td></td>" if truth is not None else ""
+    data = {label: None if r.get("status") == "error" else {
+        "needed": bool((r.get("review") or {}).get("needed")), "reasons": list((r.get("review") or {}).get("reasons") or [])}
+        for label, r in results.items()}
+    return f'<tr class="lv-review-row"><th>Review</th>{cells}{truth_cell}</tr>', data
+
+
+def comparison(results: dict[str, dict[str, Any]], truth: Truth | None,
+               threshold: float | None = None) -> tuple[str, dict[str, Any]]:
     """HTML table (rows = fields, columns = prompts) and the same as data for API clients.
 
     Cells where the prompts disagree are highlighted; with ground truth each cell is marked
-    right or wrong by `evaluation.score_result`, and each prompt gets an accuracy.
+    right or wrong by `evaluation.score_result`, and each prompt gets an accuracy. Each cell
+    carries that prompt's confidence in the field ("—" when unmeasured), coloured against the
+    review threshold (`threshold`; the settings' default when None), and a last row each
+    prompt's review verdict.
     """
+    if threshold is None:
+        from llama_vision.config import Settings
+
+        threshold = Settings.model_fields["review_threshold"].default
     labels = list(results)
     scores = {label: score(r, truth) for label, r in results.items()} if truth else {}
     truth_fields = truth.fields if truth else {}
@@ -106,7 +130,8 @@ def comparison(results: dict[str, dict[str, Any]], truth: Truth | None) -> tuple
         disagree = len(labels) > 1 and (len(present) > 1 or (bool(present) and any(
             v in (None, "") for v in values.values())))
         cells = []
-        row: dict[str, Any] = {"field": name, "disagree": disagree, "values": values, "right": {}}
+        row: dict[str, Any] = {"field": name, "disagree": disagree, "values": values, "right": {},
+                               "confidence": {label: _confidence(name, r) for label, r in results.items()}}
         for label, value in values.items():
             css = "lv-disagree" if disagree else ""
             mark = ""
@@ -115,7 +140,8 @@ def comparison(results: dict[str, dict[str, Any]], truth: Truth | None) -> tuple
                 right = bool(entry.get("correct"))
                 row["right"][label] = right
                 css, mark = ("lv-right", " ✔") if right else ("lv-wrong", " ✘")
-            cells.append(f'<td class="{css}">{esc(views.show_value(name, value))}{mark}</td>')
+            chip = evidence_view.confidence_chip({"confidence": row["confidence"][label]}, threshold)
+            cells.append(f'<td class="{css}">{esc(views.show_value(name, value))}{mark} {chip}</td>')
         truth_cell = ""
         if truth is not None:
             expected = truth_fields.get(name)
@@ -138,12 +164,16 @@ def comparison(results: dict[str, dict[str, Any]], truth: Truth | None) -> tuple
             f"({counts[label][0]}/{counts[label][1]})</td>" if counts[label][1] else "<td>—</td>"
             for label in labels)
         body.append(f'<tr class="lv-accuracy"><th>Accuracy</th>{cells}<td></td></tr>')
+    review_row, review = _review_row(results, truth)
+    body.append(review_row)
     head = "".join(f"<th>{esc(label)}</th>" for label in labels) + ("<th>Ground truth</th>" if truth is not None else "")
-    table = (f'<table class="lv-compare" id="compare-table"><thead><tr><th>Field</th>{head}</tr></thead>'
+    caption = (f'<caption class="lv-muted">Beside each value, the engine\'s confidence in it ("—": not measured); '
+               f"amber and \"low\": below the review threshold ({threshold:.0%})</caption>")
+    table = (f'<table class="lv-compare" id="compare-table">{caption}<thead><tr><th>Field</th>{head}</tr></thead>'
              f"<tbody>{''.join(body)}</tbody></table>")
     if not names:
         table = '<p class="lv-muted">No fields were read.</p>'
-    return table, {"rows": rows_data, "accuracy": accuracy_by_label,
+    return table, {"rows": rows_data, "accuracy": accuracy_by_label, "review": review, "threshold": threshold,
                    "correct": {k: v[0] for k, v in counts.items()}, "present": {k: v[1] for k, v in counts.items()}}
 
 
@@ -235,7 +265,7 @@ def build(state: AppState) -> None:
                 yield (*raw_out, gr.skip(), gr.skip(), gr.skip(), step.status)
                 continue
             results[step.label] = step.result
-            html, summary = comparison(results, truth)
+            html, summary = comparison(results, truth, state.settings.review_threshold)
             rows = [metrics_row(lbl, r, summary["accuracy"].get(lbl)) for lbl, r in results.items()]
             summary["prompts"] = {lbl: {"raw_output": r.get("raw_output"), "status": r.get("status"),
                                         "error": r.get("error"), "metrics": dict(zip(METRIC_COLUMNS, row))}

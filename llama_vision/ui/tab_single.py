@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from llama_vision import schema
 from llama_vision.ui import ask, corrections, evidence_view, queue_words, views
 from llama_vision.ui.common import (
     FILE_TYPES,
@@ -115,18 +114,13 @@ def _small(image: Image.Image | None) -> Image.Image | None:
     return None if image is None else prepare_for_ocr(image, PREVIEW_MAX_SIDE)
 
 
-def evidence_update(view: dict[str, Any] | None) -> Any:
-    """The AnnotatedImage for `view`: every box, or only the selected field's."""
+def evidence_update(view: dict[str, Any] | None, label: str = EVIDENCE_LABEL) -> Any:
+    """The AnnotatedImage for `view`: every box, or only the selected field's (the batch row
+    detail shows its page through this too, with its own `label`)."""
     if not view or view.get("image") is None:
         return gr.update(value=None, visible=False)
-    only = view.get("only")
-    boxes = evidence_view.annotations(view["result"], page=0, only=only, scale=view["scale"])
-    label = EVIDENCE_LABEL
-    if only:
-        name = schema.label_of(only)
-        label = f"Where {name} was read (click it again for every field)" if boxes else (
-            f"{name}: not located on the page (no box)")
-    return gr.update(value=(view["image"], boxes), label=label, visible=True)
+    value, label = evidence_view.view_annotations(view, label)
+    return gr.update(value=value, label=label, visible=True)
 
 
 def show_evidence(state: AppState, file_value: Any, page_number: Any, data: dict[str, Any] | None) -> tuple:
@@ -138,19 +132,16 @@ def show_evidence(state: AppState, file_value: Any, page_number: Any, data: dict
     image = _shown_page(state, file_value, page_number) if data and data.get("status") == "ok" else None
     if image is None:  # nothing read: the preview stays
         return gr.update(value=None, visible=False), gr.update(visible=True), checks, None
-    shown = _small(image)
-    view = {"result": data, "image": shown, "scale": shown.width / image.width, "only": None}
+    view = evidence_view.new_view(data, image, max_side=PREVIEW_MAX_SIDE)
     return evidence_update(view), gr.update(visible=False), checks, view
 
 
-def select_field(view: dict[str, Any] | None, event: gr.SelectData) -> tuple:
+def select_field(view: dict[str, Any] | None, event: gr.SelectData, label: str = EVIDENCE_LABEL) -> tuple:
     """A click on a field row shows only that field's box; a second click on it, every box."""
     if not view:
         return gr.skip(), view
-    row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
-    name = evidence_view.field_at_row(view["result"], int(row))
-    view = {**view, "only": None if name == view.get("only") else name}
-    return evidence_update(view), view
+    view = evidence_view.toggle_field(view, event.index)
+    return evidence_update(view, label), view
 
 
 def load_sample(label: str | None) -> Any:
