@@ -407,3 +407,14 @@ def test_the_header_name_is_the_line_over_the_address_not_a_stamp_above_it() -> 
         TextBox("TOTAL", 40, 400, 140, 426), TextBox("19.80", 500, 400, 600, 426),
     ]
     assert read_boxes(boxes).fields["supplier_name"] == "FIVE STAR CASH & CARRY"
+
+
+def test_whole_dollar_lines_with_a_dollar_sign_are_items_and_bare_numbers_are_not() -> None:
+    from llama_vision.engines.ocr.rules.items import line_items
+
+    texts = ["Greenview Tiling", "ABN: 85672844996", "TAX INVOICE", "Invoice # A5560 Date: 08-03-2025",
+             "Removal of old tiles $800", "Bathroom floor tiling $2,360", "Unit 12 Block 4", "Subtotal (ex GST) $3,160",
+             "GST (10%) $316", "Total Due $3,476"]
+    items = line_items(texts, [t.upper() for t in texts])
+    assert [(i["description"], i["amount"]) for i in items] == [("Removal of old tiles", "800.00"),
+                                                                ("Bathroom floor tiling", "2360.00")]

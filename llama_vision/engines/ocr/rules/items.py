@@ -24,6 +24,9 @@ ITEM_QTY_FIRST_RE = re.compile(  # "2 x Bacon & Egg Roll @ 12.00   24.00"
     r"^(?P<qty>\d{1,4}(?:\.\d{1,3})?)\s*(?:X|@)?\s*(?P<desc>[A-Z].*?)(?:\s*@\s*|\s+)" + _PRICE + r"\s+" + _AMOUNT + _MARK
 )
 ITEM_SIMPLE_RE = re.compile(r"^(?P<desc>.*?[A-Z][A-Z0-9].*?)\s+" + _AMOUNT + _MARK)  # "E10  145.12"
+# "Bathroom floor tiling $2,360": a tradie's whole-dollar line; the "$" is required, since a bare
+# whole number beside words is as often a code, a quantity or a phone number as a price
+ITEM_DOLLARS_RE = re.compile(r"^(?P<desc>.*?[A-Z][A-Z0-9].*?)\s+\$\s?(?P<amount>\d{1,3}(?:,\d{3})+|\d{1,6})" + _MARK)
 ITEM_QTY_LINE_RE = re.compile(  # "1 x $5.00", "2pc @ 9.89  19.78", "0.75 kg @ $4.99/kg"
     r"^(?P<qty>\d{1,4}(?:\.\d{1,3})?)\s*(?:KG|G|L|PCS?|EA|UNITS?)?\s*(?:X|@)\s*" + _PRICE
     + r"\s*(?:/\s*(?:KG|L|EA))?(?:\s+" + _AMOUNT + r")?" + _MARK
@@ -96,6 +99,11 @@ def line_items(texts: list[str], ups: list[str]) -> list[dict[str, Any]]:
         m = ITEM_SIMPLE_RE.match(up)
         if m:
             items.append(_item(text, m, qty=None))
+            pending = None
+        elif m := ITEM_DOLLARS_RE.match(up):
+            item = _item(text, m, qty=None)
+            item["amount"] = normalise_money(item["amount"])
+            items.append(item)
             pending = None
         elif re.search(r"[A-Z]{3}", up) and not find_amounts(up):
             pending = norm_space(text)
