@@ -364,8 +364,13 @@ def run_batch(
             stopped = True
     finally:
         recorder.writer.close()
-    processed, errors = recorder.processed, recorder.errors
+    return _summary(out_csv, xlsx, recorder, total=total, skipped=skipped, stopped=stopped, started=started,
+                    notes=list(getattr(inputs, "notes", [])))
 
+
+def _summary(out_csv: Path, xlsx: str | Path | None, recorder: _Recorder, *, total: int, skipped: int,
+             stopped: bool, started: float, notes: list[str]) -> BatchSummary:
+    """The run's summary over the whole CSV (resumed rows too), timed by the wall clock; the XLSX."""
     rows = read_rows(out_csv)
     wall = time.perf_counter() - started
     summary = summarise(rows, wall_seconds=wall)
@@ -373,7 +378,6 @@ def run_batch(
     if xlsx_path:
         write_xlsx(rows, xlsx_path, summary=summary)
     return BatchSummary(
-        out_csv=out_csv, xlsx=xlsx_path, total=total, processed=processed, skipped=skipped, errors=errors,
-        stopped=stopped, seconds=wall, summary=summary,
-        notes=list(getattr(inputs, "notes", [])),
+        out_csv=out_csv, xlsx=xlsx_path, total=total, processed=recorder.processed, skipped=skipped,
+        errors=recorder.errors, stopped=stopped, seconds=wall, summary=summary, notes=notes,
     )
