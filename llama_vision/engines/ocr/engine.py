@@ -18,10 +18,10 @@ longer upscales (limit_type "min" 736 blew a 556x1600 receipt up to 736x2118; "m
 at 278x800 instead; the boxes it finds are still cropped from the full image for recognition),
 the 0/180-degree line classifier is skipped (scans and renders are upright), recognition pads
 short lines to 160 px instead of 320 px, and ONNX Runtime runs without busy-waiting threads
-(spinning burnt ~10% extra CPU on a shared machine). Issue H: the engine keeps one reader (a
-RapidOCR instance) per usable core, each with one intra-op thread, and a batch reads that many
-pages at once (`sessions`, `parallel_requests`); LLAMA_VISION_OCR_WORKERS=1 gives one reader on
-all cores instead.
+(spinning burnt ~10% extra CPU on a shared machine). Issue H: LLAMA_VISION_OCR_WORKERS=N keeps N readers
+(RapidOCR instances, the cores shared out) and a batch reads N pages at once (`sessions`,
+`parallel_requests`). The default stays 1 (one reader on all cores): two readers on 2 cores
+measured only ~1.1x one reader on one core and slower than one on both (benchmarks/fig_ocr_batch.py).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """A small pool of RapidOCR instances, so a batch reads pages on every core.
 
 One RapidOCR instance (its ONNX sessions) reads one page at a time. ONNX Runtime releases the
-GIL while it runs, and the models are >85% of a page's time, so two threads, each with its own
-instance on one core, read about twice the pages per second of one instance spread over two
-cores (these small models barely scale with intra-op threads). Instances are made on demand, up
-to `size`: an app reading one document at a time never loads the second one.
+GIL while it runs and the models are >85% of a page's time (profiled), so N threads with an
+instance each were expected to read ~N times the pages. Measured on 2 shared cores they did not
+(~1.1x one reader on one core, slower than one reader on both: benchmarks/fig_ocr_batch.py), so
+the engine's default is one reader; the pool stays for machines with more cores to try.
+Instances are made on demand, up to `size`: one document at a time never loads a second one.
 """
 
 from __future__ import annotations
