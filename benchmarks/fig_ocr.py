@@ -5,8 +5,8 @@ normalise, compliance), with `settings.ocr_max_side` at its default and at 8192 
 the scans are under 3000 px), and the exact field accuracy of each run against the ground truth.
 OCR is run afresh (no box cache), after one untimed warm-up read that loads the ONNX models.
 Both runs use the engine's RapidOCR settings (`engines.ocr.OCR_PARAMS`: detector limit "max" 800,
-no orientation classifier, recognition padded to 160 px; ONNX threads without spinning), which
-the record lists under setup.ocr_settings.
+no orientation classifier, recognition padded to 160 px; ONNX threads without spinning, one per
+reader by default since issue H), which the record lists under setup.ocr_settings.
 """
 
 from __future__ import annotations
@@ -60,10 +60,11 @@ def ocr(*, quick: bool, data: Path = SROIE_DIR) -> dict[str, Any]:
     if not data.is_dir():
         return skipped("ocr", title=TITLE, goal=GOAL, reason=f"no SROIE data at {data} (../shared/data/sroie-dev)")
     from llama_vision.config import load_settings
-    from llama_vision.engines.ocr import OCR_PARAMS, ort_threads
+    from llama_vision.engines.ocr import OCR_PARAMS, ocr_workers, ort_threads
     from llama_vision.evaluation import find_pairs
 
-    default_side = load_settings(env_file=None).ocr_max_side
+    settings = load_settings(env_file=None)
+    default_side = settings.ocr_max_side
     available = len(find_pairs(data))
     limit = min(8 if quick else available, available)
     engines = {"default": _engine(default_side, data), "no_downscale": _engine(NO_DOWNSCALE, data)}
@@ -86,7 +87,8 @@ def ocr(*, quick: bool, data: Path = SROIE_DIR) -> dict[str, Any]:
         setup={
             "data": str(data), "receipts": limit, "of_available": available,
             "engine": "ocr (RapidOCR ONNX + rules) through evaluation.evaluate -> pipeline",
-            "ocr_settings": OCR_PARAMS, "onnx_threads": ort_threads(),
+            "ocr_settings": OCR_PARAMS, "onnx_threads": ort_threads(ocr_workers(settings)),
+            "readers": "one (receipts one after another; the ocr_batch figure reads two at once)",
             "value": f"ocr_max_side={default_side} (default)", "baseline": f"ocr_max_side={NO_DOWNSCALE} (no downscale)",
             "repeats": 1 if quick else 2, "warmup": "one untimed evaluate(limit=1) per engine (ONNX load, imports)",
             "order": "interleaved: default, no downscale (, default, no downscale)",

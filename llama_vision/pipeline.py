@@ -237,9 +237,9 @@ def extract_many(
     """Yield (input index, Result) as documents finish.
 
     An engine that batches (a local model) reads `batch_size` documents per generate; one that
-    runs requests concurrently (a server pool) gets `concurrency` documents at once (default:
-    settings.api_concurrency); others go one by one. Order of completion may differ from input
-    order: callers sort by index.
+    runs requests concurrently (a server pool, the OCR engine's readers) gets `concurrency`
+    documents at once (default: `engine.parallel_requests()`); others go one by one. Order of
+    completion may differ from input order: callers sort by index.
     """
     items = list(sources)
     library = _library(engine, prompts)
@@ -248,7 +248,7 @@ def extract_many(
     if capabilities.batches and not field_questions and batch_size > 1:
         yield from _extract_batched(items, engine, library, prompt_style, batch_size)
         return
-    workers = concurrency or (engine.settings.api_concurrency if capabilities.runs_concurrently else 1)
+    workers = concurrency or engine.parallel_requests()
 
     def one(i: int) -> tuple[int, Result]:
         return i, extract(items[i], engine=engine, prompt_style=prompt_style, prompts=library)

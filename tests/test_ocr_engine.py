@@ -131,3 +131,85 @@ def test_widen_box_stretches_a_line_along_its_baseline_and_stays_inside_the_page
     assert wide == [[90, 50], [310, 50], [310, 70], [90, 70]]  # 10 px (half a height) each end
     assert widen_box(box, 0.5, 305, 1000)[:, 0].max() == 304  # clipped to the page
     assert widen_box(box, 0.0, 1000, 1000).tolist() == box  # off: the detector's own box
+
+
+def test_the_reader_pool_never_makes_more_readers_than_its_size() -> None:
+    import threading
+    import time
+
+    from llama_vision.engines.ocr.sessions import SessionPool
+
+    made: list[int] = []
+    in_use = {"now": 0, "most": 0}
+    guard = threading.Lock()
+
+    def make() -> int:
+        time.sleep(0.02)  # a slow load widens the race between callers that find no idle reader
+        made.append(len(made))
+        return made[-1]
+
+    pool = SessionPool(make, 2)
+
+    def read() -> None:
+        with pool.borrow():
+            with guard:
+                in_use["now"] += 1
+                in_use["most"] = max(in_use["most"], in_use["now"])
+            time.sleep(0.01)
+            with guard:
+                in_use["now"] -= 1
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == pool.made == 2 and in_use["most"] == 2
+
+
+def test_a_failed_reader_load_frees_its_place_in_the_pool() -> None:
+    from llama_vision.engines.ocr.sessions import SessionPool
+
+    calls = {"n": 0}
+
+    def make() -> str:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError("model file unreadable")
+        return "reader"
+
+    pool = SessionPool(make, 1)
+    with pytest.raises(OSError):
+        pool.add()
+    with pool.borrow() as reader:  # the failed load did not use up the one place
+        assert reader == "reader" and pool.made == 1
+
+
+def test_ocr_workers_share_out_the_cores_and_set_the_batch_width() -> None:
+    from llama_vision.engines.ocr.engine import ort_threads, usable_cores
+
+    two = OcrEngine(load_settings(env_file=None, engine="ocr", ocr_workers=2))
+    auto = OcrEngine(load_settings(env_file=None, engine="ocr", ocr_workers=0))
+    assert two.parallel_requests() == 2 and auto.parallel_requests() == usable_cores()
+    assert ort_threads(1) == usable_cores() and ort_threads(usable_cores()) == 1 and ort_threads(64) == 1
+    from llama_vision.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="LLAMA_VISION_OCR_WORKERS=-1"):
+        load_settings(env_file=None, ocr_workers=-1)
+
+
+def test_two_readers_at_once_read_what_one_reads_alone() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pages = [_receipt(), _receipt().rotate(0, expand=True).resize((600, 446))]
+    engine = OcrEngine(load_settings(env_file=None, engine="ocr", ocr_workers=2))
+    try:
+        alone = [[b.text for b in engine.ocr_boxes(page)] for page in pages]
+        with ThreadPoolExecutor(2) as pool:
+            together = list(pool.map(lambda page: [b.text for b in engine.ocr_boxes(page)], pages * 2))
+        assert together == alone * 2 and any("TOTAL" in t for t in alone[0])
+        assert engine._pool is not None and engine._pool.made == 2
+        options = engine._ocr.text_rec.session.session.get_session_options()
+        assert options.intra_op_num_threads == engine.status()["threads"]
+    finally:
+        engine.unload()

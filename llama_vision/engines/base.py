@@ -183,6 +183,11 @@ class Engine(ABC):
         answers = self.generate_batch([GenerationRequest(image, questions[n], max_new_tokens) for n in names])
         return dict(zip(names, answers, strict=True))
 
+    def parallel_requests(self) -> int:
+        """How many documents a batch should have in flight at once: `api_concurrency` for a
+        server pool, else one (engines with their own parallel readers override this)."""
+        return max(self.settings.api_concurrency, 1) if self.capabilities.runs_concurrently else 1
+
     def questions_at_once(self, questions: int) -> int:
         """How many field questions to ask per call, so each answer shows as soon as it exists at
         no extra cost: all for an engine that batches, `api_concurrency` for a server pool, else one."""

@@ -17,20 +17,23 @@ Speed (issue D, figure 6): RapidOCR's defaults are tuned for small photos, not t
 longer upscales (limit_type "min" 736 blew a 556x1600 receipt up to 736x2118; "max" 800 runs it
 at 278x800 instead; the boxes it finds are still cropped from the full image for recognition),
 the 0/180-degree line classifier is skipped (scans and renders are upright), recognition pads
-short lines to 160 px instead of 320 px, and ONNX Runtime runs on the cores this process may
-use, without busy-waiting threads (spinning burnt ~10% extra CPU on a shared machine).
+short lines to 160 px instead of 320 px, and ONNX Runtime runs without busy-waiting threads
+(spinning burnt ~10% extra CPU on a shared machine). Issue H: LLAMA_VISION_OCR_WORKERS=N keeps N readers
+(RapidOCR instances, the cores shared out) and a batch reads N pages at once (`sessions`,
+`parallel_requests`). The default stays 1 (one reader on all cores): two readers on 2 cores
+measured only ~1.1x one reader on one core and slower than one on both (benchmarks/fig_ocr_batch.py).
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llama_vision.engines.base import Capabilities, Engine, Generation
+from llama_vision.engines.ocr.sessions import SessionPool
 from llama_vision.errors import ModelLoadError
 
 if TYPE_CHECKING:
@@ -66,13 +69,23 @@ OCR_PARAMS: dict[str, Any] = {
 OWN_PARAMS = frozenset({"Rec.side_pad"})
 
 
-def ort_threads() -> int:
-    """Intra-op threads: the cores this process may use, at most 4 (these small models scale no further)."""
+def usable_cores() -> int:
+    """The cores this process may use, at most 4 (these small models scale no further)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # macOS, Windows
         cores = os.cpu_count() or 1
     return max(1, min(cores, 4))
+
+
+def ocr_workers(settings: Settings) -> int:
+    """Pages read at once: LLAMA_VISION_OCR_WORKERS, or 0 for one per usable core."""
+    return settings.ocr_workers or usable_cores()
+
+
+def ort_threads(workers: int = 1) -> int:
+    """Intra-op threads per reader: the usable cores shared out between `workers` readers."""
+    return max(1, usable_cores() // max(1, workers))
 
 
 def bundled_model_paths() -> dict[str, Path]:
@@ -104,38 +117,24 @@ class OcrEngine(Engine):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        self._ocr: Any = None
-        # one ONNX session set, used by one request at a time: concurrent runs on a laptop's
-        # few cores only slow each other down
-        self._run_lock = threading.Lock()
+        self._ocr: Any = None  # the first reader (what status and tests look at)
+        # one RapidOCR instance per page being read; `ocr_workers` of them at most, each on its
+        # share of the cores, so more pages at once than that only wait
+        self._pool: SessionPool | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def _load(self) -> None:
-        paths = bundled_model_paths()
-        from rapidocr import RapidOCR
+        workers = ocr_workers(self.settings)
+        pool = SessionPool(functools.partial(_new_reader, bundled_model_paths(), ort_threads(workers)), workers)
+        self._ocr = pool.add()  # the first now, so a broken install fails at load; others on demand
+        self._pool = pool
 
-        params: dict[str, Any] = {
-            "Global.log_level": "error",  # an empty page is a normal result, not a warning
-            "Det.model_path": str(paths["Det"]),
-            "Cls.model_path": str(paths["Cls"]),
-            "Rec.model_path": str(paths["Rec"]),
-            **{key: value for key, value in OCR_PARAMS.items() if key not in OWN_PARAMS},
-            "EngineConfig.onnxruntime.intra_op_num_threads": ort_threads(),
-            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-        }
-        try:
-            ocr = RapidOCR(params=params)
-            _quiet_sessions(ocr, paths)
-            _pad_crops(ocr, float(OCR_PARAMS.get("Rec.side_pad", 0.0)))
-            self._ocr = ocr
-        except Exception as error:  # onnxruntime or config problems: say what to do
-            raise ModelLoadError(
-                f"RapidOCR could not start: {error}",
-                hint="Check that onnxruntime is installed for this Python (pip install onnxruntime).",
-            ) from error
+    def parallel_requests(self) -> int:
+        """A batch keeps one page per reader in flight (see `sessions`)."""
+        return ocr_workers(self.settings)
 
     def _unload(self) -> None:
-        self._ocr = None
+        self._ocr = self._pool = None
 
     # -- reading ---------------------------------------------------------------------------
     def ocr_boxes(self, image: Image) -> list[TextBox]:
@@ -147,8 +146,10 @@ class OcrEngine(Engine):
         import numpy as np
 
         prepared = prepare_for_ocr(image, self.settings.ocr_max_side)
-        with self._run_lock:
-            output = self._ocr(np.asarray(prepared))
+        pool = self._pool
+        assert pool is not None  # initialize() loaded it
+        with pool.borrow() as ocr:
+            output = ocr(np.asarray(prepared))
         return boxes_from_rapidocr(output.boxes, output.txts, output.scores)
 
     def ocr_scale(self, image: Image) -> float:
@@ -182,7 +183,8 @@ class OcrEngine(Engine):
     def status(self) -> dict[str, Any]:
         info = super().status()
         info.update(runtime=_runtime_versions(), ocr_max_side=self.settings.ocr_max_side,
-                    models=list(BUNDLED_MODELS.values()), threads=ort_threads())
+                    models=list(BUNDLED_MODELS.values()), workers=ocr_workers(self.settings),
+                    threads=ort_threads(ocr_workers(self.settings)))
         return info
 
 
@@ -210,7 +212,33 @@ def _rescaled(item: Any, scale: float, width: int, height: int, fit: Any = None)
     return item.model_copy(update=update)
 
 
-def _quiet_sessions(ocr: Any, paths: dict[str, Path]) -> None:
+def _new_reader(paths: dict[str, Path], threads: int) -> Any:
+    """One RapidOCR instance on the wheel's models with the engine's settings and `threads`
+    intra-op threads; raises ModelLoadError saying what to do."""
+    from rapidocr import RapidOCR
+
+    params: dict[str, Any] = {
+        "Global.log_level": "error",  # an empty page is a normal result, not a warning
+        "Det.model_path": str(paths["Det"]),
+        "Cls.model_path": str(paths["Cls"]),
+        "Rec.model_path": str(paths["Rec"]),
+        **{key: value for key, value in OCR_PARAMS.items() if key not in OWN_PARAMS},
+        "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+    }
+    try:
+        ocr = RapidOCR(params=params)
+        _quiet_sessions(ocr, paths, threads)
+        _pad_crops(ocr, float(OCR_PARAMS.get("Rec.side_pad", 0.0)))
+    except Exception as error:  # onnxruntime or config problems: say what to do
+        raise ModelLoadError(
+            f"RapidOCR could not start: {error}",
+            hint="Check that onnxruntime is installed for this Python (pip install onnxruntime).",
+        ) from error
+    return ocr
+
+
+def _quiet_sessions(ocr: Any, paths: dict[str, Path], threads: int) -> None:
     """Give RapidOCR's detection and recognition steps ONNX sessions whose idle threads sleep.
 
     rapidocr 3.x builds its sessions with ONNX Runtime's default thread spinning, which keeps
@@ -230,7 +258,7 @@ def _quiet_sessions(ocr: Any, paths: dict[str, Path]) -> None:
         options.log_severity_level = 4
         options.enable_cpu_mem_arena = False  # rapidocr's default; the arena measured no faster
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = ort_threads()
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.add_session_config_entry("session.inter_op.allow_spinning", "0")
