@@ -9,6 +9,7 @@ hits both sides alike.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
@@ -226,9 +227,17 @@ def model_folder(size: str = "small") -> Path:
 
 
 def model_parameters(folder: Path) -> int | None:
-    import json
-
     try:
         return int(json.loads((folder / "TINY_MODEL.json").read_text())["parameters"])
     except (OSError, ValueError, KeyError):
         return None
+
+
+def report_json(record: dict[str, Any], out: Path | None, *, indent: int = 1) -> str:
+    """Print a benchmark's JSON record and, when `out` is given, keep it there (folders made)."""
+    text = json.dumps(record, indent=indent, default=str)
+    print(text)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n")
+    return text

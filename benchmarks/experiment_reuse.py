@@ -14,12 +14,11 @@ real run pays it too. Writes JSON to benchmarks/results/experiment_reuse.json. G
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import ROOT, clock_note, figure, interleaved, machine, timing_details
+from benchmarks.common import ROOT, clock_note, figure, interleaved, machine, report_json, timing_details
 from benchmarks.fig_model import LlamaBench
 
 GOAL = 0.6
@@ -86,9 +85,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     record = measure(args.docs, args.prompts, args.tokens, args.repeats)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=1) + "\n")
-    print(json.dumps(record, indent=1))
+    report_json(record, args.out)
 
 
 if __name__ == "__main__":

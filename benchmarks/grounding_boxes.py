@@ -27,6 +27,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.common import report_json  # noqa: E402
 
 from llama_vision.config import load_settings  # noqa: E402
 from llama_vision.engines.ocr.layout import group_lines  # noqa: E402
@@ -122,11 +123,7 @@ def main() -> None:
                                          "max": round(max(MATCH_SECONDS), 4)},
               "misses": [r for r in rows if r["grounding"] < 0.5][:40]}
     report["met"] = {side: (report["all"][side]["share"] or 0) >= GOAL for side in ("ocr", "grounding")}
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    report_json(report, args.out)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ The OCR pass is extra work on other cores, so the process's CPU seconds are repo
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -23,6 +22,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.common import report_json  # noqa: E402
 
 GOAL = 1.10
 
@@ -111,11 +111,7 @@ def main() -> None:
     args = parser.parse_args()
     report = measure(args.size, args.tokens, args.repeats, args.documents, args.seed, args.threads)
     report["command"] = "python -m benchmarks.grounding_overhead " + " ".join(sys.argv[1:])
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    report_json(report, args.out)
 
 
 if __name__ == "__main__":

@@ -8,14 +8,13 @@ the reason; one that crashes is `error` with the message; neither stops the othe
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import failed, machine
+from benchmarks.common import failed, machine, report_json
 
 # name -> (title, goal) for error records; the order is the order of the run and of the table.
 FIGURES: dict[str, tuple[str, str]] = {
@@ -131,9 +130,5 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
     report = run(names, quick=args.quick, size=args.size, log=lambda line: print(line, file=sys.stderr, flush=True))
     report["command"] = "python -m benchmarks " + " ".join(sys.argv[1:] if argv is None else argv)
-    text = json.dumps(report, indent=2, default=str)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    report_json(report, args.out, indent=2)
     return 0
