@@ -51,15 +51,20 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, app):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+def _app_page(browser, app, **context_options):
+    """A fresh browser context on the app, its header loaded; closed when the test ends."""
+    context = browser.new_context(**context_options)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(app.url)
     page.locator("#lv-header").wait_for()
     yield page
     context.close()
+
+
+@pytest.fixture
+def page(browser, app):
+    yield from _app_page(browser, app, viewport={"width": 1440, "height": 1000}, accept_downloads=True)
 
 
 def _open_tab(page, name: str) -> None:
@@ -118,13 +123,7 @@ FIRST_SCREEN = 900  # px: a 1440x900 laptop
 
 @pytest.fixture
 def laptop(browser, app):
-    context = browser.new_context(viewport={"width": 1440, "height": FIRST_SCREEN})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(app.url)
-    page.locator("#lv-header").wait_for()
-    yield page
-    context.close()
+    yield from _app_page(browser, app, viewport={"width": 1440, "height": FIRST_SCREEN})
 
 
 def _bottom_at_top(page, selector: str) -> float:
@@ -370,14 +369,7 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_tab(page, documents):
 
 @pytest.fixture
 def phone(browser, app):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(app.url)
-    page.locator("#lv-header").wait_for()
-    yield page
-    context.close()
+    yield from _app_page(browser, app, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True)
 
 
 def test_no_horizontal_scroll_on_a_phone_on_any_tab(phone):
