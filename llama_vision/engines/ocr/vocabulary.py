@@ -105,10 +105,14 @@ GST_INCLUDED_RE = re.compile(
     r"(GST|TAX)\s*(IS\s*)?(INCLUDED|INCLUSIVE|INCL\b)|PRICES?\s*INCLUDE\s*GST"
 )
 TAX_INVOICE_RE = re.compile(r"TAX\s*INVOICE")
-INVOICE_NO_RE = re.compile(
-    r"(TAX\s*INVOICE|INVOICE|INV|RECEIPT|RCPT|BILL|DOC(UMENT)?|SLIP|TRANS(ACTION)?|TXN|REF(ERENCE)?|"
-    r"ORDER|CHECK|CHK|CS|CB|TRN)\s*(NO\b|NUMBER|NUM\b|#|ID\b)\.?\s*[:#.]?\s*(?P<num>[A-Z0-9][A-Z0-9\-/]{1,24})"
-)
+# the document's own number (what the ATO calls the invoice number): an order or table number is
+# the kitchen's, not the document's ("Table 27  Order #273" on a cafe receipt)
+INVOICE_NO_LABEL = (r"(TAX\s*INVOICE|INVOICE|INV|RECEIPT|RCPT|BILL|DOC(UMENT)?|SLIP|TRANS(ACTION)?|TXN|REF(ERENCE)?|"
+                    r"CHECK|CHK|CS|CB|TRN)\s*(NO\b|NUMBER|NUM\b|#|ID\b)\.?\s*[:#.]?\s*")
+INVOICE_NO_LABEL_RE = re.compile(r"(?<![A-Z])" + INVOICE_NO_LABEL, re.I)  # in a piece as printed
+# an invoice number's shape: letters and digits, a dash or slash inside ("INV-2041", "A8515")
+INVOICE_NO_VALUE = r"(?P<num>[A-Z0-9][A-Z0-9\-/]{1,24})"
+INVOICE_NO_RE = re.compile(INVOICE_NO_LABEL + INVOICE_NO_VALUE)
 INVOICE_NO_LOOSE_RE = re.compile(r"(INVOICE|RECEIPT)\s*[:#]\s*(?P<num>[A-Z0-9][A-Z0-9\-/]{1,24})")
 # (pattern, kind): the words are returned as printed ("VISA CREDIT"); earlier kinds win on a line
 PAYMENT_WORDS: tuple[tuple[str, str], ...] = (
@@ -144,11 +148,23 @@ HOLDER_RE = re.compile(r"(ACCOUNT\s*(NAME|HOLDER)|NAME\s*OF\s*ACCOUNT|ACCOUNT\s*
 PERIOD_RE = re.compile(r"(STATEMENT\s*)?PERIOD\s*[:\-]?\s*(?P<v>.+)", re.I)
 OPENING_RE = re.compile(r"OPENING\s*(BALANCE|BAL)|BALANCE\s*(BROUGHT\s*FORWARD|B/?F)|PREVIOUS\s*BALANCE")
 CLOSING_RE = re.compile(r"CLOSING\s*(BALANCE|BAL)|BALANCE\s*(CARRIED\s*FORWARD|C/?F)|NEW\s*BALANCE")
-BUYER_RE = re.compile(
-    r"^\s*(BILL(ED)?\s*TO\b|INVOICE\s*TO\b|SOLD\s*TO\b|SHIP\s*TO\b|DELIVER\s*TO\b|"
-    r"(CUSTOMER|CLIENT|BUYER|RECIPIENT)(\s*NAME)?\s*[:\-]|ATTENTION\s*:|ATTN\b)\s*[:\-]?\s*(?P<v>.*)$",
-    re.I,
-)
+# the labels of another party's block than the supplier's, at the start of a piece: the buyer (the
+# ATO's "recipient": "Bill To:", "Customer:", a bare "To:"), a delivery address ("Ship To:": where
+# goods go, never the buyer's name) or a person to attend ("Attn:")
+RECIPIENT_LABEL = (r"BILL(?:ED)?\s*TO\b|INVOICE\s*TO\b|SOLD\s*TO\b|"
+                   r"(?:CUSTOMER|CLIENT|BUYER|RECIPIENT)(?:\s*NAME)?\s*(?=[:\-])|TO\s*(?=:)")
+DELIVERY_LABEL = r"SHIP\s*TO\b|DELIVER(?:Y)?\s*TO\b"
+ATTENTION_LABEL = r"ATTENTION\s*(?=:)|ATTN\b"
+PARTY_LABEL_RE = re.compile(
+    rf"^\s*(?:(?P<recipient>{RECIPIENT_LABEL})|(?P<delivery>{DELIVERY_LABEL})|(?P<attention>{ATTENTION_LABEL}))"
+    r"\s*[:\-]?\s*", re.I)
+BUYER_RE = re.compile(PARTY_LABEL_RE.pattern + r"(?P<v>.*)$", re.I)
+# a piece that is a label rather than a value: a word or two and a colon ("Terms: 14 days",
+# "Customer:"), or a table heading printed over its cells ("Date", "Qty", "Unit Price")
+LABEL_PIECE_RE = re.compile(
+    r"^\W*[A-Z][A-Z .#/&()]{0,30}:|"
+    r"^\W*(((INVOICE|ISSUE|DUE|ORDER)\s*)?DATE|TERMS|QTY|QUANTITY|DESCRIPTION|AMOUNT|RATE|(UNIT\s*)?PRICE|"
+    r"PAGE|DUE|REF(ERENCE)?|PO\s*(NO|NUMBER)?)\W*$", re.I)
 ITEM_HEADER_RE = re.compile(r"\b(DESCRIPTION|ITEMS?|PRODUCT|PARTICULARS?)\b.*\b(QTY|QUANTITY|AMOUNT|AMT|PRICE|TOTAL|RM)\b|\bQTY\b.*\b(PRICE|AMOUNT|AMT)\b")
 ITEM_SKIP_RE = re.compile(
     r"TOTAL|GST|\bTAX\b|ROUNDING|CHANGE|CASH\b|TENDER|DISCOUNT|BALANCE|PAID|EFTPOS|VISA|MASTERCARD|"

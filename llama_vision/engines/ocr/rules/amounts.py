@@ -12,8 +12,10 @@ from decimal import Decimal
 
 from llama_vision.engines.ocr.layout import Line, norm_space
 from llama_vision.engines.ocr.rules.evidence import Trace, total_kind
+from llama_vision.engines.ocr.rules.labels import find_labels, value_of
 from llama_vision.engines.ocr.vocabulary import (
-    GST_AMOUNT_RE, GST_NOT_AMOUNT_RE, INVOICE_NO_LOOSE_RE, INVOICE_NO_RE, ITEM_HEADER_RE, MONEY_LABEL_RE, NOT_TOTAL_RE,
+    GST_AMOUNT_RE, GST_NOT_AMOUNT_RE, INVOICE_NO_LABEL_RE, INVOICE_NO_LOOSE_RE, INVOICE_NO_RE, INVOICE_NO_VALUE,
+    ITEM_HEADER_RE, MONEY_LABEL_RE, NOT_TOTAL_RE,
     PAYMENT_CONTEXT_RE, PAYMENT_WORDS, SUBTOTAL_RE, SUMMARY_RE, TOTAL_LABELS,
 )
 from llama_vision.fields import PRINTED_AMOUNT_RE, WHOLE_AMOUNT_RE, find_amounts, find_dates, find_money, normalise_money
@@ -62,15 +64,40 @@ def document_date(ups: list[str], *, labelled_only: bool = False, trace: Trace |
     return None
 
 
-def invoice_number(ups: list[str], trace: Trace | None = None) -> str | None:
-    for pattern, kind in ((INVOICE_NO_RE, "labelled_invoice_number"), (INVOICE_NO_LOOSE_RE, "loose_invoice_number")):
-        for i, up in enumerate(ups):
-            m = pattern.search(up)
-            if m and re.search(r"\d", m.group("num")):
+def invoice_number(ups: list[str], trace: Trace | None = None, rows: list[Line] | None = None) -> str | None:
+    """The document's number: beside its label ("Invoice No: INV-2041"), else, with `rows`, under a
+    label standing alone in its column (a table heading "Invoice No | Date" over its cells)."""
+    labels = find_labels(rows, INVOICE_NO_LABEL_RE) if rows is not None and len(rows) == len(ups) else []
+    for i, up in enumerate(ups):
+        m = INVOICE_NO_RE.search(up)
+        if m and re.search(r"\d", m.group("num")):
+            if trace is not None:
+                trace["invoice_number"] = ((i,), "labelled_invoice_number")
+            return m.group("num").strip("-/")
+        for label in (x for x in labels if x.row == i):
+            paired = value_of(rows or [], label, _number_text)
+            if paired is not None and paired.below:
                 if trace is not None:
-                    trace["invoice_number"] = ((i,), kind)
-                return m.group("num").strip("-/")
+                    trace["invoice_number"] = (paired.rows, "labelled_invoice_number+next_row")
+                return paired.text
+    for i, up in enumerate(ups):
+        m = INVOICE_NO_LOOSE_RE.search(up)
+        if m and re.search(r"\d", m.group("num")):
+            if trace is not None:
+                trace["invoice_number"] = ((i,), "loose_invoice_number")
+            return m.group("num").strip("-/")
     return None
+
+
+_NUMBER_VALUE_RE = re.compile(INVOICE_NO_VALUE + r"(?![A-Z0-9\-/])")
+
+
+def _number_text(text: str) -> str | None:
+    """The piece's first word as an invoice number: letters and digits with a digit, not a date."""
+    m = _NUMBER_VALUE_RE.match(text.strip().upper())
+    if not m or not re.search(r"\d", m.group("num")) or find_dates(m.group("num")):
+        return None
+    return m.group("num").strip("-/")
 
 
 @dataclass

@@ -1,8 +1,8 @@
-"""Who is on the page: the supplier's name, address and ABN, and the buyer (pure functions).
+"""Who is on the page: the supplier's name, address and ABN, and the buyer's ABN (pure functions).
 
 Names and addresses are read from the top of the page, down to the first phone, ABN,
 registration or date line; ABNs are 11 digits next to an "ABN" label (`fields.find_abns`,
-checksum-valid ones preferred).
+checksum-valid ones preferred); the buyer's block and name are `buyer`'s.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from llama_vision.engines.ocr.layout import Line, norm_space
 from llama_vision.engines.ocr.rules.evidence import Trace
 from llama_vision.engines.ocr.rules.names import address_commas, clean_name, split_run_on
 from llama_vision.engines.ocr.vocabulary import (
-    ABN_LABEL, ABN_LABEL_RE, ADDRESS_HINT_RE, BUYER_RE, ITEM_HEADER_RE, LEGAL_SUFFIX_RE, NAME_TAIL_WORDS, NOISE_RE,
+    ABN_LABEL, ABN_LABEL_RE, ADDRESS_HINT_RE, BUYER_RE, LEGAL_SUFFIX_RE, NAME_TAIL_WORDS, NOISE_RE,
     POSTCODE_END_RE, REG_NUMBER_RE, REGISTRATION_RE, STAMP_RE, STOP_ADDRESS_RE,
 )
 from llama_vision.fields import abn_is_valid, find_abns, find_amounts, find_dates
 
 
-def _is_noise(up: str) -> bool:
+def is_noise(up: str) -> bool:
     letters = re.sub(r"[^A-Z]", "", up)
     if len(letters) < 3 or NOISE_RE.match(up.strip(" .:*-=#")):
         return True
@@ -44,7 +44,7 @@ def _handwritten(text: str) -> bool:
 
 def _name_candidate(text: str) -> bool:
     up = clean_name(text).upper()
-    if not up or _is_noise(up) or REGISTRATION_RE.search(up) or BUYER_RE.match(up) or NOT_NAME_RE.search(up):
+    if not up or is_noise(up) or REGISTRATION_RE.search(up) or BUYER_RE.match(up) or NOT_NAME_RE.search(up):
         return False
     if _handwritten(text) or STAMP_RE.match(up):
         return False
@@ -236,31 +236,34 @@ def supplier_address(texts: list[str], name_idx: int, trace: Trace | None = None
     return address_commas(" ".join(block).strip(" ,"))
 
 
-def buyer_block_start(ups: list[str]) -> int:
-    for i, up in enumerate(ups):
-        if BUYER_RE.match(up):
-            return i
-    return len(ups)
+def abns(ups: list[str], buyer_start: int, trace: Trace | None = None,
+         party: dict[int, tuple[str, str]] | None = None) -> tuple[str | None, str | None]:
+    """(supplier ABN, buyer ABN): 11 digits next to "ABN", checksum-valid preferred.
 
-
-def abns(ups: list[str], buyer_start: int, trace: Trace | None = None) -> tuple[str | None, str | None]:
-    """(supplier ABN, buyer ABN): 11 digits next to "ABN", checksum-valid preferred."""
-    # the ABNs found on each labelled line, top to bottom, with the rows they were read from
+    `party`: per row of a buyer's (or delivery) block, the text inside the block's column and the
+    rest of the row (`buyer.buyer_block`): an ABN inside is the buyer's, one beside it (the
+    supplier's column of a two-column header) is not; `buyer_start` is the block's first row.
+    """
+    party = {} if party is None else party
+    # the ABNs found on each labelled piece, top to bottom, with the rows they were read from
     supplier: list[tuple[list[str], tuple[int, ...]]] = []
     buyer: list[tuple[list[str], tuple[int, ...]]] = []
     for i, up in enumerate(ups):
-        label = ABN_LABEL_RE.search(up)
-        if not label:
-            continue
-        found, rows = find_abns(up[label.end():]), (i,)
-        if not found and i + 1 < len(ups):
-            found, rows = find_abns(ups[i + 1]), (i, i + 1)
-        (buyer if _in_buyer_block(ups, i, buyer_start) else supplier).append((found, rows))
+        inside, outside = party.get(i, ("", up))
+        below = party.get(i + 1, ("", ups[i + 1] if i + 1 < len(ups) else ""))
+        for text, under, owned in ((inside, below[0], True), (outside, below[1], False)):
+            label = ABN_LABEL_RE.search(text)
+            if not label:
+                continue
+            found, rows = find_abns(text[label.end():]), (i,)
+            if not found and under:
+                found, rows = find_abns(under), (i, i + 1)
+            (buyer if owned or _buyer_words(text) else supplier).append((found, rows))
     labelled = any(found for found, _rows in supplier)
     if not labelled:
         # an unlabelled, checksum-valid 11-digit number near the top, above any buyer block
         for i, up in enumerate(ups[: min(len(ups), 12, buyer_start)]):
-            if not _in_buyer_block(ups, i, buyer_start):
+            if not _buyer_words(up):
                 supplier.append(([a for a in find_abns(up) if abn_is_valid(a)], (i,)))
     trace = {} if trace is None else trace
     return (_first_printed(supplier, "supplier_abn", trace, labelled),
@@ -282,28 +285,6 @@ def _first_printed(groups: list[tuple[list[str], tuple[int, ...]]], name: str, t
     return None
 
 
-def _in_buyer_block(ups: list[str], i: int, buyer_start: int) -> bool:
-    up = ups[i]
-    return (buyer_start <= i <= buyer_start + 5 or bool(BUYER_RE.match(up))
-            or bool(re.search(r"CUSTOMER|CLIENT|BUYER|RECIPIENT|PURCHASER", up)))
-
-
-def buyer_name(texts: list[str], buyer_start: int, trace: Trace | None = None) -> str | None:
-    """The name after "Bill to:" / "Customer:", on the same line or the next; never an ABN line."""
-    if buyer_start >= len(texts):
-        return None
-    trace = {} if trace is None else trace
-    m = BUYER_RE.match(texts[buyer_start])
-    value = norm_space(m.group("v")).strip(":- ") if m else ""
-    if value:
-        if ABN_LABEL_RE.search(value.upper()):
-            return None
-        trace["buyer_name"] = ((buyer_start,), "buyer_label_same_line")
-        return value
-    for nxt in texts[buyer_start + 1: buyer_start + 2]:
-        up = nxt.upper()
-        if not (ABN_LABEL_RE.search(up) or ITEM_HEADER_RE.search(up) or _is_noise(up) or find_amounts(up)
-                or re.search(r"\d{5,}", re.sub(r"\s", "", up))):
-            trace["buyer_name"] = ((buyer_start, buyer_start + 1), "buyer_label_next_line")
-            return norm_space(nxt)
-    return None
+def _buyer_words(up: str) -> bool:
+    """A piece that says it is about the customer ("Customer ABN: ..."), wherever it is printed."""
+    return bool(BUYER_RE.match(up)) or bool(re.search(r"CUSTOMER|CLIENT|BUYER|RECIPIENT|PURCHASER", up))

@@ -9,8 +9,9 @@ ABN 11 digits); the pipeline normalises again, idempotently.
 
 Entry points: `extract_fields(lines)` (lines as `Line`s or plain strings) and
 `read_boxes(boxes)` (OCR boxes -> lines -> fields). The rules for each part of the page live
-beside this module: `parties` (supplier, buyer, ABNs), `amounts` (date, invoice number, totals,
-GST, tender), `items` (line items, fuel, bank fields); dates, money and ABNs are read by
+beside this module: `parties` (supplier, ABNs), `buyer` (the buyer's block and name), `amounts`
+(date, invoice number, totals, GST, tender), `items` (line items, fuel, bank fields), `labels` (the
+value a label owns: beside it, to its right or under it in its column); dates, money and ABNs are read by
 `llama_vision.fields` (`find_dates`, `find_amounts`, `find_abns`).
 """
 
@@ -26,10 +27,11 @@ from llama_vision.engines.ocr.rules.amounts import (
     amount_lines, document_date, fix_ocr_words, gst_amount, invoice_number, payment_method, subtotal_amount,
     total_amount,
 )
+from llama_vision.engines.ocr.rules.buyer import buyer_block, buyer_name
 from llama_vision.engines.ocr.rules.evidence import Trace, build_evidence
 from llama_vision.engines.ocr.rules.items import bank_fields, fuel, line_items
 from llama_vision.engines.ocr.rules.parties import (
-    abns, buyer_block_start, buyer_column_row, buyer_name, header_texts, holder_rows, supplier_address, supplier_name,
+    abns, buyer_column_row, header_texts, holder_rows, supplier_address, supplier_name,
 )
 from llama_vision.engines.ocr.vocabulary import GST_INCLUDED_RE, TAX_INVOICE_RE
 from llama_vision.fields import empty_fields
@@ -74,15 +76,15 @@ def extract_fields(lines: Iterable[Line | str]) -> Reading:
         return Reading("", fields, "other", ["OCR found no text on the page."])
 
     trace: Trace = {}
-    buyer_start = buyer_block_start(ups)
+    party = buyer_block(rows)
     heads = header_texts(rows)
     name_idx, fields["supplier_name"] = supplier_name(heads, [r.y1 - r.y0 for r in rows], trace,
                                                       stop=buyer_column_row(rows), skip=holder_rows(rows))
     fields["supplier_address"] = supplier_address(heads, name_idx, trace)
-    fields["supplier_abn"], fields["buyer_abn"] = abns(ups, buyer_start, trace)
-    fields["buyer_name"] = buyer_name(texts, buyer_start, trace)
+    fields["supplier_abn"], fields["buyer_abn"] = abns(ups, party.start, trace, party.pieces)
+    fields["buyer_name"] = buyer_name(party, trace)
     fields["date"] = document_date(ups, trace=trace)
-    fields["invoice_number"] = invoice_number(ups, trace)
+    fields["invoice_number"] = invoice_number(ups, trace, rows)
     amounts = amount_lines(rows, ups)
     fields["total"] = total_amount(ups, amounts, trace)
     fields["subtotal"] = subtotal_amount(ups, amounts, trace)
