@@ -154,7 +154,8 @@ def test_an_invoice_number_under_its_heading_points_at_its_cell() -> None:
     assert evidence.confidence < beside.confidence  # under its label: a little less sure
 
 
-def test_a_date_under_an_invoice_number_heading_is_not_the_number() -> None:
-    boxes = page([("Shop Pty Ltd", 40, 300)], [("Invoice No", 40, 160)], [("22/03/2025", 40, 160)],
+@pytest.mark.parametrize("cell", ["22/03/2025", "12.50", "14:03"])
+def test_a_date_amount_or_time_under_an_invoice_number_heading_is_not_the_number(cell: str) -> None:
+    boxes = page([("Shop Pty Ltd", 40, 300)], [("Invoice No", 40, 160)], [(cell, 40, 160)],
                  [("Total", 40, 120), ("$12.00", 600, 680)])
     assert read_boxes(boxes).fields["invoice_number"] is None

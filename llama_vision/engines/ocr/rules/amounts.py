@@ -89,11 +89,12 @@ def invoice_number(ups: list[str], trace: Trace | None = None, rows: list[Line] 
     return None
 
 
-_NUMBER_VALUE_RE = re.compile(INVOICE_NO_VALUE + r"(?![A-Z0-9\-/])")
+_NUMBER_VALUE_RE = re.compile(INVOICE_NO_VALUE + r"(?=\s|$)")  # a whole word: not "12" of "12.50" or "14:03"
 
 
 def _number_text(text: str) -> str | None:
-    """The piece's first word as an invoice number: letters and digits with a digit, not a date."""
+    """The piece's first word as an invoice number: letters and digits with a digit, not a date,
+    an amount or a time."""
     m = _NUMBER_VALUE_RE.match(text.strip().upper())
     if not m or not re.search(r"\d", m.group("num")) or find_dates(m.group("num")):
         return None
