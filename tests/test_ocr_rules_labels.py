@@ -128,6 +128,13 @@ def test_a_bill_to_block_in_the_right_column_keeps_the_supplier_abn_on_the_left(
     assert (f["supplier_abn"], f["buyer_abn"], f["buyer_name"]) == (SUPPLIER_ABN, BUYER_ABN, "Acme Pty Ltd")
 
 
+@pytest.mark.parametrize("beside", ["Invoice Date 12/03/2024", "Invoice No INV-2041"])
+def test_another_columns_value_beside_the_label_is_not_the_name_the_line_under_it_is(beside: str) -> None:
+    boxes = page([("HARBOUR PLUMBING PTY LTD", 40, 400)], [("Bill To:", 40, 120), (beside, 700, 980)],
+                 [("Acme Pty Ltd", 40, 200)], [("Total", 600, 680), ("$20.00", 900, 990)])
+    assert read_boxes(boxes).fields["buyer_name"] == "Acme Pty Ltd"
+
+
 def test_a_bare_to_label_starts_the_buyer_block() -> None:
     f = extract_fields(["Sparky Bros Electrical", f"ABN {SUPPLIER_ABN}", "TAX INVOICE", "Invoice # 51341", "To:",
                         "Acacia Holdings Pty Ltd", "284 Smith St, Brisbane QLD 4000", "ABN 53 004 085 616",

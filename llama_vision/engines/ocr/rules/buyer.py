@@ -19,8 +19,10 @@ from llama_vision.engines.ocr.layout import Line, Segment, norm_space
 from llama_vision.engines.ocr.rules.evidence import Trace
 from llama_vision.engines.ocr.rules.labels import Value, block_rows, find_labels, value_of
 from llama_vision.engines.ocr.rules.parties import is_noise
-from llama_vision.engines.ocr.vocabulary import ABN_LABEL_RE, DELIVERY_LABEL, ITEM_HEADER_RE, PARTY_LABEL_RE
-from llama_vision.fields import find_amounts
+from llama_vision.engines.ocr.vocabulary import (
+    ABN_LABEL_RE, DELIVERY_LABEL, INVOICE_NO_LABEL_RE, ITEM_HEADER_RE, PARTY_LABEL_RE,
+)
+from llama_vision.fields import find_amounts, find_dates
 
 # another party's label run into the name's piece ("Acme Pty Ltd Ship To: Depot")
 _NEXT_PARTY_RE = re.compile(rf"\s(?:{DELIVERY_LABEL})\s*[:\-]?.*$", re.I)
@@ -45,11 +47,12 @@ def _starts_block(text: str) -> bool:
 
 def buyer_name_text(text: str) -> str | None:
     """The text as the buyer's name, or None when it is not one: an ABN, an item table's heading,
-    an amount, a long number (a phone or customer number) or noise."""
+    an amount, a date (another column's "Invoice Date 12/03/2024" beside the label), an invoice
+    number, a long number (a phone or customer number) or noise."""
     text = _NEXT_PARTY_RE.sub("", norm_space(text)).strip(":- ")
     up = text.upper()
     if (not text or ABN_LABEL_RE.search(up) or ITEM_HEADER_RE.search(up) or is_noise(up) or find_amounts(up)
-            or re.search(r"\d{5,}", re.sub(r"\s", "", up))):
+            or find_dates(up) or INVOICE_NO_LABEL_RE.match(up) or re.search(r"\d{5,}", re.sub(r"\s", "", up))):
         return None
     return text
 
