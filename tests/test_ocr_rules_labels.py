@@ -135,6 +135,15 @@ def test_another_columns_value_beside_the_label_is_not_the_name_the_line_under_i
     assert read_boxes(boxes).fields["buyer_name"] == "Acme Pty Ltd"
 
 
+def test_an_unlabelled_supplier_abn_beside_a_bill_to_column_stays_the_suppliers() -> None:
+    boxes = page([("HARBOUR PLUMBING PTY LTD", 40, 400), ("Bill To:", 700, 780)],
+                 [("12 Marine Pde, Fremantle WA 6160", 40, 380), ("Acme Pty Ltd", 700, 860)],
+                 [("51 824 753 556", 40, 240), ("53 004 085 616", 700, 900)],
+                 [("Total", 600, 680), ("$1,320.00", 900, 990)])
+    f = read_boxes(boxes).fields
+    assert (f["supplier_abn"], f["buyer_name"]) == (SUPPLIER_ABN, "Acme Pty Ltd")
+
+
 def test_a_bare_to_label_starts_the_buyer_block() -> None:
     f = extract_fields(["Sparky Bros Electrical", f"ABN {SUPPLIER_ABN}", "TAX INVOICE", "Invoice # 51341", "To:",
                         "Acacia Holdings Pty Ltd", "284 Smith St, Brisbane QLD 4000", "ABN 53 004 085 616",

@@ -30,9 +30,10 @@ _NEXT_PARTY_RE = re.compile(rf"\s(?:{DELIVERY_LABEL})\s*[:\-]?.*$", re.I)
 
 @dataclass(frozen=True)
 class BuyerBlock:
-    """The party blocks of a page: where the first starts (len(rows) when there is none), the
-    buyer's name as paired with its label, and per row of a block the text inside the block's
-    column and the rest of the row (upper case), for `parties.abns`."""
+    """The party blocks of a page: the first row that starts with a party label (len(rows) when
+    none does: a label in a column of its own leaves the rows above and beside it to the
+    supplier), the buyer's name as paired with its label, and per row of a block the text inside
+    the block's column and the rest of the row (upper case), for `parties.abns`."""
 
     start: int
     name: Value | None = None
@@ -79,7 +80,8 @@ def buyer_block(rows: list[Line]) -> BuyerBlock:
                      None)
     pieces = {i: (_upper(segments), _upper([s for s in rows[i].segments if s not in segments]))
               for i, segments in inside.items()}
-    return BuyerBlock(labels[0].row, values[named] if named is not None else None, pieces)
+    start = next((label.row for label in labels if label.seg == 0), len(rows))
+    return BuyerBlock(start, values[named] if named is not None else None, pieces)
 
 
 def _upper(segments: list[Segment]) -> str:

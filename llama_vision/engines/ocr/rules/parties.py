@@ -242,7 +242,8 @@ def abns(ups: list[str], buyer_start: int, trace: Trace | None = None,
 
     `party`: per row of a buyer's (or delivery) block, the text inside the block's column and the
     rest of the row (`buyer.buyer_block`): an ABN inside is the buyer's, one beside it (the
-    supplier's column of a two-column header) is not; `buyer_start` is the block's first row.
+    supplier's column of a two-column header) is not. `buyer_start`: the first row that starts
+    with a party label; an unlabelled ABN is looked for above it, outside the blocks' columns.
     """
     party = {} if party is None else party
     # the ABNs found on each labelled piece, top to bottom, with the rows they were read from
@@ -263,8 +264,9 @@ def abns(ups: list[str], buyer_start: int, trace: Trace | None = None,
     if not labelled:
         # an unlabelled, checksum-valid 11-digit number near the top, above any buyer block
         for i, up in enumerate(ups[: min(len(ups), 12, buyer_start)]):
-            if not _buyer_words(up):
-                supplier.append(([a for a in find_abns(up) if abn_is_valid(a)], (i,)))
+            outside = party.get(i, ("", up))[1]
+            if not _buyer_words(outside):
+                supplier.append(([a for a in find_abns(outside) if abn_is_valid(a)], (i,)))
     trace = {} if trace is None else trace
     return (_first_printed(supplier, "supplier_abn", trace, labelled),
             _first_printed(buyer, "buyer_abn", trace, True))
