@@ -85,10 +85,16 @@ def bordered(customer: list[str]) -> list[TextBox]:
 
 
 def test_a_customer_column_beside_a_table_gives_the_buyer_its_abn_and_the_invoice_number_below() -> None:
-    f = read_boxes(bordered(["Acacia Holdings Pty Ltd", "438 Collins St, Hobart TAS 7000",
-                             "ABN 53 004 085 616"])).fields
+    reading = read_boxes(bordered(["Acacia Holdings Pty Ltd", "438 Collins St, Hobart TAS 7000",
+                                   "ABN 53 004 085 616"]))
+    f = reading.fields
     assert (f["buyer_name"], f["buyer_abn"], f["supplier_abn"]) == ("Acacia Holdings Pty Ltd", BUYER_ABN, SUPPLIER_ABN)
     assert f["invoice_number"] == "36828"
+    # the boxes are the values' own pieces: the name in the customer's column, the ABN three rows down
+    x0, y0, x1, y1 = reading.evidence["buyer_name"].box
+    assert 600 <= x0 < x1 <= 840 and 4 * ROW <= y0 < y1 <= 4 * ROW + 24
+    x0, y0, x1, y1 = reading.evidence["buyer_abn"].box
+    assert 600 <= x0 < x1 <= 880 and 6 * ROW <= y0 < y1 <= 6 * ROW + 24
 
 
 def test_an_abn_straight_under_the_customer_label_is_the_buyers_abn_not_its_name() -> None:
