@@ -148,9 +148,9 @@ HOLDER_RE = re.compile(r"(ACCOUNT\s*(NAME|HOLDER)|NAME\s*OF\s*ACCOUNT|ACCOUNT\s*
 PERIOD_RE = re.compile(r"(STATEMENT\s*)?PERIOD\s*[:\-]?\s*(?P<v>.+)", re.I)
 OPENING_RE = re.compile(r"OPENING\s*(BALANCE|BAL)|BALANCE\s*(BROUGHT\s*FORWARD|B/?F)|PREVIOUS\s*BALANCE")
 CLOSING_RE = re.compile(r"CLOSING\s*(BALANCE|BAL)|BALANCE\s*(CARRIED\s*FORWARD|C/?F)|NEW\s*BALANCE")
-# the labels of another party's block than the supplier's, at the start of a piece: the buyer (the
-# ATO's "recipient": "Bill To:", "Customer:", a bare "To:"), a delivery address ("Ship To:": where
-# goods go, never the buyer's name) or a person to attend ("Attn:")
+# the labels that start another party's block than the supplier's, at the start of a piece: the
+# buyer's (the ATO's "recipient": "Bill To:", "Customer:", a bare "To:"), a delivery address's
+# ("Ship To:": where goods go, never the buyer's name) or a person's to attend ("Attn:")
 RECIPIENT_LABEL = (r"BILL(?:ED)?\s*TO\b|INVOICE\s*TO\b|SOLD\s*TO\b|"
                    r"(?:CUSTOMER|CLIENT|BUYER|RECIPIENT)(?:\s*NAME)?\s*(?=[:\-])|TO\s*(?=:)")
 DELIVERY_LABEL = r"SHIP\s*TO\b|DELIVER(?:Y)?\s*TO\b"
