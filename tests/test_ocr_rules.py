@@ -227,6 +227,45 @@ def test_bank_statement_fields_and_type() -> None:
     assert (f["opening_balance"], f["closing_balance"]) == ("1200.00", "980.55")
 
 
+def _statement_header(holder_rows: list[TextBox]) -> list[TextBox]:
+    """A bank statement's header in three columns (the holder block left, labels middle, values right)."""
+    return [TextBox("Tasman Savings Bank Ltd", 25, 20, 295, 56), TextBox("Statement of Account", 825, 20, 1016, 56),
+            TextBox("ABN 82 549 691 746", 27, 60, 241, 84), *holder_rows,
+            TextBox("Statement period", 534, 150, 642, 174), TextBox("01/12/2024 to 31/12/2024", 860, 150, 1016, 174),
+            TextBox("Opening balance", 165, 230, 313, 254), TextBox("4,596.92", 948, 230, 1018, 254),
+            TextBox("Closing balance", 164, 456, 313, 482), TextBox("3,491.97", 946, 456, 1013, 482)]
+
+
+def test_the_holder_under_its_label_is_read_not_the_bsb_beside_the_label() -> None:
+    reading = read_boxes(_statement_header([
+        TextBox("Account Holder:", 25, 96, 170, 125), TextBox("BSB", 534, 96, 576, 125),
+        TextBox("187-843", 951, 96, 1016, 125),
+        TextBox("Olivia Brown", 27, 126, 168, 150), TextBox("Account number", 532, 126, 653, 150),
+        TextBox("24551565", 939, 126, 1018, 150)]))
+    assert reading.document_type == "bank_statement"
+    assert (reading.fields["account_holder"], reading.fields["bsb"]) == ("Olivia Brown", "187-843")
+    assert reading.fields["supplier_name"] == "Tasman Savings Bank Ltd"
+    assert reading.evidence["account_holder"].text == "Account Holder: BSB 187-843\nOlivia Brown Account number 24551565"
+
+
+def test_an_unlabelled_holder_is_the_name_heading_the_statement_address_block() -> None:
+    reading = read_boxes(_statement_header([
+        TextBox("JACK WILSON", 25, 96, 141, 125), TextBox("BSB", 534, 96, 576, 125),
+        TextBox("473-719", 951, 96, 1016, 125),
+        TextBox("13 Queen St, Adelaide SA 5000", 27, 124, 218, 150), TextBox("Account number", 532, 124, 653, 150),
+        TextBox("27360255", 939, 124, 1018, 150)]))
+    assert reading.fields["account_holder"] == "JACK WILSON"
+    assert reading.fields["supplier_name"] == "Tasman Savings Bank Ltd"
+
+
+def test_a_holder_label_alone_takes_the_next_line_and_an_addressee_off_a_statement_is_no_holder() -> None:
+    assert fields("Harbour Bank", "Account holder:", "Priya Sharma", "BSB 062-000")["account_holder"] == "Priya Sharma"
+    assert fields("Harbour Bank", "Account holder name: Priya Sharma")["account_holder"] == "Priya Sharma"
+    # a name over an address on an invoice is the customer, not an account holder
+    assert fields("Acme Plumbing", "INVOICE", "Jane Citizen", "12 Smith St, Newtown NSW 2042",
+                  "Total $450.00")["account_holder"] is None
+
+
 @pytest.mark.parametrize(("lines", "expected"), [
     (["Shop", "TAX INVOICE", "Total 10.00"], "tax_invoice"),
     (["Shop", "RECEIPT", "Total 10.00"], "receipt"),

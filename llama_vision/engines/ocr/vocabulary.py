@@ -140,7 +140,8 @@ PPL_RE = re.compile(
 PPL_LABEL_RE = re.compile(r"(PRICE|RATE|UNIT\s*PRICE)\s*(/|PER)?\s*(L|LTR|LITRE|LITER)?\b[^0-9]*(?P<v>\d{1,3}[.,]\d{1,4})")
 BSB_RE = re.compile(r"\bBSB\b\s*(NO\.?|NUMBER)?\s*[:#]?\s*(?P<v>\d{3})\s*[- ]?\s*(?P<w>\d{3})(?!\d)")
 ACCOUNT_RE = re.compile(r"(ACCOUNT|ACC|A/C)\s*(NO\.?|NUMBER|NUM|#)\s*[:#.]?\s*(?P<v>\d[\d \-]{4,14}\d)")
-HOLDER_RE = re.compile(r"(ACCOUNT\s*(NAME|HOLDER)|NAME\s*OF\s*ACCOUNT|ACCOUNT\s*HOLDER\s*NAME)\s*[:\-]?\s*(?P<v>.+)", re.I)
+# "Account holder:", "Account holder name", "Account name", "Name of account": the holder's label
+HOLDER_LABEL_RE = re.compile(r"ACCOUNT\s*HOLDERS?(\s*NAMES?)?|ACCOUNT\s*NAMES?|NAMES?\s*OF\s*ACCOUNT", re.I)
 PERIOD_RE = re.compile(r"(STATEMENT\s*)?PERIOD\s*[:\-]?\s*(?P<v>.+)", re.I)
 OPENING_RE = re.compile(r"OPENING\s*(BALANCE|BAL)|BALANCE\s*(BROUGHT\s*FORWARD|B/?F)|PREVIOUS\s*BALANCE")
 CLOSING_RE = re.compile(r"CLOSING\s*(BALANCE|BAL)|BALANCE\s*(CARRIED\s*FORWARD|C/?F)|NEW\s*BALANCE")

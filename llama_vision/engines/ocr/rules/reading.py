@@ -27,9 +27,10 @@ from llama_vision.engines.ocr.rules.amounts import (
     total_amount,
 )
 from llama_vision.engines.ocr.rules.evidence import Trace, build_evidence
+from llama_vision.engines.ocr.rules.holder import account_holder, holder_rows
 from llama_vision.engines.ocr.rules.items import bank_fields, fuel, line_items
 from llama_vision.engines.ocr.rules.parties import (
-    abns, buyer_block_start, buyer_column_row, buyer_name, header_texts, holder_rows, supplier_address, supplier_name,
+    abns, buyer_block_start, buyer_column_row, buyer_name, header_texts, supplier_address, supplier_name,
 )
 from llama_vision.engines.ocr.vocabulary import GST_INCLUDED_RE, TAX_INVOICE_RE
 from llama_vision.fields import empty_fields
@@ -97,6 +98,11 @@ def extract_fields(lines: Iterable[Line | str]) -> Reading:
     bank = bank_fields(texts, ups)
     fields.update(bank)
     doc_type = classify(ups, fields)
+    holder, at, kind = account_holder(rows, statement=doc_type == "bank_statement",
+                                      exclude=trace.get("supplier_name", ((), ""))[0])
+    fields["account_holder"] = holder
+    if holder is not None:
+        trace["account_holder"] = (at, kind)
     if doc_type != "fuel_receipt":
         fields["fuel_type"] = fields["litres"] = fields["price_per_litre"] = None
     if doc_type == "bank_statement":
