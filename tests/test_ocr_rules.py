@@ -194,6 +194,28 @@ def test_an_advert_for_cards_is_not_the_payment() -> None:
     assert fields("Shop", "We accept Visa and Mastercard", "Total 38.50", "Cash 40.00")["payment_method"] == "Cash"
 
 
+def test_a_card_label_gives_way_to_the_tender_in_its_value_and_a_fleet_card_is_named() -> None:
+    boxes = [TextBox("Milk Bar Cafe", 380, 60, 882, 129), TextBox("TOTAL AUD", 53, 895, 307, 953),
+             TextBox("$29.44", 1043, 895, 1217, 953), TextBox("Card", 53, 1157, 180, 1216),
+             TextBox("CASH", 1096, 1157, 1221, 1216)]
+    assert read_boxes(boxes).fields["payment_method"] == "CASH"
+    assert fields("Servo", "Total Due $149.17", "Tender FLEET CARD")["payment_method"] == "FLEET CARD"
+    assert fields("Shop", "Total 38.50", "Card: Visa")["payment_method"] == "Visa"
+
+
+@pytest.mark.parametrize("footer", [
+    "Direct deposit details on request. Payment due in 14 days.", "Payment by bank transfer within 7 days",
+    "Direct deposit: BSB 062-000 Account 12345678", "EFT or BPAY accepted", "Please pay by card or bank transfer",
+])
+def test_payment_instructions_on_an_invoice_are_not_how_it_was_paid(footer: str) -> None:
+    assert fields("Acme Plumbing", "TAX INVOICE", "Total $1,064.12", footer)["payment_method"] is None
+
+
+def test_a_transfer_recorded_as_made_is_the_payment() -> None:
+    assert fields("Acme Plumbing", "TAX INVOICE", "Total $450.00", "Paid by direct deposit 03/05/2025")[
+        "payment_method"] == "direct deposit"
+
+
 def test_line_items_with_quantity_price_and_amount() -> None:
     result = fields("Shop", "Description Qty Price Amount", "Hammer 2 12.50 25.00", "Nails 500g 1 4.95 4.95",
                     "Subtotal 29.95", "Total 29.95")
