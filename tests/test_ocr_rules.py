@@ -295,6 +295,12 @@ def test_a_holder_label_alone_takes_the_next_line_and_an_addressee_off_a_stateme
     (["Plumbing Pty Ltd", "INVOICE", "Invoice No: INV-00123", "Bill To:", "Jane Citizen", "Total $450.00",
       "Payment due within 14 days"], "tax_invoice"),
     (["Hello world"], "other"),
+    # a shop's "Tax Invoice" title with a tender line is a receipt
+    (["CELLAR DOOR LIQUOR", "ABN: 74 900 404 560", "Tax Invoice", "Date: 11/12/2025", "Pale Ale 6pk 24.99",
+      "Total $35.99", "Paid MASTERCARD"], "receipt"),
+    # payment terms are an invoice's, not a tender
+    (["Greenview Tiling", "ABN: 85 071 482 145", "TAX INVOICE", "Invoice # 90293 Date: 25/06/2024", "Wall tiles $440",
+      "Total $484", "Payment by bank transfer within 7 days"], "tax_invoice"),
 ])
 def test_document_type(lines: list[str], expected: str) -> None:
     assert extract_fields(lines).document_type == expected
