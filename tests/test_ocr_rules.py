@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llama_vision.engines.ocr.layout import TextBox, group_lines
+from llama_vision.engines.ocr.layout import TextBox, group_lines, page_slope, slope_at
 from llama_vision.engines.ocr.rules import extract_fields, read_boxes
 from llama_vision.fields import ALL_FIELDS, find_abns, find_amounts, find_dates
 
@@ -177,6 +177,37 @@ def test_buyer_name_and_abn_from_bill_to_block() -> None:
     assert result["buyer_name"] == "Brightside Dental"
     assert result["buyer_abn"] == BUYER_ABN
     assert result["invoice_number"] == "INV-2041"
+
+
+def _keystone_receipt() -> list[TextBox]:
+    """A receipt photographed at an angle: its rows tilt down to the right at the top and up at
+    the foot (skew 0.08 - 0.00012 y); labels at the left, amounts at the right."""
+    def row(y: float, label: str, amount: str | None) -> list[TextBox]:
+        skew = 0.08 - 0.00012 * y
+        ends = (skew * 140, skew * 450)  # a tilted box's bounds span both ends' heights
+        out = [TextBox(label, 140, y + min(ends), 450, y + 44 + max(ends), slope=skew)]
+        if amount is not None:  # a short box: RapidOCR gives it no measurable skew
+            out.append(TextBox(amount, 650, y + skew * 708, 766, y + 44 + skew * 708))
+        return out
+    boxes = [b for n in range(20) for b in row(100 + 46 * n, f"Grocery item {n}", f"{n}.50")]
+    boxes += row(1020, "20 ITEMS", None) + row(1066, "TOTAL AUD", "$95.21")
+    for n, text in enumerate(("Total includes GST $4.10", "Thanks for shopping with us", "Please keep your receipt")):
+        boxes += row(1112 + 46 * n, text, None)
+    return boxes
+
+
+def test_a_keystoned_photo_straightens_each_band_by_its_own_skew() -> None:
+    # one page-wide skew (the median, tilted down) lifts the foot's amount onto the row above it
+    rows = [line.text for line in group_lines(_keystone_receipt())]
+    assert rows[-6:-3] == ["Grocery item 19 19.50", "20 ITEMS", "TOTAL AUD $95.21"]
+    assert read_boxes(_keystone_receipt()).fields["total"] == "95.21"
+
+
+def test_a_merely_turned_page_with_noisy_skews_keeps_one_skew() -> None:
+    noise = (0.009, -0.015, 0.004, 0.012, -0.008, 0.016, -0.011, 0.002, 0.026, -0.006, 0.02)
+    boxes = [TextBox(f"Line {n} of the header", 212, 90 + 30 * n, 420, 120 + 30 * n, slope=0.048 + d)
+             for n, d in enumerate(noise)]
+    assert slope_at(boxes) == (page_slope(boxes), 0.0)
 
 
 # -- payment, items, fuel, bank, type ---------------------------------------------------------
