@@ -116,7 +116,14 @@ def fix_ocr_words(up: str) -> str:
     return _WORD_RE.sub(lambda m: "TOTAL " if _near_total(m.group(0)) else m.group(0), up)
 
 
+def _thousands_points(m: re.Match[str]) -> str:
+    head, _, cents = m.group(0).rpartition(".")
+    return head.replace(".", ",") + "." + cents
+
+
 _MONEY_FIXES = (
+    # "$1.387.08": a thousands comma read as a point (two points and cents: never a decimal comma)
+    (re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+\.\d{2}(?![\d.,])"), _thousands_points),
     (re.compile(r"(?<![A-Z])[PR]M\s?[DOQ]\.(?=\d{2}\b)"), "RM0."),  # "RMD.94", "RMO.06": a zero read as a letter
     (re.compile(r"(?<![A-Z])PM(?=\s?\d+\.\d{2}\b)"), "RM"),  # "PM1.00"
     (re.compile(r"(?<![A-Z0-9])S(?=\d{1,3}(?:,\d{3})*\.\d{2}\b)"), "$"),  # "S161.40": the dollar sign read as S
