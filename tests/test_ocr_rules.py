@@ -314,6 +314,10 @@ def test_an_unlabelled_holder_is_the_name_heading_the_statement_address_block() 
 def test_a_holder_label_alone_takes_the_next_line_and_an_addressee_off_a_statement_is_no_holder() -> None:
     assert fields("Harbour Bank", "Account holder:", "Priya Sharma", "BSB 062-000")["account_holder"] == "Priya Sharma"
     assert fields("Harbour Bank", "Account holder name: Priya Sharma")["account_holder"] == "Priya Sharma"
+    assert fields("Harbour Bank", "Account name: Jane Citizen BSB: 062-000")["account_holder"] == "Jane Citizen"
+    lr = [TextBox("Harbour Bank", 20, 10, 300, 40), TextBox("Account holder:", 20, 60, 180, 84),
+          TextBox("Priya Sharma", 600, 60, 760, 84), TextBox("BSB:", 20, 90, 70, 114), TextBox("062-000", 600, 90, 700, 114)]
+    assert read_boxes(lr).fields["account_holder"] == "Priya Sharma"
     # a name over an address on an invoice is the customer, not an account holder
     assert fields("Acme Plumbing", "INVOICE", "Jane Citizen", "12 Smith St, Newtown NSW 2042",
                   "Total $450.00")["account_holder"] is None

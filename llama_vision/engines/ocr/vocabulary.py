@@ -131,8 +131,8 @@ TRANSFER_KINDS = frozenset({"Bank transfer"})
 TRANSFER_PAID_RE = re.compile(r"\bPAID\b|RECEIVED|TENDER(ED)?|\bMETHOD\b")
 # how to pay, or what is accepted: an advert or an instruction, not a record of this payment
 PAYMENT_NOT_MADE_RE = re.compile(
-    r"ACCEPT|WE\s*TAKE|AVAILABLE|SURCHARGE|WITHIN\s*\d+\s*DAYS|(?<!CHANGE )\bDUE\b|ON\s*REQUEST|\bPLEASE\b|\bDETAILS\b|"
-    r"\bREMIT|PAYABLE\s*TO\b|\bBSB\b")
+    r"ACCEPT|WE\s*TAKE|AVAILABLE|SURCHARGE|WITHIN\s*\d+\s*DAYS|(?<!CHANGE )\bDUE\b|ON\s*REQUEST|\bPLEASE\b|"
+    r"(BANK|DEPOSIT|PAYMENT|ACCOUNT|TRANSFER)\s*DETAILS|\bREMIT|PAYABLE\s*TO\b|\bBSB\b")
 FUEL_TYPES: tuple[tuple[str, str], ...] = (
     (r"PREMIUM\s*(UNLEADED\s*)?98|\bP98\b|\bPULP\s*98|\bU98\b|ULTIMATE\s*98|V-?POWER", "Premium 98"),
     (r"PREMIUM\s*(UNLEADED\s*)?95|\bP95\b|\bPULP\b|\bU95\b", "Premium 95"),

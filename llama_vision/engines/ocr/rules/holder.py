@@ -27,9 +27,13 @@ _INSTITUTION_RE = re.compile(r"\b(BANK|BANKING|CREDIT\s*UNION|MUTUAL|BUILDING\s*
                              r"GROUP|ACCOUNT|STATEMENT|EVERYDAY|TRANSACTION|CUSTOMER|SERVICE|PAGE)\b")
 
 
+# the next label on a row read as one piece: "Account name: Jane Citizen BSB: 062-000"
+_NEXT_LABEL_RE = re.compile(r"\s+(?=(?:BSB|ACC(?:OUNT)?\s*(?:NO|NUM|NUMBER|#)|A/C|ABN)\b)", re.I)
+
+
 def _value_text(text: str) -> str | None:
     """A labelled holder value, or None when the text is empty, another label or mostly digits."""
-    value = norm_space(text).strip(" :-")
+    value = _NEXT_LABEL_RE.split(norm_space(text).strip(" :-"))[0].strip(" :-,")
     letters = sum(c.isalpha() for c in value)
     if letters < 2 or _OTHER_LABEL_RE.match(value.upper()) or sum(c.isdigit() for c in value) > letters:
         return None
@@ -41,8 +45,8 @@ def _overlaps(a: Segment, b: Segment) -> bool:
 
 
 def _labelled(rows: list[Line]) -> tuple[str | None, tuple[int, ...], str]:
-    """The value after or under the first holder label in the page's top rows."""
-    for i, row in enumerate(rows[:12]):
+    """The value after or under the first holder label."""
+    for i, row in enumerate(rows):
         for j, seg in enumerate(row.segments):
             m = HOLDER_LABEL_RE.search(seg.text)
             if m is None:
