@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llama_vision.engines.ocr.layout import TextBox, group_lines
+from llama_vision.engines.ocr.layout import TextBox, group_lines, page_slope, slope_at
 from llama_vision.engines.ocr.rules import extract_fields, read_boxes
 from llama_vision.fields import ALL_FIELDS, find_abns, find_amounts, find_dates
 
@@ -179,6 +179,37 @@ def test_buyer_name_and_abn_from_bill_to_block() -> None:
     assert result["invoice_number"] == "INV-2041"
 
 
+def _keystone_receipt() -> list[TextBox]:
+    """A receipt photographed at an angle: its rows tilt down to the right at the top and up at
+    the foot (skew 0.08 - 0.00012 y); labels at the left, amounts at the right."""
+    def row(y: float, label: str, amount: str | None) -> list[TextBox]:
+        skew = 0.08 - 0.00012 * y
+        ends = (skew * 140, skew * 450)  # a tilted box's bounds span both ends' heights
+        out = [TextBox(label, 140, y + min(ends), 450, y + 44 + max(ends), slope=skew)]
+        if amount is not None:  # a short box: RapidOCR gives it no measurable skew
+            out.append(TextBox(amount, 650, y + skew * 708, 766, y + 44 + skew * 708))
+        return out
+    boxes = [b for n in range(20) for b in row(100 + 46 * n, f"Grocery item {n}", f"{n}.50")]
+    boxes += row(1020, "20 ITEMS", None) + row(1066, "TOTAL AUD", "$95.21")
+    for n, text in enumerate(("Total includes GST $4.10", "Thanks for shopping with us", "Please keep your receipt")):
+        boxes += row(1112 + 46 * n, text, None)
+    return boxes
+
+
+def test_a_keystoned_photo_straightens_each_band_by_its_own_skew() -> None:
+    # one page-wide skew (the median, tilted down) lifts the foot's amount onto the row above it
+    rows = [line.text for line in group_lines(_keystone_receipt())]
+    assert rows[-6:-3] == ["Grocery item 19 19.50", "20 ITEMS", "TOTAL AUD $95.21"]
+    assert read_boxes(_keystone_receipt()).fields["total"] == "95.21"
+
+
+def test_a_merely_turned_page_with_noisy_skews_keeps_one_skew() -> None:
+    noise = (0.009, -0.015, 0.004, 0.012, -0.008, 0.016, -0.011, 0.002, 0.026, -0.006, 0.02)
+    boxes = [TextBox(f"Line {n} of the header", 212, 90 + 30 * n, 420, 120 + 30 * n, slope=0.048 + d)
+             for n, d in enumerate(noise)]
+    assert slope_at(boxes) == (page_slope(boxes), 0.0)
+
+
 # -- payment, items, fuel, bank, type ---------------------------------------------------------
 
 
@@ -192,6 +223,28 @@ def test_payment_method_as_printed(line: str, expected: str) -> None:
 
 def test_an_advert_for_cards_is_not_the_payment() -> None:
     assert fields("Shop", "We accept Visa and Mastercard", "Total 38.50", "Cash 40.00")["payment_method"] == "Cash"
+
+
+def test_a_card_label_gives_way_to_the_tender_in_its_value_and_a_fleet_card_is_named() -> None:
+    boxes = [TextBox("Milk Bar Cafe", 380, 60, 882, 129), TextBox("TOTAL AUD", 53, 895, 307, 953),
+             TextBox("$29.44", 1043, 895, 1217, 953), TextBox("Card", 53, 1157, 180, 1216),
+             TextBox("CASH", 1096, 1157, 1221, 1216)]
+    assert read_boxes(boxes).fields["payment_method"] == "CASH"
+    assert fields("Servo", "Total Due $149.17", "Tender FLEET CARD")["payment_method"] == "FLEET CARD"
+    assert fields("Shop", "Total 38.50", "Card: Visa")["payment_method"] == "Visa"
+
+
+@pytest.mark.parametrize("footer", [
+    "Direct deposit details on request. Payment due in 14 days.", "Payment by bank transfer within 7 days",
+    "Direct deposit: BSB 062-000 Account 12345678", "EFT or BPAY accepted", "Please pay by card or bank transfer",
+])
+def test_payment_instructions_on_an_invoice_are_not_how_it_was_paid(footer: str) -> None:
+    assert fields("Acme Plumbing", "TAX INVOICE", "Total $1,064.12", footer)["payment_method"] is None
+
+
+def test_a_transfer_recorded_as_made_is_the_payment() -> None:
+    assert fields("Acme Plumbing", "TAX INVOICE", "Total $450.00", "Paid by direct deposit 03/05/2025")[
+        "payment_method"] == "direct deposit"
 
 
 def test_line_items_with_quantity_price_and_amount() -> None:
@@ -227,6 +280,49 @@ def test_bank_statement_fields_and_type() -> None:
     assert (f["opening_balance"], f["closing_balance"]) == ("1200.00", "980.55")
 
 
+def _statement_header(holder_rows: list[TextBox]) -> list[TextBox]:
+    """A bank statement's header in three columns (the holder block left, labels middle, values right)."""
+    return [TextBox("Tasman Savings Bank Ltd", 25, 20, 295, 56), TextBox("Statement of Account", 825, 20, 1016, 56),
+            TextBox("ABN 82 549 691 746", 27, 60, 241, 84), *holder_rows,
+            TextBox("Statement period", 534, 150, 642, 174), TextBox("01/12/2024 to 31/12/2024", 860, 150, 1016, 174),
+            TextBox("Opening balance", 165, 230, 313, 254), TextBox("4,596.92", 948, 230, 1018, 254),
+            TextBox("Closing balance", 164, 456, 313, 482), TextBox("3,491.97", 946, 456, 1013, 482)]
+
+
+def test_the_holder_under_its_label_is_read_not_the_bsb_beside_the_label() -> None:
+    reading = read_boxes(_statement_header([
+        TextBox("Account Holder:", 25, 96, 170, 125), TextBox("BSB", 534, 96, 576, 125),
+        TextBox("187-843", 951, 96, 1016, 125),
+        TextBox("Olivia Brown", 27, 126, 168, 150), TextBox("Account number", 532, 126, 653, 150),
+        TextBox("24551565", 939, 126, 1018, 150)]))
+    assert reading.document_type == "bank_statement"
+    assert (reading.fields["account_holder"], reading.fields["bsb"]) == ("Olivia Brown", "187-843")
+    assert reading.fields["supplier_name"] == "Tasman Savings Bank Ltd"
+    assert reading.evidence["account_holder"].text == "Account Holder: BSB 187-843\nOlivia Brown Account number 24551565"
+
+
+def test_an_unlabelled_holder_is_the_name_heading_the_statement_address_block() -> None:
+    reading = read_boxes(_statement_header([
+        TextBox("JACK WILSON", 25, 96, 141, 125), TextBox("BSB", 534, 96, 576, 125),
+        TextBox("473-719", 951, 96, 1016, 125),
+        TextBox("13 Queen St, Adelaide SA 5000", 27, 124, 218, 150), TextBox("Account number", 532, 124, 653, 150),
+        TextBox("27360255", 939, 124, 1018, 150)]))
+    assert reading.fields["account_holder"] == "JACK WILSON"
+    assert reading.fields["supplier_name"] == "Tasman Savings Bank Ltd"
+
+
+def test_a_holder_label_alone_takes_the_next_line_and_an_addressee_off_a_statement_is_no_holder() -> None:
+    assert fields("Harbour Bank", "Account holder:", "Priya Sharma", "BSB 062-000")["account_holder"] == "Priya Sharma"
+    assert fields("Harbour Bank", "Account holder name: Priya Sharma")["account_holder"] == "Priya Sharma"
+    assert fields("Harbour Bank", "Account name: Jane Citizen BSB: 062-000")["account_holder"] == "Jane Citizen"
+    lr = [TextBox("Harbour Bank", 20, 10, 300, 40), TextBox("Account holder:", 20, 60, 180, 84),
+          TextBox("Priya Sharma", 600, 60, 760, 84), TextBox("BSB:", 20, 90, 70, 114), TextBox("062-000", 600, 90, 700, 114)]
+    assert read_boxes(lr).fields["account_holder"] == "Priya Sharma"
+    # a name over an address on an invoice is the customer, not an account holder
+    assert fields("Acme Plumbing", "INVOICE", "Jane Citizen", "12 Smith St, Newtown NSW 2042",
+                  "Total $450.00")["account_holder"] is None
+
+
 @pytest.mark.parametrize(("lines", "expected"), [
     (["Shop", "TAX INVOICE", "Total 10.00"], "tax_invoice"),
     (["Shop", "RECEIPT", "Total 10.00"], "receipt"),
@@ -234,6 +330,12 @@ def test_bank_statement_fields_and_type() -> None:
     (["Plumbing Pty Ltd", "INVOICE", "Invoice No: INV-00123", "Bill To:", "Jane Citizen", "Total $450.00",
       "Payment due within 14 days"], "tax_invoice"),
     (["Hello world"], "other"),
+    # a shop's "Tax Invoice" title with a tender line is a receipt
+    (["CELLAR DOOR LIQUOR", "ABN: 74 900 404 560", "Tax Invoice", "Date: 11/12/2025", "Pale Ale 6pk 24.99",
+      "Total $35.99", "Paid MASTERCARD"], "receipt"),
+    # payment terms are an invoice's, not a tender
+    (["Greenview Tiling", "ABN: 85 071 482 145", "TAX INVOICE", "Invoice # 90293 Date: 25/06/2024", "Wall tiles $440",
+      "Total $484", "Payment by bank transfer within 7 days"], "tax_invoice"),
 ])
 def test_document_type(lines: list[str], expected: str) -> None:
     assert extract_fields(lines).document_type == expected

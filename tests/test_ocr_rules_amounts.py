@@ -97,5 +97,11 @@ def test_a_whole_dollar_piece_with_its_dollar_read_as_s_is_money() -> None:
     assert read_boxes(boxes).fields["total"] == "748.00"
 
 
+def test_a_thousands_comma_read_as_a_point_is_still_money_and_a_dotted_date_is_not() -> None:
+    result = fields("IRONBARK FREIGHT", "Date: 12.04.2024", "Subtotal (ex GST) $1.387.08", "GST (10%) $138.71",
+                    "TOTAL $1.525.79")
+    assert (result["subtotal"], result["total"], result["date"]) == ("1387.08", "1525.79", "12/04/2024")
+
+
 def test_an_s_code_inside_a_line_is_not_money() -> None:
     assert fields("SHOP A", "Phone S500 case", "TOTAL 12.00")["total"] == "12.00"

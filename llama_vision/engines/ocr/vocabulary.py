@@ -122,12 +122,21 @@ PAYMENT_WORDS: tuple[tuple[str, str], ...] = (
     (r"\bAMEX\b|AMERICAN\s*EXPRESS", "Amex"),
     (r"\bDINERS(\s*CLUB)?\b", "Diners"),
     (r"\bPAYPAL\b", "PayPal"),
+    (r"\bFLEET\s*CARD\b|\bFUEL\s*CARD\b|\bMOTOR\s*(PASS|CHARGE)\b", "Fleet card"),
     (r"APPLE\s*PAY|GOOGLE\s*PAY|\bPAYWAVE\b|CONTACTLESS", "Card"),
     (r"\b(DEBIT|CREDIT)\s*CARD\b|\bCARD\b", "Card"),
     (r"BANK\s*TRANSFER|DIRECT\s*(DEPOSIT|DEBIT)|\bEFT\b|\bBPAY\b", "Bank transfer"),
     (r"\bCASH\b", "Cash"),
 )
 PAYMENT_CONTEXT_RE = re.compile(r"\b(PAID|PAYMENT|TENDER(ED)?|METHOD|CHANGE)\b")
+# the kinds that say how an invoice may be paid ("Payment by bank transfer within 7 days"): evidence
+# of this payment only on a line that says it was made ("Paid by direct deposit")
+TRANSFER_KINDS = frozenset({"Bank transfer"})
+TRANSFER_PAID_RE = re.compile(r"\bPAID\b|RECEIVED|TENDER(ED)?|\bMETHOD\b")
+# how to pay, or what is accepted: an advert or an instruction, not a record of this payment
+PAYMENT_NOT_MADE_RE = re.compile(
+    r"ACCEPT|WE\s*TAKE|AVAILABLE|SURCHARGE|WITHIN\s*\d+\s*DAYS|(?<!CHANGE )\bDUE\b|ON\s*REQUEST|\bPLEASE\b|"
+    r"(BANK|DEPOSIT|PAYMENT|ACCOUNT|TRANSFER)\s*DETAILS|\bREMIT|PAYABLE\s*TO\b|\bBSB\b")
 FUEL_TYPES: tuple[tuple[str, str], ...] = (
     (r"PREMIUM\s*(UNLEADED\s*)?98|\bP98\b|\bPULP\s*98|\bU98\b|ULTIMATE\s*98|V-?POWER", "Premium 98"),
     (r"PREMIUM\s*(UNLEADED\s*)?95|\bP95\b|\bPULP\b|\bU95\b", "Premium 95"),
@@ -144,7 +153,8 @@ PPL_RE = re.compile(
 PPL_LABEL_RE = re.compile(r"(PRICE|RATE|UNIT\s*PRICE)\s*(/|PER)?\s*(L|LTR|LITRE|LITER)?\b[^0-9]*(?P<v>\d{1,3}[.,]\d{1,4})")
 BSB_RE = re.compile(r"\bBSB\b\s*(NO\.?|NUMBER)?\s*[:#]?\s*(?P<v>\d{3})\s*[- ]?\s*(?P<w>\d{3})(?!\d)")
 ACCOUNT_RE = re.compile(r"(ACCOUNT|ACC|A/C)\s*(NO\.?|NUMBER|NUM|#)\s*[:#.]?\s*(?P<v>\d[\d \-]{4,14}\d)")
-HOLDER_RE = re.compile(r"(ACCOUNT\s*(NAME|HOLDER)|NAME\s*OF\s*ACCOUNT|ACCOUNT\s*HOLDER\s*NAME)\s*[:\-]?\s*(?P<v>.+)", re.I)
+# "Account holder:", "Account holder name", "Account name", "Name of account": the holder's label
+HOLDER_LABEL_RE = re.compile(r"ACCOUNT\s*HOLDERS?(\s*NAMES?)?|ACCOUNT\s*NAMES?|NAMES?\s*OF\s*ACCOUNT", re.I)
 PERIOD_RE = re.compile(r"(STATEMENT\s*)?PERIOD\s*[:\-]?\s*(?P<v>.+)", re.I)
 OPENING_RE = re.compile(r"OPENING\s*(BALANCE|BAL)|BALANCE\s*(BROUGHT\s*FORWARD|B/?F)|PREVIOUS\s*BALANCE")
 CLOSING_RE = re.compile(r"CLOSING\s*(BALANCE|BAL)|BALANCE\s*(CARRIED\s*FORWARD|C/?F)|NEW\s*BALANCE")

@@ -15,8 +15,8 @@ from llama_vision.engines.ocr.rules.evidence import Trace, total_kind
 from llama_vision.engines.ocr.rules.labels import find_labels, value_of
 from llama_vision.engines.ocr.vocabulary import (
     GST_AMOUNT_RE, GST_NOT_AMOUNT_RE, INVOICE_NO_LABEL_RE, INVOICE_NO_LOOSE_RE, INVOICE_NO_RE, INVOICE_NO_VALUE,
-    ITEM_HEADER_RE, MONEY_LABEL_RE, NOT_TOTAL_RE,
-    PAYMENT_CONTEXT_RE, PAYMENT_WORDS, SUBTOTAL_RE, SUMMARY_RE, TOTAL_LABELS,
+    ITEM_HEADER_RE, MONEY_LABEL_RE, NOT_TOTAL_RE, PAYMENT_CONTEXT_RE, PAYMENT_NOT_MADE_RE, PAYMENT_WORDS, SUBTOTAL_RE,
+    SUMMARY_RE, TOTAL_LABELS, TRANSFER_KINDS, TRANSFER_PAID_RE,
 )
 from llama_vision.fields import PRINTED_AMOUNT_RE, WHOLE_AMOUNT_RE, find_amounts, find_dates, find_money, normalise_money
 
@@ -143,7 +143,14 @@ def fix_ocr_words(up: str) -> str:
     return _WORD_RE.sub(lambda m: "TOTAL " if _near_total(m.group(0)) else m.group(0), up)
 
 
+def _thousands_points(m: re.Match[str]) -> str:
+    head, _, cents = m.group(0).rpartition(".")
+    return head.replace(".", ",") + "." + cents
+
+
 _MONEY_FIXES = (
+    # "$1.387.08": a thousands comma read as a point (two points and cents: never a decimal comma)
+    (re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+\.\d{2}(?![\d.,])"), _thousands_points),
     (re.compile(r"(?<![A-Z])[PR]M\s?[DOQ]\.(?=\d{2}\b)"), "RM0."),  # "RMD.94", "RMO.06": a zero read as a letter
     (re.compile(r"(?<![A-Z])PM(?=\s?\d+\.\d{2}\b)"), "RM"),  # "PM1.00"
     (re.compile(r"(?<![A-Z0-9])S(?=\d{1,3}(?:,\d{3})*\.\d{2}\b)"), "$"),  # "S161.40": the dollar sign read as S
@@ -362,19 +369,39 @@ def gst_amount(ups: list[str], amounts: list[AmountLine], total: str | None, tra
     return None
 
 
+def _tender_word(up: str) -> tuple[int, int, int] | None:
+    """(rank, start, end) of the line's tender word, the earliest kind winning; a generic "Card"
+    printed as the row's label ("Card   CASH") gives way to the tender in its value."""
+    found = [(rank, m.start(), m.end(), kind) for rank, (pattern, kind) in enumerate(PAYMENT_WORDS)
+             if (m := re.search(pattern, up))]
+    if len(found) > 1:
+        first = min(found, key=lambda f: f[1])
+        if first[3] == "Card" and not up[: first[1]].strip(" :*-"):
+            found.remove(first)
+    if not found:
+        return None
+    rank, start, end, kind = min(found)
+    if kind in TRANSFER_KINDS and not TRANSFER_PAID_RE.search(up):
+        return None  # "Direct deposit: BSB 062-000 ...": how to pay, not how it was paid
+    return rank, start, end
+
+
 def payment_method(ups: list[str], texts: list[str] | None = None, trace: Trace | None = None) -> str | None:
-    """The tender as printed (EFTPOS, VISA CREDIT, Mastercard, Amex, Cash...), preferring payment lines."""
+    """The tender as printed (EFTPOS, VISA CREDIT, Mastercard, Amex, Cash...), preferring payment lines.
+
+    Only a record of the payment counts: an advert ("We accept Visa") or an invoice's payment
+    instructions ("Payment by bank transfer within 7 days", "Direct deposit details on request") do not.
+    """
     scored: list[tuple[int, int, str, int]] = []
     for i, up in enumerate(ups):
-        if re.search(r"ACCEPT|WE\s*TAKE|AVAILABLE|SURCHARGE", up):
-            continue  # "We accept Visa, Mastercard" is an advert, not this payment
-        for rank, (pattern, _kind) in enumerate(PAYMENT_WORDS):
-            m = re.search(pattern, up)
-            if m:
-                context = 0 if PAYMENT_CONTEXT_RE.search(up) or find_amounts(up) else 1
-                original = texts[i] if texts is not None and len(texts[i]) == len(up) else up
-                scored.append((context, rank, norm_space(original[m.start(): m.end()]), i))
-                break
+        if PAYMENT_NOT_MADE_RE.search(up):
+            continue
+        word = _tender_word(up)
+        if word is not None:
+            rank, start, end = word
+            context = 0 if PAYMENT_CONTEXT_RE.search(up) or find_amounts(up) else 1
+            original = texts[i] if texts is not None and len(texts[i]) == len(up) else up
+            scored.append((context, rank, norm_space(original[start:end]), i))
     if not scored:
         return None
     scored.sort()

@@ -38,6 +38,9 @@ MATCH_KINDS: dict[str, float] = {
     "unlabelled_abn": 0.7,  # a checksum-valid 11-digit number near the top, no label
     "buyer_label_same_line": 0.85,  # "Bill to: Acme Pty Ltd"
     "buyer_label_next_line": 0.7,  # "Bill to:" / "Acme Pty Ltd"
+    "labelled_holder": 0.9,  # "Account holder: Jane Citizen"
+    "labelled_holder_below": 0.85,  # "Account Holder:" with the name under it, in its column
+    "addressee_holder": 0.6,  # no label: the name heading the address block a statement is mailed to
     "labelled_date": 0.95,  # "Date: 15/03/2024"
     "labelled_date_next_line": 0.85,
     "first_plain_date": 0.8,  # the first date not marked expiry / due

@@ -8,7 +8,7 @@ from typing import Any
 
 from llama_vision.engines.ocr.layout import norm_space
 from llama_vision.engines.ocr.vocabulary import (
-    ACCOUNT_RE, BSB_RE, CLOSING_RE, FUEL_TYPES, HOLDER_RE, ITEM_HEADER_RE, ITEM_SKIP_RE, LITRES_LABEL_RE, LITRES_RE,
+    ACCOUNT_RE, BSB_RE, CLOSING_RE, FUEL_TYPES, ITEM_HEADER_RE, ITEM_SKIP_RE, LITRES_LABEL_RE, LITRES_RE,
     OPENING_RE, PERIOD_RE, PPL_LABEL_RE, PPL_RE,
 )
 from llama_vision.fields import find_amounts, find_dates, normalise_money
@@ -134,16 +134,14 @@ def fuel(ups: list[str]) -> tuple[str | None, str | None, str | None]:
 
 
 def bank_fields(texts: list[str], ups: list[str]) -> dict[str, Any]:
+    """BSB, account number, period and balances by their labels (the holder: `holder.account_holder`)."""
     out: dict[str, Any] = dict.fromkeys(
-        ("bsb", "account_number", "account_holder", "statement_period", "opening_balance", "closing_balance"))
+        ("bsb", "account_number", "statement_period", "opening_balance", "closing_balance"))
     for i, (text, up) in enumerate(zip(texts, ups, strict=True)):
         if out["bsb"] is None and (m := BSB_RE.search(up)):
             out["bsb"] = f"{m.group('v')}-{m.group('w')}"
         if out["account_number"] is None and (m := ACCOUNT_RE.search(up)):
             out["account_number"] = re.sub(r"\D", "", m.group("v"))
-        if out["account_holder"] is None and (m := HOLDER_RE.search(text)):
-            value = norm_space(m.group("v")).strip(":- ")
-            out["account_holder"] = value or None
         if out["statement_period"] is None and "PERIOD" in up and (m := PERIOD_RE.search(text)):
             dates = find_dates(m.group("v"))
             if len(dates) >= 2:

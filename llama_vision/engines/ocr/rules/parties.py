@@ -97,26 +97,11 @@ def _block_line(text: str) -> bool:
         ADDRESS_HINT_RE.search(REG_NUMBER_RE.sub(" ", up)) or REGISTRATION_RE.search(up) or ABN_LABEL_RE.search(up))
 
 
-_HOLDER_LABEL_RE = re.compile(r"ACCOUNT\s*(HOLDER|NAME)|NAME\s*OF\s*ACCOUNT", re.I)
-
-
 def buyer_column_row(rows: list[Line]) -> int | None:
     """The first row with a buyer label in a column of its own ("Invoice No  Date  Customer:"):
     the names under it are the customer's, not the supplier's."""
     return next((i for i, row in enumerate(rows) if len(row.segments) > 1
                  and any(BUYER_RE.match(seg.text) for seg in row.segments[1:])), None)
-
-
-def holder_rows(rows: list[Line]) -> frozenset[int]:
-    """An "Account holder:" label standing alone in its column and the row under it (the holder's
-    name): a person, never the bank."""
-    out: set[int] = set()
-    for i, row in enumerate(rows[:10]):
-        for seg in row.segments:
-            m = _HOLDER_LABEL_RE.search(seg.text)
-            if m and not seg.text[m.end():].strip(" :-"):
-                out.update((i, i + 1))
-    return frozenset(out)
 
 
 def supplier_name(texts: list[str], heights: list[float] | None = None,
@@ -126,7 +111,7 @@ def supplier_name(texts: list[str], heights: list[float] | None = None,
 
     `heights`: each line's text height, when the lines come from boxes (the name is often largest).
     `stop`: the row where the customer's block starts, when a column says so (`buyer_column_row`);
-    `skip`: rows that hold someone else's name (`holder_rows`).
+    `skip`: rows that hold someone else's name (`holder.holder_rows`).
     """
     trace = {} if trace is None else trace
     candidates = []

@@ -29,11 +29,12 @@ from llama_vision.engines.ocr.rules.amounts import (
 )
 from llama_vision.engines.ocr.rules.buyer import buyer_block, buyer_name
 from llama_vision.engines.ocr.rules.evidence import Trace, build_evidence
+from llama_vision.engines.ocr.rules.holder import account_holder, holder_rows
 from llama_vision.engines.ocr.rules.items import bank_fields, fuel, line_items
 from llama_vision.engines.ocr.rules.parties import (
-    abns, buyer_column_row, header_texts, holder_rows, supplier_address, supplier_name,
+    abns, buyer_column_row, header_texts, supplier_address, supplier_name,
 )
-from llama_vision.engines.ocr.vocabulary import GST_INCLUDED_RE, TAX_INVOICE_RE
+from llama_vision.engines.ocr.vocabulary import GST_INCLUDED_RE, PAYMENT_NOT_MADE_RE, TAX_INVOICE_RE
 from llama_vision.fields import empty_fields
 from llama_vision.result import FieldEvidence
 
@@ -99,6 +100,11 @@ def extract_fields(lines: Iterable[Line | str]) -> Reading:
     bank = bank_fields(texts, ups)
     fields.update(bank)
     doc_type = classify(ups, fields)
+    holder, at, kind = account_holder(rows, statement=doc_type == "bank_statement",
+                                      exclude=trace.get("supplier_name", ((), ""))[0])
+    fields["account_holder"] = holder
+    if holder is not None:
+        trace["account_holder"] = (at, kind)
     if doc_type != "fuel_receipt":
         fields["fuel_type"] = fields["litres"] = fields["price_per_litre"] = None
     if doc_type == "bank_statement":
@@ -124,10 +130,12 @@ def _trace_statements(ups: list[str], trace: Trace) -> None:
 
 INVOICE_SIGNS_RE = re.compile(
     r"BILL(ED)?\s*TO|INVOICE\s*TO|PAYMENT\s*(DUE|TERMS)|DUE\s*DATE|\bTERMS\b|PLEASE\s*PAY|REMIT|"
-    r"\bBSB\b.*\bACC|UNIT\s*PRICE|\bINVOICE\s*(NO|NUMBER|#|DATE)\b.*INV|^\W*INVOICE\W*$")
+    r"\bBSB\b.*\bACC|UNIT\s*PRICE|\bINVOICE\s*(NO|NUMBER|#|DATE)\b.*INV|^\W*INVOICE\W*$|"
+    r"WITHIN\s*\d+\s*DAYS|ON\s*REQUEST")  # payment terms: "Payment by bank transfer within 7 days"
 RECEIPT_SIGNS_RE = re.compile(
     r"PAID\s*BY|\bTENDER|\bCHANGE\b|\bRECEIPT\b|\bCASHIER\b|\bSALE\b|^\W*PAYMENT\b(?!\s*(DUE|TERMS))|"
-    r"\bEFTPOS\b|THANK(S)?\s*(YOU)?\s*FOR\s*SHOPPING|\bCASH\b")
+    r"\bEFTPOS\b|THANK(S)?\s*(YOU)?\s*FOR\s*SHOPPING|\bCASH\b|"
+    r"\bPAID\s*[:\-]?\s*(VISA|MASTER|AMEX|AMERICAN|DINERS|CARD|DEBIT|CREDIT|APPLE|GOOGLE)")  # "Paid MASTERCARD"
 
 
 def classify(ups: list[str], fields: dict[str, Any]) -> str:
@@ -143,7 +151,8 @@ def classify(ups: list[str], fields: dict[str, Any]) -> str:
     if fields.get("fuel_type") and (fields.get("litres") or fields.get("price_per_litre") or re.search(r"\bPUMP\b|\bFUEL\b", full)):
         return "fuel_receipt"
     invoice = sum(bool(INVOICE_SIGNS_RE.search(up)) for up in ups) + bool(fields.get("buyer_name") or fields.get("buyer_abn"))
-    receipt = sum(bool(RECEIPT_SIGNS_RE.search(up)) for up in ups)
+    # a payment instruction ("Payment by bank transfer within 7 days") is an invoice's, not a tender
+    receipt = sum(bool(RECEIPT_SIGNS_RE.search(up)) and not PAYMENT_NOT_MADE_RE.search(up) for up in ups)
     if invoice and invoice >= receipt:
         return "tax_invoice"
     if receipt and fields.get("total"):
