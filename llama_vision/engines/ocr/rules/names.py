@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from llama_vision.engines.ocr.layout import norm_space
-from llama_vision.engines.ocr.vocabulary import LEGAL_SUFFIX_RE, REG_NUMBER_RE, TRADE_WORDS
+from llama_vision.engines.ocr.vocabulary import LEGAL_SUFFIX_RE, LOCALITY_LINE_RE, REG_NUMBER_RE, TRADE_WORDS
 
 # "SDN BHD" with one letter misread: "Sdn Ehd", "SLN BHD", "SON BHD", "SIN BHD", "SDN BHU", "SDN 3HD"
 _SDN_BHD_SLIP_RE = re.compile(r"S[DLOI0]N(\.?\s*)[BE83]H[DU]", re.I)
@@ -78,3 +78,15 @@ def address_commas(address: str) -> str:
 
     address = _STOP_BEFORE_SPACE_RE.sub(fix, address)
     return re.sub(r"(?<=[A-Za-z]{3})\.(?=[A-Za-z]{3})", ",", address)  # "JOHOR BAHRU.JOHOR"
+
+
+def join_address_lines(lines: list[str]) -> str:
+    """An address printed over lines, as one line: a locality line ("Sydney NSW 2000") after a
+    street line takes the comma the written form puts there ("37 Hay St, Sydney NSW 2000") when
+    the print has none; other lines join with a space, as printed."""
+    out = ""
+    for line in lines:
+        if out and LOCALITY_LINE_RE.match(line.upper()) and not out.endswith((",", ";")):
+            out += ","
+        out = f"{out} {line}" if out else line
+    return out

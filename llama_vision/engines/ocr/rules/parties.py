@@ -11,7 +11,7 @@ import re
 
 from llama_vision.engines.ocr.layout import Line, norm_space
 from llama_vision.engines.ocr.rules.evidence import Trace
-from llama_vision.engines.ocr.rules.names import address_commas, clean_name, split_run_on
+from llama_vision.engines.ocr.rules.names import address_commas, clean_name, join_address_lines, split_run_on
 from llama_vision.engines.ocr.vocabulary import (
     ABN_LABEL, ABN_LABEL_RE, ADDRESS_HINT_RE, BUYER_RE, ITEM_HEADER_RE, LEGAL_SUFFIX_RE, NAME_TAIL_WORDS, NOISE_RE,
     POSTCODE_END_RE, REG_NUMBER_RE, REGISTRATION_RE, STAMP_RE, STOP_ADDRESS_RE,
@@ -201,6 +201,15 @@ def _item_amount(up: str) -> bool:
     return bool(find_amounts(up)) and not _address_line(up)
 
 
+# a value after a label ("Order :6224 By : WEB_30263", "Ref# 30263"): a number, never a postcode
+_LABELLED_VALUE_RE = re.compile(r"[:#]\s*[A-Z_]*\d+")
+
+
+def _postcode_line(text: str) -> bool:
+    """A line that ends an address: a postcode or a state / country name, not a labelled number."""
+    return bool(POSTCODE_END_RE.search(_LABELLED_VALUE_RE.sub(" ", text.upper())))
+
+
 def supplier_address(texts: list[str], name_idx: int, trace: Trace | None = None) -> str | None:
     """Address lines after the name (or after an "Address:" label), up to phone / ABN /
     registration / date lines."""
@@ -228,12 +237,12 @@ def supplier_address(texts: list[str], name_idx: int, trace: Trace | None = None
     if not block:
         return None
     # the address ends at its postcode / state line; anything after (a branch name) is not it
-    ends = [j for j, t in enumerate(block) if POSTCODE_END_RE.search(t.upper())]
+    ends = [j for j, t in enumerate(block) if _postcode_line(t)]
     if ends:
         block, at = block[: ends[-1] + 1], at[: ends[-1] + 1]
     if trace is not None:
         trace["supplier_address"] = (tuple(at), "labelled_address" if labelled is not None else "address_block")
-    return address_commas(" ".join(block).strip(" ,"))
+    return address_commas(join_address_lines(block).strip(" ,"))
 
 
 def buyer_block_start(ups: list[str]) -> int:
