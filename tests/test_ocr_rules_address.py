@@ -3,7 +3,8 @@ lines are joined and which recogniser slips are put right. Each test fails witho
 
 from __future__ import annotations
 
-from llama_vision.engines.ocr.rules import extract_fields
+from llama_vision.engines.ocr.layout import TextBox
+from llama_vision.engines.ocr.rules import extract_fields, read_boxes
 
 
 def fields(*lines: str) -> dict:
@@ -23,3 +24,28 @@ def test_a_locality_line_after_the_street_line_takes_the_written_comma() -> None
     assert fields("Cafe", "37 Hay St,", "Sydney NSW 2000", "TOTAL 5.00")["supplier_address"] == "37 Hay St, Sydney NSW 2000"
     assert fields("LIM SDN BHD", "TAMAN BERKELEY", "41150 KLANG, SELANGOR", "TOTAL 5.00")["supplier_address"] == (
         "TAMAN BERKELEY 41150 KLANG, SELANGOR")
+
+
+def test_document_fields_in_a_column_right_of_the_address_do_not_end_it() -> None:
+    boxes = [
+        TextBox("NORTHSIDE SIGNAGE PTY LTD", 161, 70, 530, 95), TextBox("TAX INVOICE", 956, 70, 1120, 95),
+        TextBox("41 Station Rd, Melbourne VIC 3000", 161, 104, 394, 128),
+        TextBox("Invoice No: A1240", 968, 104, 1120, 128),
+        TextBox("Web: northsidesignage.com.au", 159, 128, 380, 151),
+        TextBox("Issue Date: 05 Apr 2023", 925, 128, 1118, 151),
+        TextBox("Email: accounts@northsidesig.com.au", 157, 152, 410, 176), TextBox("Terms: 14 days", 1009, 152, 1116, 176),
+        TextBox("Total", 639, 400, 786, 424), TextBox("$495.00", 1039, 400, 1111, 424),
+    ]
+    result = read_boxes(boxes).fields
+    assert result["supplier_address"] == "41 Station Rd, Melbourne VIC 3000"
+    assert result["supplier_name"] == "NORTHSIDE SIGNAGE PTY LTD"
+
+
+def test_a_field_close_beside_the_address_is_still_a_stop() -> None:
+    # not a column apart: the row is one line of print ("12 Smith St Tel: 02 9999 1234")
+    boxes = [
+        TextBox("HARBOUR HARDWARE PTY LTD", 100, 10, 500, 40), TextBox("12 Smith St", 100, 50, 260, 80),
+        TextBox("Tel: 02 9999 1234", 280, 50, 500, 80), TextBox("Total", 100, 200, 200, 230),
+        TextBox("$5.00", 400, 200, 480, 230),
+    ]
+    assert read_boxes(boxes).fields["supplier_address"] is None

@@ -55,11 +55,25 @@ def _name_candidate(text: str) -> bool:
     return not (STOP_ADDRESS_RE.search(up) or POSTCODE_END_RE.search(up) or _ADDRESS_START_RE.search(up))
 
 
+# a document field in a column of its own right of the header ("Invoice No: A1240", "Issue Date: 05 Apr 2023")
+_FIELD_PIECE_RE = re.compile(r"^\W*[A-Za-z][A-Za-z .#/]{1,24}?\s*[:#]\s*\S")
+_COLUMN_GAP = 4.0  # a gap this many text heights wide parts two columns
+
+
+def _side_field(row: Line, k: int) -> bool:
+    """The row's k-th piece is a "label: value" field printed in another column, far right of the piece before."""
+    if k == 0 or not _FIELD_PIECE_RE.match(row.segments[k].text):
+        return False
+    return row.segments[k].x0 - row.segments[k - 1].x1 > _COLUMN_GAP * max(row.y1 - row.y0, 1.0)
+
+
 def header_texts(rows: list[Line]) -> list[str]:
-    """Each row's text without a title piece or an office stamp beside it: the header's name side."""
+    """Each row's text without a title piece, an office stamp or a document field beside it
+    (a two-column header: "41 Station Rd, Melbourne VIC 3000   Invoice No: A1240"): the header's name side."""
     out = []
     for row in rows:
-        kept = [seg.text for seg in row.segments if not (TITLE_PIECE_RE.match(seg.text) or STAMP_RE.match(seg.text))]
+        kept = [seg.text for k, seg in enumerate(row.segments)
+                if not (TITLE_PIECE_RE.match(seg.text) or STAMP_RE.match(seg.text) or _side_field(row, k))]
         out.append(norm_space(" ".join(kept)) if kept and len(row.segments) > 1 else norm_space(row.text))
     return out
 
