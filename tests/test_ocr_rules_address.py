@@ -3,8 +3,11 @@ lines are joined and which recogniser slips are put right. Each test fails witho
 
 from __future__ import annotations
 
+import pytest
+
 from llama_vision.engines.ocr.layout import TextBox
 from llama_vision.engines.ocr.rules import extract_fields, read_boxes
+from llama_vision.engines.ocr.rules.names import restore_spaces
 
 
 def fields(*lines: str) -> dict:
@@ -49,3 +52,18 @@ def test_a_field_close_beside_the_address_is_still_a_stop() -> None:
         TextBox("$5.00", 400, 200, 480, 230),
     ]
     assert read_boxes(boxes).fields["supplier_address"] is None
+
+
+@pytest.mark.parametrize(("printed", "address"), [
+    ("394Collins St, SydneyNSW 2000", "394 Collins St, Sydney NSW 2000"),
+    ("218main rd, Canberra ACT2601", "218 main rd, Canberra ACT 2601"),
+    ("3RD FLR, 1st Floor, LOT 1F-01", "3RD FLR, 1st Floor, LOT 1F-01"),  # ordinals, unit codes: as printed
+    ("HQ:7,Jln SS21/34,47400PJ PT15944 U13/X", "HQ:7,Jln SS21/34,47400PJ PT15944 U13/X"),
+])
+def test_spaces_lost_in_tight_print_are_restored(printed: str, address: str) -> None:
+    assert restore_spaces(printed) == address
+
+
+def test_a_glued_street_number_and_state_are_spaced_in_the_address() -> None:
+    assert fields("Bushranger Roadhouse", "394Collins St, SydneyNSW 2000", "TOTAL 5.00")["supplier_address"] == (
+        "394 Collins St, Sydney NSW 2000")

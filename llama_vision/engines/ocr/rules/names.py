@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from llama_vision.engines.ocr.layout import norm_space
-from llama_vision.engines.ocr.vocabulary import LEGAL_SUFFIX_RE, LOCALITY_LINE_RE, REG_NUMBER_RE, TRADE_WORDS
+from llama_vision.engines.ocr.vocabulary import AU_STATES, LEGAL_SUFFIX_RE, LOCALITY_LINE_RE, REG_NUMBER_RE, TRADE_WORDS
 
 # "SDN BHD" with one letter misread: "Sdn Ehd", "SLN BHD", "SON BHD", "SIN BHD", "SDN BHU", "SDN 3HD"
 _SDN_BHD_SLIP_RE = re.compile(r"S[DLOI0]N(\.?\s*)[BE83]H[DU]", re.I)
@@ -90,3 +90,20 @@ def join_address_lines(lines: list[str]) -> str:
             out += ","
         out = f"{out} {line}" if out else line
     return out
+
+
+# spaces the recogniser drops in tight print: a street number against its street ("394Collins St"),
+# a suburb against its state ("SydneyNSW 2000"), a state against its postcode ("ACT2601"); an
+# ordinal ("3RD", "1st") or a unit code ("U13", "PT15944") keeps its letters and digits together
+_GLUED_SPACES = (
+    (re.compile(r"(?<![A-Za-z0-9])(\d+)(?=[A-Za-z]{3,})"), r"\1 "),
+    (re.compile(r"(?<=[a-z])(?=" + AU_STATES + r"\s*\d{4}\b)"), " "),
+    (re.compile(r"\b" + AU_STATES + r"(?=\d{4}\b)"), r"\1 "),
+)
+
+
+def restore_spaces(address: str) -> str:
+    """An address with the spaces small print lost put back (see `_GLUED_SPACES`)."""
+    for pattern, repl in _GLUED_SPACES:
+        address = pattern.sub(repl, address)
+    return address

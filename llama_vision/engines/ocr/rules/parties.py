@@ -11,7 +11,9 @@ import re
 
 from llama_vision.engines.ocr.layout import Line, norm_space
 from llama_vision.engines.ocr.rules.evidence import Trace
-from llama_vision.engines.ocr.rules.names import address_commas, clean_name, join_address_lines, split_run_on
+from llama_vision.engines.ocr.rules.names import (
+    address_commas, clean_name, join_address_lines, restore_spaces, split_run_on,
+)
 from llama_vision.engines.ocr.vocabulary import (
     ABN_LABEL, ABN_LABEL_RE, ADDRESS_HINT_RE, BUYER_RE, ITEM_HEADER_RE, LEGAL_SUFFIX_RE, NAME_TAIL_WORDS, NOISE_RE,
     POSTCODE_END_RE, REG_NUMBER_RE, REGISTRATION_RE, STAMP_RE, STOP_ADDRESS_RE,
@@ -256,7 +258,7 @@ def supplier_address(texts: list[str], name_idx: int, trace: Trace | None = None
         block, at = block[: ends[-1] + 1], at[: ends[-1] + 1]
     if trace is not None:
         trace["supplier_address"] = (tuple(at), "labelled_address" if labelled is not None else "address_block")
-    return address_commas(join_address_lines(block).strip(" ,"))
+    return address_commas(restore_spaces(join_address_lines(block)).strip(" ,"))
 
 
 def buyer_block_start(ups: list[str]) -> int:
