@@ -7,7 +7,7 @@ import pytest
 
 from llama_vision.engines.ocr.layout import TextBox
 from llama_vision.engines.ocr.rules import extract_fields, read_boxes
-from llama_vision.engines.ocr.rules.names import restore_spaces
+from llama_vision.engines.ocr.rules.names import undo_address_slips
 
 
 def fields(*lines: str) -> dict:
@@ -61,9 +61,23 @@ def test_a_field_close_beside_the_address_is_still_a_stop() -> None:
     ("HQ:7,Jln SS21/34,47400PJ PT15944 U13/X", "HQ:7,Jln SS21/34,47400PJ PT15944 U13/X"),
 ])
 def test_spaces_lost_in_tight_print_are_restored(printed: str, address: str) -> None:
-    assert restore_spaces(printed) == address
+    assert undo_address_slips(printed) == address
 
 
 def test_a_glued_street_number_and_state_are_spaced_in_the_address() -> None:
     assert fields("Bushranger Roadhouse", "394Collins St, SydneyNSW 2000", "TOTAL 5.00")["supplier_address"] == (
         "394 Collins St, Sydney NSW 2000")
+
+
+@pytest.mark.parametrize(("printed", "address"), [
+    ("Lot 3, JalanPelabur 23/1", "Lot 3, Jalan Pelabur 23/1"),  # mixed-case words run together
+    ("Tampoi,81200 JohorBahru,Johor", "Tampoi,81200 Johor Bahru,Johor"),
+    ("1st F1r, No: G3, BIk G, JIn PJU 1A/3", "1st Flr, No: G3, Blk G, Jln PJU 1A/3"),  # 1 / I for an l
+    ("AEON Ma11 TEBRAU", "AEON Mall TEBRAU"),
+    ("LOT G29 & G3O, 4330O SERI KEMBANGAN", "LOT G29 & G30, 43300 SERI KEMBANGAN"),  # O for a zero after digits
+    ("L.ot PTD 182908", "Lot PTD 182908"),  # a speck read as a stop inside a word
+    ("City, No1 Medan, NO1, Lot1, U13/X", "City, No1 Medan, NO1, Lot1, U13/X"),  # a number after a label: kept
+    ("LOT P.T. 2811, McDonald's, NO. 53", "LOT P.T. 2811, McDonald's, NO. 53"),
+])
+def test_letter_and_digit_slips_in_an_address_are_undone(printed: str, address: str) -> None:
+    assert undo_address_slips(printed) == address

@@ -3,7 +3,9 @@
 The recogniser's usual slips on a name line: the legal suffix misread ("SON BHD", "SDN BHU",
 "5/B"), a zero for an O ("HAI-0", "YONG S0ON"), words run together when the print is bold and
 tight ("SANYUSTATIONERYSHOP"), and a registration number glued to the end. On an address line:
-a comma read as a full stop ("9. JALAN SUBANG JASA 3. 40150 SHAH ALAM").
+a comma read as a full stop ("9. JALAN SUBANG JASA 3. 40150 SHAH ALAM"), spaces lost in tight
+print ("394Collins St, SydneyNSW 2000"), an l read as 1 or I ("J1n", "BIk"), a zero as O ("4330O");
+and the comma the written form puts before an Australian locality line ("37 Hay St, Sydney NSW 2000").
 """
 
 from __future__ import annotations
@@ -99,11 +101,29 @@ _GLUED_SPACES = (
     (re.compile(r"(?<![A-Za-z0-9])(\d+)(?=[A-Za-z]{3,})"), r"\1 "),
     (re.compile(r"(?<=[a-z])(?=" + AU_STATES + r"\s*\d{4}\b)"), " "),
     (re.compile(r"\b" + AU_STATES + r"(?=\d{4}\b)"), r"\1 "),
+    (re.compile(r"(?<=[a-z]{3})(?=[A-Z][a-z])"), " "),  # "JalanPelabur": a capital starts a word
 )
 
 
-def restore_spaces(address: str) -> str:
-    """An address with the spaces small print lost put back (see `_GLUED_SPACES`)."""
-    for pattern, repl in _GLUED_SPACES:
+# words a number follows with no space in an address ("No1", "Lot1"): their 1 is a one
+_NUMBER_LABELS = frozenset({"NO", "LOT", "UNIT", "LEVEL", "LVL", "BLK", "BLOCK", "SHOP", "SUITE", "FLOOR", "KM", "BATU"})
+# the recogniser's letter / digit slips inside an address's words, undone where the case makes
+# them certain: "1" or "I" for an l inside a word ("J1n", "F1r", "BIk", "JIn", "Ma11"), "O" for a
+# zero after digits ("4330O", "G3O"), a speck read as a stop inside a word ("L.ot"); a number
+# after a label ("No1", "NO1") is left alone
+_ADDRESS_SLIPS = (
+    (re.compile(r"(?<=[A-Za-z])1(?=[a-z])|(?<=[a-z])1(?=[A-Za-z])"), lambda m: "l"),
+    (re.compile(r"\b([A-Za-z]*[a-z])(1+)\b"),
+     lambda m: m.group(0) if m.group(1).upper() in _NUMBER_LABELS else m.group(1) + "l" * len(m.group(2))),
+    (re.compile(r"(?<=\b[A-Z])I(?=[a-z])"), lambda m: "l"),
+    (re.compile(r"(?<=\d)[Oo](?=[\dOo]*\b)"), lambda m: "0"),
+    (re.compile(r"(?<=\b[A-Z])\.(?=[a-z]{2,}\b)"), lambda m: ""),
+)
+
+
+def undo_address_slips(address: str) -> str:
+    """An address with the spaces small print lost put back (see `_GLUED_SPACES`), words run
+    together in mixed case split ("JalanPelabur", "JohorBahru"), and letter / digit slips undone."""
+    for pattern, repl in _GLUED_SPACES + _ADDRESS_SLIPS:
         address = pattern.sub(repl, address)
     return address

@@ -12,7 +12,7 @@ import re
 from llama_vision.engines.ocr.layout import Line, norm_space
 from llama_vision.engines.ocr.rules.evidence import Trace
 from llama_vision.engines.ocr.rules.names import (
-    address_commas, clean_name, join_address_lines, restore_spaces, split_run_on,
+    address_commas, clean_name, join_address_lines, undo_address_slips, split_run_on,
 )
 from llama_vision.engines.ocr.vocabulary import (
     ABN_LABEL, ABN_LABEL_RE, ADDRESS_HINT_RE, BUYER_RE, ITEM_HEADER_RE, LEGAL_SUFFIX_RE, NAME_TAIL_WORDS, NOISE_RE,
@@ -258,7 +258,7 @@ def supplier_address(texts: list[str], name_idx: int, trace: Trace | None = None
         block, at = block[: ends[-1] + 1], at[: ends[-1] + 1]
     if trace is not None:
         trace["supplier_address"] = (tuple(at), "labelled_address" if labelled is not None else "address_block")
-    return address_commas(restore_spaces(join_address_lines(block)).strip(" ,"))
+    return address_commas(undo_address_slips(join_address_lines(block)).strip(" ,"))
 
 
 def buyer_block_start(ups: list[str]) -> int:
