@@ -81,3 +81,9 @@ def test_a_glued_street_number_and_state_are_spaced_in_the_address() -> None:
 ])
 def test_letter_and_digit_slips_in_an_address_are_undone(printed: str, address: str) -> None:
     assert undo_address_slips(printed) == address
+
+
+def test_a_phone_number_with_a_misread_label_ends_the_address() -> None:
+    result = fields("GUARDIAN HEALTH AND BEAUTY SDN BHD", "No 15 Jalan Bandar Rawang 10", "Bandar Baru Rawang",
+                    "lel:05-60952052", "Company Keg #1101083-1", "TOTAL 5.00")
+    assert result["supplier_address"] == "No 15 Jalan Bandar Rawang 10 Bandar Baru Rawang"

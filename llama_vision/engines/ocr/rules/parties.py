@@ -205,6 +205,8 @@ _STRONG_STOP_RE = re.compile(r"(\bTEL\b|TELEPHONE|\bPH(ONE)?\b|\bFAX\b|E-?MAIL|W
 ADDRESS_LABEL_RE = re.compile(r"^\W*(?:[A-Z]{1,3}\s+)?(?:ADD|ADDR|ADDRESS)\s*[:.]\s*(?=\S)", re.I)
 # a phone number alone on its row ("016-5498845,"): the end of the address above it
 _PHONE_LINE_RE = re.compile(r"^\W*\+?\d[\d\s()/-]{6,}\d\W*$")
+# a phone number anywhere on the row, its label misread ("lel:05-60952052", "T: 03-2093 7358")
+_PHONE_RE = re.compile(r"(?<![\d-])0\d{1,2}\s?-\s?\d{3,4}\s?\d{4}(?!\d)")
 
 
 def _address_line(up: str) -> bool:
@@ -246,7 +248,7 @@ def supplier_address(texts: list[str], name_idx: int, trace: Trace | None = None
             if not _address_line(up) or REGISTRATION_RE.search(up) or find_dates(up) or up.startswith("("):
                 continue
         elif (STOP_ADDRESS_RE.search(up) or BUYER_RE.match(up) or find_dates(up) or _item_amount(up)
-              or REGISTRATION_RE.search(up) or _PHONE_LINE_RE.match(up)):
+              or REGISTRATION_RE.search(up) or _PHONE_LINE_RE.match(up) or _PHONE_RE.search(up)):
             break
         block.append(norm_space(ADDRESS_LABEL_RE.sub("", texts[i]) if i == labelled else texts[i]))
         at.append(i)
