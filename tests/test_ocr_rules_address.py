@@ -7,7 +7,7 @@ import pytest
 
 from llama_vision.engines.ocr.layout import TextBox
 from llama_vision.engines.ocr.rules import extract_fields, read_boxes
-from llama_vision.engines.ocr.rules.names import undo_address_slips
+from llama_vision.engines.ocr.rules.names import address_commas, undo_address_slips
 
 
 def fields(*lines: str) -> dict:
@@ -87,3 +87,8 @@ def test_a_phone_number_with_a_misread_label_ends_the_address() -> None:
     result = fields("GUARDIAN HEALTH AND BEAUTY SDN BHD", "No 15 Jalan Bandar Rawang 10", "Bandar Baru Rawang",
                     "lel:05-60952052", "Company Keg #1101083-1", "TOTAL 5.00")
     assert result["supplier_address"] == "No 15 Jalan Bandar Rawang 10 Bandar Baru Rawang"
+
+
+def test_a_full_stop_after_the_state_is_kept_before_a_second_postcode() -> None:
+    assert address_commas("95, Beach Road, 10300 Penang. 10400 Penang.") == "95, Beach Road, 10300 Penang. 10400 Penang."
+    assert address_commas("Taman Air Biru. 81700 Pasir Gudang") == "Taman Air Biru, 81700 Pasir Gudang"  # not a state

@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 
 from llama_vision.engines.ocr.layout import norm_space
-from llama_vision.engines.ocr.vocabulary import AU_STATES, LEGAL_SUFFIX_RE, LOCALITY_LINE_RE, REG_NUMBER_RE, TRADE_WORDS
+from llama_vision.engines.ocr.vocabulary import (
+    AU_STATES, LEGAL_SUFFIX_RE, LOCALITY_LINE_RE, MY_STATES, REG_NUMBER_RE, TRADE_WORDS,
+)
 
 # "SDN BHD" with one letter misread: "Sdn Ehd", "SLN BHD", "SON BHD", "SIN BHD", "SDN BHU", "SDN 3HD"
 _SDN_BHD_SLIP_RE = re.compile(r"S[DLOI0]N(\.?\s*)[BE83]H[DU]", re.I)
@@ -63,6 +65,7 @@ def _split_word(word: str) -> str:
 # abbreviations an address may print with a full stop ("No. 7", "Cnr. George St."): kept as printed
 _ADDRESS_ABBREVIATIONS = frozenset({"NO", "ST", "RD", "DR", "MT", "AVE", "CNR", "LVL", "APT", "JLN", "TMN", "BLK",
                                     "STH", "NTH", "PDE", "HWY", "CRES", "TCE", "BLVD", "HSE", "FLR", "KG", "SEK"})
+_STATE_END_RE = re.compile(r"\b" + MY_STATES + r"$")
 _STOP_BEFORE_SPACE_RE = re.compile(r"(?<!\S)(?P<token>[^\s.]+)\.(?=\s+\S)")
 
 
@@ -75,7 +78,9 @@ def address_commas(address: str) -> str:
     def fix(m: re.Match[str]) -> str:
         token = m.group("token")
         numbered = bool(re.search(r"\d", token)) or bool(re.match(r"\s+\d{4,5}\b", address[m.end():]))
-        keep = token.upper() in _ADDRESS_ABBREVIATIONS or not numbered
+        # a stop after the state ends that address ("10300 Penang. 10400 Penang"): a full stop
+        ends = bool(_STATE_END_RE.search(address[: m.end() - 1].upper()))
+        keep = token.upper() in _ADDRESS_ABBREVIATIONS or not numbered or ends
         return m.group(0) if keep else token + ","
 
     address = _STOP_BEFORE_SPACE_RE.sub(fix, address)
