@@ -162,7 +162,7 @@ def test_legal_name_preferred_over_a_brand_line_and_number_stripped() -> None:
 def test_address_stops_at_the_abn_line_and_supplier_abn_is_read() -> None:
     result = fields("Harbour Hardware Pty Ltd", "Shop 4, 12 Marine Pde", "Fremantle WA 6160",
                     "ABN 51 824 753 556", "TAX INVOICE", "Total $99.00")
-    assert result["supplier_address"] == "Shop 4, 12 Marine Pde Fremantle WA 6160"
+    assert result["supplier_address"] == "Shop 4, 12 Marine Pde, Fremantle WA 6160"
     assert result["supplier_abn"] == VALID_ABN
 
 
@@ -374,7 +374,7 @@ def test_glued_forms_ocr_makes_of_abn_labels_and_iso_dates_with_time() -> None:
     result = fields("HARBOUR HARDWARE", "66 Beach Rd", "Parramatta NSW 2150", "A.B.N.51824753 556",
                     "Date: 2025-04-0407:30", "Total $24.90")
     assert result["supplier_abn"] == VALID_ABN
-    assert result["supplier_address"] == "66 Beach Rd Parramatta NSW 2150"
+    assert result["supplier_address"] == "66 Beach Rd, Parramatta NSW 2150"
     assert result["date"] == "04/04/2025"
 
 

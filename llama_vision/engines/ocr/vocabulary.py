@@ -61,6 +61,8 @@ MY_STATES = (
 POSTCODE_END_RE = re.compile(
     r"((?<!\d)\d{5}(?!\d)|\b" + AU_STATES + r"\s*\d{4}\b|\b" + MY_STATES + r"\b[.,]?\s*$|\bAUSTRALIA\b)"
 )
+# an Australian locality line, suburb STATE postcode ("Sydney NSW 2000", "Port Melbourne VIC 3207")
+LOCALITY_LINE_RE = re.compile(r"^[A-Z][A-Z .'-]*?[A-Z]\.?\s*" + AU_STATES + r"\s*\d{4}(\s*,?\s*AUSTRALIA)?\W*$")
 ADDRESS_HINT_RE = re.compile(
     r"(\bNO\s*[.:]?\s*[A-Z]?\d|^[A-Z]{1,2}[.-]\d+\b|\bLOT\b|\bJALAN\b|\bJLN\b|\bTAMAN\b|\bLORONG\b|\bBANDAR\b|\bKAMPUNG\b|\bKG\b|"
     r"\bBLOCK\b|\bBLK\b|\bLEVEL\b|\bSUITE\b|\bUNIT\s*[A-Z]?\d|\bSHOP\s*[A-Z]?\d|\bFLR\b|\bFLOOR\b|"

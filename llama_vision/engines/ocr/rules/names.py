@@ -3,7 +3,9 @@
 The recogniser's usual slips on a name line: the legal suffix misread ("SON BHD", "SDN BHU",
 "5/B"), a zero for an O ("HAI-0", "YONG S0ON"), words run together when the print is bold and
 tight ("SANYUSTATIONERYSHOP"), and a registration number glued to the end. On an address line:
-a comma read as a full stop ("9. JALAN SUBANG JASA 3. 40150 SHAH ALAM").
+a comma read as a full stop ("9. JALAN SUBANG JASA 3. 40150 SHAH ALAM"), spaces lost in tight
+print ("394Collins St, SydneyNSW 2000"), an l read as 1 or I ("J1n", "BIk"), a zero as O ("4330O");
+and the comma the written form puts before an Australian locality line ("37 Hay St, Sydney NSW 2000").
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import re
 
 from llama_vision.engines.ocr.layout import norm_space
-from llama_vision.engines.ocr.vocabulary import LEGAL_SUFFIX_RE, REG_NUMBER_RE, TRADE_WORDS
+from llama_vision.engines.ocr.vocabulary import (
+    AU_STATES, LEGAL_SUFFIX_RE, LOCALITY_LINE_RE, MY_STATES, REG_NUMBER_RE, TRADE_WORDS,
+)
 
 # "SDN BHD" with one letter misread: "Sdn Ehd", "SLN BHD", "SON BHD", "SIN BHD", "SDN BHU", "SDN 3HD"
 _SDN_BHD_SLIP_RE = re.compile(r"S[DLOI0]N(\.?\s*)[BE83]H[DU]", re.I)
@@ -61,6 +65,7 @@ def _split_word(word: str) -> str:
 # abbreviations an address may print with a full stop ("No. 7", "Cnr. George St."): kept as printed
 _ADDRESS_ABBREVIATIONS = frozenset({"NO", "ST", "RD", "DR", "MT", "AVE", "CNR", "LVL", "APT", "JLN", "TMN", "BLK",
                                     "STH", "NTH", "PDE", "HWY", "CRES", "TCE", "BLVD", "HSE", "FLR", "KG", "SEK"})
+_STATE_END_RE = re.compile(r"\b" + MY_STATES + r"$")
 _STOP_BEFORE_SPACE_RE = re.compile(r"(?<!\S)(?P<token>[^\s.]+)\.(?=\s+\S)")
 
 
@@ -73,8 +78,57 @@ def address_commas(address: str) -> str:
     def fix(m: re.Match[str]) -> str:
         token = m.group("token")
         numbered = bool(re.search(r"\d", token)) or bool(re.match(r"\s+\d{4,5}\b", address[m.end():]))
-        keep = token.upper() in _ADDRESS_ABBREVIATIONS or not numbered
+        # a stop after the state ends that address ("10300 Penang. 10400 Penang"): a full stop
+        ends = bool(_STATE_END_RE.search(address[: m.end() - 1].upper()))
+        keep = token.upper() in _ADDRESS_ABBREVIATIONS or not numbered or ends
         return m.group(0) if keep else token + ","
 
     address = _STOP_BEFORE_SPACE_RE.sub(fix, address)
     return re.sub(r"(?<=[A-Za-z]{3})\.(?=[A-Za-z]{3})", ",", address)  # "JOHOR BAHRU.JOHOR"
+
+
+def join_address_lines(lines: list[str]) -> str:
+    """An address printed over lines, as one line: a locality line ("Sydney NSW 2000") after a
+    street line takes the comma the written form puts there ("37 Hay St, Sydney NSW 2000") when
+    the print has none; other lines join with a space, as printed."""
+    out = ""
+    for line in lines:
+        if out and LOCALITY_LINE_RE.match(line.upper()) and not out.endswith((",", ";")):
+            out += ","
+        out = f"{out} {line}" if out else line
+    return out
+
+
+# spaces the recogniser drops in tight print: a street number against its street ("394Collins St"),
+# a suburb against its state ("SydneyNSW 2000"), a state against its postcode ("ACT2601"); an
+# ordinal ("3RD", "1st") or a unit code ("U13", "PT15944") keeps its letters and digits together
+_GLUED_SPACES = (
+    (re.compile(r"(?<![A-Za-z0-9])(\d+)(?=[A-Za-z]{3,})"), r"\1 "),
+    (re.compile(r"(?<=[a-z])(?=" + AU_STATES + r"\s*\d{4}\b)"), " "),
+    (re.compile(r"\b" + AU_STATES + r"(?=\d{4}\b)"), r"\1 "),
+    (re.compile(r"(?<=[a-z]{3})(?=[A-Z][a-z])"), " "),  # "JalanPelabur": a capital starts a word
+)
+
+
+# words a number follows with no space in an address ("No1", "Lot1"): their 1 is a one
+_NUMBER_LABELS = frozenset({"NO", "LOT", "UNIT", "LEVEL", "LVL", "BLK", "BLOCK", "SHOP", "SUITE", "FLOOR", "KM", "BATU"})
+# the recogniser's letter / digit slips inside an address's words, undone where the case makes
+# them certain: "1" or "I" for an l inside a word ("J1n", "F1r", "BIk", "JIn", "Ma11"), "O" for a
+# zero after digits ("4330O", "G3O"), a speck read as a stop inside a word ("L.ot"); a number
+# after a label ("No1", "NO1") is left alone
+_ADDRESS_SLIPS = (
+    (re.compile(r"(?<=[A-Za-z])1(?=[a-z])|(?<=[a-z])1(?=[A-Za-z])"), lambda m: "l"),
+    (re.compile(r"\b([A-Za-z]*[a-z])(1+)\b"),
+     lambda m: m.group(0) if m.group(1).upper() in _NUMBER_LABELS else m.group(1) + "l" * len(m.group(2))),
+    (re.compile(r"(?<=\b[A-Z])I(?=[a-z])"), lambda m: "l"),
+    (re.compile(r"(?<=\d)[Oo](?=[\dOo]*\b)"), lambda m: "0"),
+    (re.compile(r"(?<=\b[A-Z])\.(?=[a-z]{2,}\b)"), lambda m: ""),
+)
+
+
+def undo_address_slips(address: str) -> str:
+    """An address with the spaces small print lost put back (see `_GLUED_SPACES`), words run
+    together in mixed case split ("JalanPelabur", "JohorBahru"), and letter / digit slips undone."""
+    for pattern, repl in _GLUED_SPACES + _ADDRESS_SLIPS:
+        address = pattern.sub(repl, address)
+    return address

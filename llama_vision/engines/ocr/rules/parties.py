@@ -11,7 +11,9 @@ import re
 
 from llama_vision.engines.ocr.layout import Line, norm_space
 from llama_vision.engines.ocr.rules.evidence import Trace
-from llama_vision.engines.ocr.rules.names import address_commas, clean_name, split_run_on
+from llama_vision.engines.ocr.rules.names import (
+    address_commas, clean_name, join_address_lines, undo_address_slips, split_run_on,
+)
 from llama_vision.engines.ocr.vocabulary import (
     ABN_LABEL, ABN_LABEL_RE, ADDRESS_HINT_RE, BUYER_RE, LEGAL_SUFFIX_RE, NAME_TAIL_WORDS, NOISE_RE,
     POSTCODE_END_RE, REG_NUMBER_RE, REGISTRATION_RE, STAMP_RE, STOP_ADDRESS_RE,
@@ -55,11 +57,25 @@ def _name_candidate(text: str) -> bool:
     return not (STOP_ADDRESS_RE.search(up) or POSTCODE_END_RE.search(up) or _ADDRESS_START_RE.search(up))
 
 
+# a document field in a column of its own right of the header ("Invoice No: A1240", "Issue Date: 05 Apr 2023")
+_FIELD_PIECE_RE = re.compile(r"^\W*[A-Za-z][A-Za-z .#/]{1,24}?\s*[:#]\s*\S")
+_COLUMN_GAP = 4.0  # a gap this many text heights wide parts two columns
+
+
+def _side_field(row: Line, k: int) -> bool:
+    """The row's k-th piece is a "label: value" field printed in another column, far right of the piece before."""
+    if k == 0 or not _FIELD_PIECE_RE.match(row.segments[k].text):
+        return False
+    return row.segments[k].x0 - row.segments[k - 1].x1 > _COLUMN_GAP * max(row.y1 - row.y0, 1.0)
+
+
 def header_texts(rows: list[Line]) -> list[str]:
-    """Each row's text without a title piece or an office stamp beside it: the header's name side."""
+    """Each row's text without a title piece, an office stamp or a document field beside it
+    (a two-column header: "41 Station Rd, Melbourne VIC 3000   Invoice No: A1240"): the header's name side."""
     out = []
     for row in rows:
-        kept = [seg.text for seg in row.segments if not (TITLE_PIECE_RE.match(seg.text) or STAMP_RE.match(seg.text))]
+        kept = [seg.text for k, seg in enumerate(row.segments)
+                if not (TITLE_PIECE_RE.match(seg.text) or STAMP_RE.match(seg.text) or _side_field(row, k))]
         out.append(norm_space(" ".join(kept)) if kept and len(row.segments) > 1 else norm_space(row.text))
     return out
 
@@ -174,6 +190,8 @@ _STRONG_STOP_RE = re.compile(r"(\bTEL\b|TELEPHONE|\bPH(ONE)?\b|\bFAX\b|E-?MAIL|W
 ADDRESS_LABEL_RE = re.compile(r"^\W*(?:[A-Z]{1,3}\s+)?(?:ADD|ADDR|ADDRESS)\s*[:.]\s*(?=\S)", re.I)
 # a phone number alone on its row ("016-5498845,"): the end of the address above it
 _PHONE_LINE_RE = re.compile(r"^\W*\+?\d[\d\s()/-]{6,}\d\W*$")
+# a phone number anywhere on the row, its label misread ("lel:05-60952052", "T: 03-2093 7358")
+_PHONE_RE = re.compile(r"(?<![\d-])0\d{1,2}\s?-\s?\d{3,4}\s?\d{4}(?!\d)")
 
 
 def _address_line(up: str) -> bool:
@@ -184,6 +202,15 @@ def _address_line(up: str) -> bool:
 def _item_amount(up: str) -> bool:
     """An amount on a row that is not an address ("LOT 38. 39 101 BOULEVARD" is not RM 38.39)."""
     return bool(find_amounts(up)) and not _address_line(up)
+
+
+# a value after a label ("Order :6224 By : WEB_30263", "Ref# 30263"): a number, never a postcode
+_LABELLED_VALUE_RE = re.compile(r"[:#]\s*[A-Z_]*\d+")
+
+
+def _postcode_line(text: str) -> bool:
+    """A line that ends an address: a postcode or a state / country name, not a labelled number."""
+    return bool(POSTCODE_END_RE.search(_LABELLED_VALUE_RE.sub(" ", text.upper())))
 
 
 def supplier_address(texts: list[str], name_idx: int, trace: Trace | None = None) -> str | None:
@@ -206,19 +233,19 @@ def supplier_address(texts: list[str], name_idx: int, trace: Trace | None = None
             if not _address_line(up) or REGISTRATION_RE.search(up) or find_dates(up) or up.startswith("("):
                 continue
         elif (STOP_ADDRESS_RE.search(up) or BUYER_RE.match(up) or find_dates(up) or _item_amount(up)
-              or REGISTRATION_RE.search(up) or _PHONE_LINE_RE.match(up)):
+              or REGISTRATION_RE.search(up) or _PHONE_LINE_RE.match(up) or _PHONE_RE.search(up)):
             break
         block.append(norm_space(ADDRESS_LABEL_RE.sub("", texts[i]) if i == labelled else texts[i]))
         at.append(i)
     if not block:
         return None
     # the address ends at its postcode / state line; anything after (a branch name) is not it
-    ends = [j for j, t in enumerate(block) if POSTCODE_END_RE.search(t.upper())]
+    ends = [j for j, t in enumerate(block) if _postcode_line(t)]
     if ends:
         block, at = block[: ends[-1] + 1], at[: ends[-1] + 1]
     if trace is not None:
         trace["supplier_address"] = (tuple(at), "labelled_address" if labelled is not None else "address_block")
-    return address_commas(" ".join(block).strip(" ,"))
+    return address_commas(undo_address_slips(join_address_lines(block)).strip(" ,"))
 
 
 def abns(ups: list[str], buyer_start: int, trace: Trace | None = None,
