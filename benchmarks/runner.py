@@ -25,7 +25,7 @@ FIGURES: dict[str, tuple[str, str]] = {
     "document_worker": ("document load through the bounded worker vs in-process", "<= 50 ms more per document"),
     "cold_start": ("python app.py to first 200 vs import gradio", "<= 1.5x"),
     "ocr": ("OCR seconds per SROIE receipt, downscale vs none", "<= 1.5 s, accuracy unchanged"),
-    "ocr_batch": ("OCR engine batch: documents/s, 2 readers vs 1 on one core", ">= 1.7x"),
+    "ocr_batch": ("OCR engine batch: documents/s, a reader per core vs 1 on one core", ">= 1.7x"),
     "footprint": ("estimate_footprint vs meta-device 11B model", "within 1%"),
     "concurrency": ("openai engine concurrency (benchmarks/concurrency.py)", "see script"),
     "batch_table": ("batch tab: server CPU for 1,000 rows vs 250 rows", "<= 4x"),

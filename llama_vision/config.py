@@ -130,8 +130,9 @@ class Settings(BaseSettings):
     document_seconds: float = Field(30.0, gt=0, le=3600, description="Seconds one document may take to decode or draw")
     max_image_side: int = Field(2240, ge=560, le=8192, description="Longest image side handed to the model")
     ocr_max_side: int = Field(1600, ge=320, le=8192, description="Longest image side handed to OCR")
-    ocr_workers: int = Field(1, ge=0, le=16, description="Pages the OCR engine reads at once in a batch, each on "
-                             "its own ONNX sessions (1: one reader on all cores, measured fastest; 0: one per core)")
+    ocr_workers: int = Field(0, ge=0, le=16, description="Pages the OCR engine reads at once in a batch, each on "
+                             "its own ONNX sessions with its share of the cores (0: one per usable core; a page "
+                             "read alone always gets every core)")
     grounding: Grounding = Field("auto", description="Boxes for model answers from an OCR pass run beside generation: "
                                  "auto (on when rapidocr is installed), on, off")
     review_threshold: float = Field(0.8, ge=0.0, le=1.0, description="Compliance fields below this confidence send a document to review")

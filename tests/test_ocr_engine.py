@@ -201,6 +201,8 @@ def test_ocr_workers_share_out_the_cores_and_set_the_batch_width() -> None:
 def test_two_readers_at_once_read_what_one_reads_alone() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
+    from llama_vision.engines.ocr.engine import usable_cores
+
     pages = [_receipt(), _receipt().rotate(0, expand=True).resize((600, 446))]
     engine = OcrEngine(load_settings(env_file=None, engine="ocr", ocr_workers=2))
     try:
@@ -208,8 +210,45 @@ def test_two_readers_at_once_read_what_one_reads_alone() -> None:
         with ThreadPoolExecutor(2) as pool:
             together = list(pool.map(lambda page: [b.text for b in engine.ocr_boxes(page)], pages * 2))
         assert together == alone * 2 and any("TOTAL" in t for t in alone[0])
-        assert engine._pool is not None and engine._pool.made == 2
+        status = engine.status()
         options = engine._ocr.text_rec.session.session.get_session_options()
-        assert options.intra_op_num_threads == engine.status()["threads"]
+        assert options.intra_op_num_threads == status["threads"] == usable_cores()  # read alone: every core
+        assert status["threads_side_by_side"] == max(1, usable_cores() // 2)
+        # side by side the pages went to narrow readers (at most two), made on demand
+        wide = usable_cores() > 1
+        assert engine._pool is not None and wide + 1 <= engine._pool.made <= wide + 2
     finally:
         engine.unload()
+
+
+def test_a_page_read_alone_gets_the_wide_reader_and_pages_side_by_side_the_narrow_ones() -> None:
+    import threading
+
+    from llama_vision.engines.ocr.sessions import ReaderPool
+
+    pool = ReaderPool(lambda: "narrow", 2, lambda: "wide")
+    assert pool.add() == "wide" and pool.made == 1
+    with pool.borrow() as first:
+        assert first == "wide"
+        with pool.borrow() as second, pool.borrow() as third:  # two more while the first is read
+            assert second == third == "narrow" and pool.made == 3
+    with pool.borrow() as again:  # alone again: the wide reader is free
+        assert again == "wide"
+    started, release, seen = threading.Barrier(3), threading.Event(), []
+
+    def read() -> None:
+        with pool.borrow() as reader:
+            seen.append(reader)
+            started.wait()
+            release.wait()
+
+    threads = [threading.Thread(target=read) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    started.wait()
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert sorted(seen) == ["narrow", "wide"]  # never two pages on the wide reader at once
+    single = ReaderPool(lambda: "only", 1)  # one reader on every core: no second, wide one
+    assert single.add() == "only" and single.made == 1
