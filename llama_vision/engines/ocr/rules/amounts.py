@@ -1,4 +1,4 @@
-"""The dates and amounts of a purchase: issue date, invoice number, total, subtotal, GST, tender.
+"""The dates and amounts of a purchase: issue date, invoice number, total, subtotal, GST.
 
 Dates and amounts are found with `fields.find_dates` / `fields.find_amounts`; these rules only
 decide which of them a label owns (pure functions).
@@ -10,13 +10,12 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from llama_vision.engines.ocr.layout import Line, norm_space
+from llama_vision.engines.ocr.layout import Line
 from llama_vision.engines.ocr.rules.evidence import Trace, total_kind
 from llama_vision.engines.ocr.rules.labels import find_labels, value_of
 from llama_vision.engines.ocr.vocabulary import (
     GST_AMOUNT_RE, GST_NOT_AMOUNT_RE, INVOICE_NO_LABEL_RE, INVOICE_NO_LOOSE_RE, INVOICE_NO_RE, INVOICE_NO_VALUE,
-    ITEM_HEADER_RE, MONEY_LABEL_RE, NOT_TOTAL_RE, PAYMENT_CONTEXT_RE, PAYMENT_NOT_MADE_RE, PAYMENT_WORDS, SUBTOTAL_RE,
-    SUMMARY_RE, TOTAL_LABELS, TRANSFER_KINDS, TRANSFER_PAID_RE,
+    ITEM_HEADER_RE, MONEY_LABEL_RE, NOT_TOTAL_RE, SUBTOTAL_RE, SUMMARY_RE, TOTAL_LABELS,
 )
 from llama_vision.fields import PRINTED_AMOUNT_RE, WHOLE_AMOUNT_RE, find_amounts, find_dates, find_money, normalise_money
 
@@ -367,45 +366,3 @@ def gst_amount(ups: list[str], amounts: list[AmountLine], total: str | None, tra
                 trace["gst"] = (a.rows, a.kind("gst_label"))
             return normalise_money(a.value)
     return None
-
-
-def _tender_word(up: str) -> tuple[int, int, int] | None:
-    """(rank, start, end) of the line's tender word, the earliest kind winning; a generic "Card"
-    printed as the row's label ("Card   CASH") gives way to the tender in its value."""
-    found = [(rank, m.start(), m.end(), kind) for rank, (pattern, kind) in enumerate(PAYMENT_WORDS)
-             if (m := re.search(pattern, up))]
-    if len(found) > 1:
-        first = min(found, key=lambda f: f[1])
-        if first[3] == "Card" and not up[: first[1]].strip(" :*-"):
-            found.remove(first)
-    if not found:
-        return None
-    rank, start, end, kind = min(found)
-    if kind in TRANSFER_KINDS and not TRANSFER_PAID_RE.search(up):
-        return None  # "Direct deposit: BSB 062-000 ...": how to pay, not how it was paid
-    return rank, start, end
-
-
-def payment_method(ups: list[str], texts: list[str] | None = None, trace: Trace | None = None) -> str | None:
-    """The tender as printed (EFTPOS, VISA CREDIT, Mastercard, Amex, Cash...), preferring payment lines.
-
-    Only a record of the payment counts: an advert ("We accept Visa") or an invoice's payment
-    instructions ("Payment by bank transfer within 7 days", "Direct deposit details on request") do not.
-    """
-    scored: list[tuple[int, int, str, int]] = []
-    for i, up in enumerate(ups):
-        if PAYMENT_NOT_MADE_RE.search(up):
-            continue
-        word = _tender_word(up)
-        if word is not None:
-            rank, start, end = word
-            context = 0 if PAYMENT_CONTEXT_RE.search(up) or find_amounts(up) else 1
-            original = texts[i] if texts is not None and len(texts[i]) == len(up) else up
-            scored.append((context, rank, norm_space(original[start:end]), i))
-    if not scored:
-        return None
-    scored.sort()
-    context, _rank, word, row = scored[0]
-    if trace is not None:
-        trace["payment_method"] = ((row,), "payment_line" if context == 0 else "payment_word")
-    return word

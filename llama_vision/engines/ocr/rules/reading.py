@@ -10,7 +10,8 @@ ABN 11 digits); the pipeline normalises again, idempotently.
 Entry points: `extract_fields(lines)` (lines as `Line`s or plain strings) and
 `read_boxes(boxes)` (OCR boxes -> lines -> fields). The rules for each part of the page live
 beside this module: `parties` (supplier, ABNs), `buyer` (the buyer's block and name), `amounts`
-(date, invoice number, totals, GST, tender), `items` (line items, fuel, bank fields), `labels` (the
+(date, invoice number, totals, GST), `payment` (the tender), `holder` (a statement's account holder),
+`items` (line items, fuel, bank fields), `labels` (the
 value a label owns: beside it, to its right or under it in its column); dates, money and ABNs are read by
 `llama_vision.fields` (`find_dates`, `find_amounts`, `find_abns`).
 """
@@ -24,8 +25,7 @@ from typing import Any
 
 from llama_vision.engines.ocr.layout import Line, TextBox, group_lines, lines_from_strings, norm_space
 from llama_vision.engines.ocr.rules.amounts import (
-    amount_lines, document_date, fix_ocr_words, gst_amount, invoice_number, payment_method, subtotal_amount,
-    total_amount,
+    amount_lines, document_date, fix_ocr_words, gst_amount, invoice_number, subtotal_amount, total_amount,
 )
 from llama_vision.engines.ocr.rules.buyer import buyer_block, buyer_name
 from llama_vision.engines.ocr.rules.evidence import Trace, build_evidence
@@ -34,6 +34,7 @@ from llama_vision.engines.ocr.rules.items import bank_fields, fuel, line_items
 from llama_vision.engines.ocr.rules.parties import (
     abns, buyer_column_row, header_texts, supplier_address, supplier_name,
 )
+from llama_vision.engines.ocr.rules.payment import payment_method
 from llama_vision.engines.ocr.vocabulary import GST_INCLUDED_RE, PAYMENT_NOT_MADE_RE, TAX_INVOICE_RE
 from llama_vision.fields import empty_fields
 from llama_vision.result import FieldEvidence
