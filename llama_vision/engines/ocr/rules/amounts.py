@@ -68,24 +68,30 @@ def invoice_number(ups: list[str], trace: Trace | None = None, rows: list[Line] 
     label standing alone in its column (a table heading "Invoice No | Date" over its cells)."""
     labels = find_labels(rows, INVOICE_NO_LABEL_RE) if rows is not None and len(rows) == len(ups) else []
     for i, up in enumerate(ups):
-        m = INVOICE_NO_RE.search(up)
-        if m and re.search(r"\d", m.group("num")):
-            if trace is not None:
-                trace["invoice_number"] = ((i,), "labelled_invoice_number")
-            return m.group("num").strip("-/")
+        beside = _number_beside(up, INVOICE_NO_RE)
+        if beside is not None:
+            return _traced(trace, beside, (i,), "labelled_invoice_number")
         for label in (x for x in labels if x.row == i):
             paired = value_of(rows or [], label, _number_text)
             if paired is not None and paired.below:
-                if trace is not None:
-                    trace["invoice_number"] = (paired.rows, "labelled_invoice_number+next_row")
-                return paired.text
+                return _traced(trace, paired.text, paired.rows, "labelled_invoice_number+next_row")
     for i, up in enumerate(ups):
-        m = INVOICE_NO_LOOSE_RE.search(up)
-        if m and re.search(r"\d", m.group("num")):
-            if trace is not None:
-                trace["invoice_number"] = ((i,), "loose_invoice_number")
-            return m.group("num").strip("-/")
+        loose = _number_beside(up, INVOICE_NO_LOOSE_RE)
+        if loose is not None:
+            return _traced(trace, loose, (i,), "loose_invoice_number")
     return None
+
+
+def _number_beside(up: str, pattern: re.Pattern[str]) -> str | None:
+    """The number `pattern` reads after its label on the row, when it has a digit."""
+    m = pattern.search(up)
+    return m.group("num").strip("-/") if m and re.search(r"\d", m.group("num")) else None
+
+
+def _traced(trace: Trace | None, value: str, rows: tuple[int, ...], kind: str) -> str:
+    if trace is not None:
+        trace["invoice_number"] = (rows, kind)
+    return value
 
 
 _NUMBER_VALUE_RE = re.compile(INVOICE_NO_VALUE + r"(?=\s|$)")  # a whole word: not "12" of "12.50" or "14:03"
