@@ -311,6 +311,33 @@ def test_an_unlabelled_holder_is_the_name_heading_the_statement_address_block() 
     assert reading.fields["supplier_name"] == "Tasman Savings Bank Ltd"
 
 
+def test_with_no_abn_under_the_bank_the_statement_addressee_is_the_holder_not_the_supplier() -> None:
+    # the bank's name hardly taller than the rest (a low-resolution scan) and no ABN line: the first
+    # address block under the header is the holder's, so the name over it is not the bank's
+    boxes = [TextBox("Kangaroo Point Credit Union", 25, 20, 300, 48), TextBox("Statement of Account", 825, 22, 1016, 46),
+             TextBox("KPCU Everyday Account", 840, 56, 1016, 80),
+             TextBox("OLIVIA BROWN", 25, 96, 160, 122), TextBox("BSB", 534, 96, 576, 122),
+             TextBox("724-361", 951, 96, 1016, 122),
+             TextBox("22 Main Rd, Newcastle NSW 2300", 27, 126, 260, 150), TextBox("Account number", 532, 126, 653, 150),
+             TextBox("79126821", 939, 126, 1018, 150),
+             TextBox("Statement period", 534, 156, 642, 180), TextBox("01/12/2024 to 31/12/2024", 860, 156, 1016, 180),
+             TextBox("Opening balance", 165, 230, 313, 254), TextBox("3,528.86", 948, 230, 1018, 254),
+             TextBox("Closing balance", 164, 456, 313, 482), TextBox("2,854.68", 946, 456, 1013, 482)]
+    reading = read_boxes(boxes)
+    assert reading.document_type == "bank_statement"
+    assert reading.fields["supplier_name"] == "Kangaroo Point Credit Union"
+    assert reading.fields["account_holder"] == "OLIVIA BROWN"
+    # a sole trader's invoice is no statement: the name over its address is the supplier's
+    assert fields("JOHN SMITH", "12 Smith St, Newtown NSW 2042", "Invoice No: 123",
+                  "Total $450.00")["supplier_name"] == "JOHN SMITH"
+
+
+def test_an_account_number_label_missing_one_letter_is_still_read() -> None:
+    assert fields("Harbour Bank", "BSB 062-000", "Accout number 35990589")["account_number"] == "35990589"
+    assert fields("Harbour Bank", "BSB 062-000", "Acount no: 1234 5678")["account_number"] == "12345678"
+    assert fields("Harbour Bank", "BSB 062-000", "Contact no 0412345678")["account_number"] is None
+
+
 def test_a_holder_label_alone_takes_the_next_line_and_an_addressee_off_a_statement_is_no_holder() -> None:
     assert fields("Harbour Bank", "Account holder:", "Priya Sharma", "BSB 062-000")["account_holder"] == "Priya Sharma"
     assert fields("Harbour Bank", "Account holder name: Priya Sharma")["account_holder"] == "Priya Sharma"

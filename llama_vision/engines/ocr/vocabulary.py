@@ -154,7 +154,8 @@ PPL_RE = re.compile(
 )
 PPL_LABEL_RE = re.compile(r"(PRICE|RATE|UNIT\s*PRICE)\s*(/|PER)?\s*(L|LTR|LITRE|LITER)?\b[^0-9]*(?P<v>\d{1,3}[.,]\d{1,4})")
 BSB_RE = re.compile(r"\bBSB\b\s*(NO\.?|NUMBER)?\s*[:#]?\s*(?P<v>\d{3})\s*[- ]?\s*(?P<w>\d{3})(?!\d)")
-ACCOUNT_RE = re.compile(r"(ACCOUNT|ACC|A/C)\s*(NO\.?|NUMBER|NUM|#)\s*[:#.]?\s*(?P<v>\d[\d \-]{4,14}\d)")
+# "Accout number": small print loses a letter of ACCOUNT; one dropped letter is still the label
+ACCOUNT_RE = re.compile(r"(ACCOUNT|\bAC?C?O?U?N?T(?<=\w{6})|ACC|A/C)\s*(NO\.?|NUMBER|NUM|#)\s*[:#.]?\s*(?P<v>\d[\d \-]{4,14}\d)")
 # "Account holder:", "Account holder name", "Account name", "Name of account": the holder's label
 HOLDER_LABEL_RE = re.compile(r"ACCOUNT\s*HOLDERS?(\s*NAMES?)?|ACCOUNT\s*NAMES?|NAMES?\s*OF\s*ACCOUNT", re.I)
 PERIOD_RE = re.compile(r"(STATEMENT\s*)?PERIOD\s*[:\-]?\s*(?P<v>.+)", re.I)

@@ -99,8 +99,14 @@ def account_holder(rows: list[Line], *, statement: bool = False,
     return value, at, kind
 
 
-def holder_rows(rows: list[Line]) -> frozenset[int]:
+def holder_rows(rows: list[Line], *, statement: bool = False) -> frozenset[int]:
     """A holder label standing alone and the row of the name under it: a person, never the bank
-    (rows the supplier rule skips)."""
-    _value, at, kind = _labelled(rows)
-    return frozenset(at) if kind == "labelled_holder_below" else frozenset()
+    (rows the supplier rule skips). On a statement (`statement`) with no holder label, the row of
+    the addressee heading its postal address block too: with no ABN under the bank's name, that
+    address block is the first one under the header, and the name over it is the holder's."""
+    value, at, kind = _labelled(rows)
+    if kind == "labelled_holder_below":
+        return frozenset(at)
+    if statement and value is None:
+        return frozenset(_addressee(rows, ())[1])
+    return frozenset()

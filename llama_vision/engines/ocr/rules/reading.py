@@ -80,8 +80,10 @@ def extract_fields(lines: Iterable[Line | str]) -> Reading:
     trace: Trace = {}
     party = buyer_block(rows)
     heads = header_texts(rows)
+    bank = bank_fields(texts, ups)
+    skip = holder_rows(rows, statement=statement_signs(ups, bank))
     name_idx, fields["supplier_name"] = supplier_name(heads, [r.y1 - r.y0 for r in rows], trace,
-                                                      stop=buyer_column_row(rows), skip=holder_rows(rows))
+                                                      stop=buyer_column_row(rows), skip=skip)
     fields["supplier_address"] = supplier_address(heads, name_idx, trace)
     fields["supplier_abn"], fields["buyer_abn"] = abns(ups, party.start, trace, party.pieces)
     fields["buyer_name"] = buyer_name(party, trace)
@@ -98,7 +100,6 @@ def extract_fields(lines: Iterable[Line | str]) -> Reading:
     fields["gst_included_statement"] = bool(GST_INCLUDED_RE.search(full))
     fields["items"] = line_items(texts, ups)
     fields["fuel_type"], fields["litres"], fields["price_per_litre"] = fuel(ups)
-    bank = bank_fields(texts, ups)
     fields.update(bank)
     doc_type = classify(ups, fields)
     holder, at, kind = account_holder(rows, statement=doc_type == "bank_statement",
@@ -139,6 +140,13 @@ RECEIPT_SIGNS_RE = re.compile(
     r"\bPAID\s*[:\-]?\s*(VISA|MASTER|AMEX|AMERICAN|DINERS|CARD|DEBIT|CREDIT|APPLE|GOOGLE)")  # "Paid MASTERCARD"
 
 
+def statement_signs(ups: list[str], fields: dict[str, Any]) -> bool:
+    """Whether the page prints a bank statement's fields (`items.bank_fields`): two of BSB, balances
+    and period, or one under a "Bank statement" / "Statement of account" title."""
+    bank_hits = sum(bool(fields.get(k)) for k in ("bsb", "opening_balance", "closing_balance", "statement_period"))
+    return bank_hits >= 2 or bool(bank_hits and re.search(r"BANK\s*STATEMENT|STATEMENT\s*OF\s*ACCOUNT", "\n".join(ups)))
+
+
 def classify(ups: list[str], fields: dict[str, Any]) -> str:
     """receipt, tax_invoice, fuel_receipt, bank_statement or other, from what is printed.
 
@@ -146,8 +154,7 @@ def classify(ups: list[str], fields: dict[str, Any]) -> str:
     buyer block, payment terms or an invoice number in INV- form, a receipt by its tender lines.
     """
     full = "\n".join(ups)
-    bank_hits = sum(bool(fields.get(k)) for k in ("bsb", "opening_balance", "closing_balance", "statement_period"))
-    if bank_hits >= 2 or re.search(r"BANK\s*STATEMENT|STATEMENT\s*OF\s*ACCOUNT", full) and bank_hits:
+    if statement_signs(ups, fields):
         return "bank_statement"
     if fields.get("fuel_type") and (fields.get("litres") or fields.get("price_per_litre") or re.search(r"\bPUMP\b|\bFUEL\b", full)):
         return "fuel_receipt"
