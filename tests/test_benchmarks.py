@@ -158,6 +158,34 @@ def test_ocr_benchmarks_score_with_evaluate_and_report_the_letters_digits_rate(c
                                                      ["9.40.jpg", "buyer_name"]]
 
 
+def test_cached_ocr_engine_reuses_a_first_reading_when_only_the_small_print_rereading_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("rapidocr")
+    from PIL import Image, ImageDraw
+
+    from benchmarks.ocr_cache import CachedOcrEngine
+    from llama_vision.config import load_settings
+    from llama_vision.engines.ocr import OCR_PARAMS
+
+    page = Image.new("RGB", (500, 300), "white")
+    for i in range(6):
+        ImageDraw.Draw(page).text((20, 20 + 40 * i), f"Item {i} 1{i}.50", fill="black", font_size=11)
+    engine = CachedOcrEngine(load_settings(env_file=None, engine="ocr"), tmp_path)
+    try:
+        monkeypatch.setitem(OCR_PARAMS, "Global.small_text_below", 0)
+        first = engine.ocr_boxes(page)
+        assert len(engine.ocr_cpu_seconds) == 1 and not engine.reread_cpu_seconds
+        monkeypatch.setitem(OCR_PARAMS, "Global.small_text_below", 60)  # now every box counts as small
+        again = engine.ocr_boxes(page)
+        # the first reading came from disk (no full OCR ran), the re-read of the 2x copy did run
+        assert len(engine.ocr_cpu_seconds) == 1 and len(engine.reread_cpu_seconds) == 1
+        assert again and again != first
+        assert engine.ocr_boxes(page) == again and len(engine.reread_cpu_seconds) == 1  # both from disk now
+        assert len(list(tmp_path.rglob("*.json"))) == 2
+    finally:
+        engine.unload()
+
+
 def test_cached_ocr_engine_reads_a_page_once_per_downscale(tmp_path: Path) -> None:
     pytest.importorskip("rapidocr")
     from PIL import Image, ImageDraw

@@ -2,6 +2,7 @@
 
     engine.py      OcrEngine: bundled ONNX models, RapidOCR settings, text boxes
     sessions.py    the pool of RapidOCR readers a batch reads pages with at once
+    small_text.py  when and how a page of small print is read again from an enlarged copy
     layout.py      text boxes -> reading-order lines
     vocabulary.py  the labels and words the rules look for
     rules/         lines -> the canonical fields and the document type

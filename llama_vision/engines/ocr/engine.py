@@ -60,13 +60,23 @@ OCR_PARAMS: dict[str, Any] = {
     "Det.limit_type": "max",  # shrink to the limit, never upscale ("min" upscaled receipts ~1.8x)
     "Det.limit_side_len": 800,  # 1024 scored the same; 640 lost a company and two totals
     "Rec.rec_img_shape": [3, 48, 160],  # lines padded to >= 160 px wide, not 320 (median line ~190)
+    # small print (`small_text`): a page whose median detected box is under this many pixels tall
+    # is read again from a copy enlarged this many times (at most ocr_max_side on its long side).
+    # Off (0): measured on the generator's low-resolution A4 pages (17 of 320 family pages under
+    # 23 px, no SROIE receipt), 2x Lanczos, bicubic or bilinear, 1.5x, and 2x with detection at
+    # 1600 px each fixed about as many fields as they broke (28 -> 28-29 misses on seeds 0/7/31;
+    # "$931.38" still read "5931.38"): the recogniser lacks the detail, not the pixels. On, it
+    # costs those pages 1.36 CPU-s more each (1.29 s first reading). Try it on other documents
+    # with --ocr-param Global.small_text_below=23.
+    "Global.small_text_below": 0,
+    "Global.small_text_upscale": 2.0,
 }
 # keys of OCR_PARAMS the engine applies itself (absent: off). "Rec.side_pad" widens each line's
 # recognition crop by that many text heights at both ends (`widen_box`). Measured on sroie-train
 # (benchmarks/ocr_sroie.py --ocr-param Rec.side_pad=0.3): total 95.6 -> 96.9 but supplier 85.6 ->
 # 83.1 and address 64.8 -> 63.5, so it stays off; Det.unclip_ratio=2.0 (wider boxes all round)
 # cost address 5 points. Both are there to try on other documents.
-OWN_PARAMS = frozenset({"Rec.side_pad"})
+OWN_PARAMS = frozenset({"Rec.side_pad", "Global.small_text_below", "Global.small_text_upscale"})
 
 
 def usable_cores() -> int:
@@ -143,17 +153,35 @@ class OcrEngine(Engine):
     def ocr_boxes(self, image: Image) -> list[TextBox]:
         """The page's text boxes, in the coordinates of the downscaled image (see `ocr_scale`)."""
         from llama_vision.documents import prepare_for_ocr
+
+        prepared = prepare_for_ocr(image, self.settings.ocr_max_side)
+        return self.reread_small_text(prepared, self.read_pixels(prepared))
+
+    def read_pixels(self, image: Image) -> list[TextBox]:
+        """One RapidOCR reading of `image` as given, on a reader borrowed from the pool."""
+        import numpy as np
+
         from llama_vision.engines.ocr.layout import boxes_from_rapidocr
 
         self.initialize()
-        import numpy as np
-
-        prepared = prepare_for_ocr(image, self.settings.ocr_max_side)
         pool = self._pool
         assert pool is not None  # initialize() loaded it
         with pool.borrow() as ocr:
-            output = ocr(np.asarray(prepared))
+            output = ocr(np.asarray(image))
         return boxes_from_rapidocr(output.boxes, output.txts, output.scores)
+
+    def reread_small_text(self, image: Image, boxes: list[TextBox]) -> list[TextBox]:
+        """`boxes` (read from `image`), or, when their print is small, the reading of an enlarged
+        copy in `image`'s pixels (see `small_text`)."""
+        from llama_vision.engines.ocr import small_text
+
+        factor = small_text.upscale_factor(
+            boxes, image.size, below=float(OCR_PARAMS.get("Global.small_text_below", 0)),
+            factor=float(OCR_PARAMS.get("Global.small_text_upscale", 1.0)), max_side=self.settings.ocr_max_side)
+        if factor == 1.0:
+            return boxes
+        larger = small_text.enlarge(image, factor)
+        return small_text.shrink(self.read_pixels(larger), image.size, larger.size)
 
     def ocr_scale(self, image: Image) -> float:
         """Page pixels per OCR pixel: `prepare_for_ocr` shrinks the longest side to ocr_max_side."""
