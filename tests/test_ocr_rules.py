@@ -449,6 +449,17 @@ def test_two_column_header_gives_the_name_top_left_not_the_title_top_right() -> 
     assert result["total"] == "1320.00"
 
 
+def test_a_misread_line_under_the_street_address_is_never_the_supplier() -> None:
+    # small print: "Perth WA 6000" (and the invoice date beside it) misread no longer looks like an
+    # address, but it is under the street line, so it is the address block's, not the name over it
+    lines = ("Peak Performance Physio", "104 Soctim Rd", "Fet 103 6000 lovice Daor. 030325", "Ph (03) 5404 5189",
+             "ABN 51 475 275 703")
+    assert fields(*lines)["supplier_name"] == "Peak Performance Physio"
+    # a counter label over the name is still passed over for the line right above the block
+    assert fields("Counter 2", "Corner Deli", "12 Smith St, Newtown NSW 2042", "ABN 51 824 753 556")[
+        "supplier_name"] == "Corner Deli"
+
+
 def test_a_web_address_or_account_holder_is_never_the_supplier() -> None:
     assert fields("Web: aldi.com.au", "ALDI STORES", "Total 5.00")["supplier_name"] == "ALDI STORES"
     assert fields("Account Holder: Jane Citizen", "BRIGHT BANK", "Total 5.00")["supplier_name"] == "BRIGHT BANK"

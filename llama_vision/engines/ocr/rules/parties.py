@@ -88,8 +88,13 @@ def _header_name(texts: list[str], candidates: list[int], heights: list[float] |
     """
     first = candidates[0]
     anchor = next((i for i in range(first + 1, min(len(texts), 10)) if _block_line(texts[i])), None)
-    before = [i for i in candidates if anchor is not None and i < anchor
-              and not ADDRESS_HINT_RE.search(REG_NUMBER_RE.sub(" ", texts[i].upper()))]
+    hinted = [i for i in candidates if ADDRESS_HINT_RE.search(REG_NUMBER_RE.sub(" ", texts[i].upper()))]
+    # the address starts the block even when its line could pass for a name ("104 Station Rd"):
+    # the candidates under it (a misread "Perth WA 6000") are the address's, not the name's
+    if anchor is None:
+        return first
+    end = min(anchor, next((i for i in hinted if i > first), anchor))
+    before = [i for i in candidates if i < end and i not in hinted]
     if len(before) < 2 or first not in before:
         return first
     if heights is not None and len(heights) == len(texts):
