@@ -105,3 +105,15 @@ def test_a_thousands_comma_read_as_a_point_is_still_money_and_a_dotted_date_is_n
 
 def test_an_s_code_inside_a_line_is_not_money() -> None:
     assert fields("SHOP A", "Phone S500 case", "TOTAL 12.00")["total"] == "12.00"
+
+
+def test_a_dollar_sign_read_as_a_five_is_dropped_only_when_the_gst_agrees() -> None:
+    lines = ["Peak Performance Physio", "TAX INVOICE", "ABN 51 824 753 556", "Standard consultation 156.97",
+             "GST 10% $84.67", "Amount Due 5931.38"]  # "$931.38" in small print
+    assert extract_fields(lines).fields["total"] == "931.38"
+    # a real total starting with 5: its own GST agrees, so it stays
+    assert extract_fields([*lines[:4], "GST 10% $539.22", "Amount Due 5931.38"]).fields["total"] == "5931.38"
+    # no GST to check against: kept as read
+    assert extract_fields([*lines[:4], "Amount Due 5931.38"]).fields["total"] == "5931.38"
+    # one digit left over agrees with a GST by chance ("58.86" with GST 0.80, 8.86/11 = 0.805): kept
+    assert extract_fields([*lines[:4], "GST: 0.80", "Total Payable: 58.86"]).fields["total"] == "58.86"

@@ -65,7 +65,8 @@ OCR_PARAMS: dict[str, Any] = {
     # Off (0): measured on the generator's low-resolution A4 pages (17 of 320 family pages under
     # 23 px, no SROIE receipt), 2x Lanczos, bicubic or bilinear, 1.5x, and 2x with detection at
     # 1600 px each fixed about as many fields as they broke (28 -> 28-29 misses on seeds 0/7/31;
-    # "$931.38" still read "5931.38"): the recogniser lacks the detail, not the pixels. On, it
+    # "$931.38" still read "5931.38"), and with this branch's rules it is worse (23 -> 26 misses:
+    # "$" read as "5" more often): the recogniser lacks the detail, not the pixels. On, it
     # costs those pages 1.36 CPU-s more each (1.29 s first reading). Try it on other documents
     # with --ocr-param Global.small_text_below=23.
     "Global.small_text_below": 0,

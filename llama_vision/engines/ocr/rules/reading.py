@@ -93,6 +93,7 @@ def extract_fields(lines: Iterable[Line | str]) -> Reading:
     fields["total"] = total_amount(ups, amounts, trace)
     fields["subtotal"] = subtotal_amount(ups, amounts, trace)
     fields["gst"] = gst_amount(ups, amounts, fields["total"], trace)
+    fields["total"] = dollar_read_as_five(fields["total"], fields["gst"], fields["subtotal"])
     fields["payment_method"] = payment_method(ups, texts, trace)
     _trace_statements(ups, trace)
     full = "\n".join(ups)
@@ -138,6 +139,23 @@ RECEIPT_SIGNS_RE = re.compile(
     r"PAID\s*BY|\bTENDER|\bCHANGE\b|\bRECEIPT\b|\bCASHIER\b|\bSALE\b|^\W*PAYMENT\b(?!\s*(DUE|TERMS))|"
     r"\bEFTPOS\b|THANK(S)?\s*(YOU)?\s*FOR\s*SHOPPING|\bCASH\b|"
     r"\bPAID\s*[:\-]?\s*(VISA|MASTER|AMEX|AMERICAN|DINERS|CARD|DEBIT|CREDIT|APPLE|GOOGLE)")  # "Paid MASTERCARD"
+
+
+def dollar_read_as_five(total: str | None, gst: str | None, subtotal: str | None) -> str | None:
+    """The total without a leading 5 that is the "$" misread (small print: "$931.38" -> "5931.38"),
+    when only the shorter amount agrees to the cent with the GST printed (1/11 of a GST-inclusive
+    total) or with subtotal + GST; otherwise the total as read. Two digits at least must remain:
+    a one-digit total agrees with a misread GST by chance too often."""
+    if not total or not gst or not total.startswith("5") or total.find(".") < 3:
+        return total
+    from decimal import ROUND_HALF_UP, Decimal
+
+    def agrees(value: Decimal) -> bool:
+        tax = (value / 11).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return tax == Decimal(gst) or (subtotal is not None and Decimal(subtotal) + Decimal(gst) == value)
+
+    rest = total[1:]
+    return rest if agrees(Decimal(rest)) and not agrees(Decimal(total)) else total
 
 
 def statement_signs(ups: list[str], fields: dict[str, Any]) -> bool:
