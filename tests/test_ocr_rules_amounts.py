@@ -117,3 +117,20 @@ def test_a_dollar_sign_read_as_a_five_is_dropped_only_when_the_gst_agrees() -> N
     assert extract_fields([*lines[:4], "Amount Due 5931.38"]).fields["total"] == "5931.38"
     # one digit left over agrees with a GST by chance ("58.86" with GST 0.80, 8.86/11 = 0.805): kept
     assert extract_fields([*lines[:4], "GST: 0.80", "Total Payable: 58.86"]).fields["total"] == "58.86"
+
+
+def test_a_gst_column_heading_in_the_item_table_is_not_the_gst_amount() -> None:
+    """A supermarket's "Description   GST Amount" heading (its last two columns read as one piece)
+    owns the item rows under it (Y/N flags and prices); the GST is the one the foot states."""
+    from llama_vision.engines.ocr.layout import TextBox
+    from llama_vision.engines.ocr.rules import read_boxes
+
+    boxes = [TextBox("CORNER IGA MARKET", 110, 10, 380, 34),
+             TextBox("Description", 20, 100, 140, 120), TextBox("GST Amount", 330, 100, 500, 120),
+             TextBox("Bananas Cavendish", 20, 126, 200, 146), TextBox("N", 340, 126, 352, 146),
+             TextBox("4.72", 450, 126, 500, 146),
+             TextBox("Laundry Powder 2kg", 20, 152, 210, 172), TextBox("Y", 340, 152, 352, 172),
+             TextBox("12.50", 440, 152, 500, 172),
+             TextBox("TOTAL", 20, 190, 90, 210), TextBox("$17.22", 420, 190, 500, 210),
+             TextBox("Total includes GST of $1.14", 20, 216, 300, 236)]
+    assert (read_boxes(boxes).fields["total"], read_boxes(boxes).fields["gst"]) == ("17.22", "1.14")

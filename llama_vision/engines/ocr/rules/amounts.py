@@ -266,7 +266,9 @@ def amount_lines(rows: list[Line], ups: list[str]) -> list[AmountLine]:
             out.append(AmountLine(i, label, value, in_summary, completed_from=source))
             continue
         next_row = False
+        # an item table's heading ("Description  GST  Amount") owns item rows, not a summary value
         if (value is None and i + 1 < len(ups) and re.search(r"[A-Z]{2}", up) and not _summary_start(up)
+                and not ITEM_HEADER_RE.search(up)
                 and not _TRUNCATED_RE.search(money_up)):  # its own amount, cut short: not the row below
             # "TOTAL" with its amount printed on the next row, alone or beside an unrelated label
             own_label, value = _value_below(rows[i], rows[i + 1], fix_money(ups[i + 1]))
