@@ -35,6 +35,9 @@ def test_a_fraction_in_an_address_is_not_a_legal_suffix() -> None:
     ("INTERNATIONALS", "INTERNATIONALS"),  # no trade word ends it: left as printed
     ("GOODSHOP", "GOODSHOP"),  # too short to be two words run together
     ("ABSTATIONERYSHOP", "ABSTATIONERY SHOP"),  # no split that would leave "AB" alone as a word
+    ("Northside Signage PtyLtd", "Northside Signage Pty Ltd"),  # a legal suffix's lost space, any case
+    ("KEDAI JAYA SDNBHD", "KEDAI JAYA SDN BHD"),
+    ("SPTYLTD CO", "SPTYLTD CO"),  # not a word of its own: left alone
 ])
 def test_run_on_words_split_only_where_trade_words_end_the_name(printed: str, split: str) -> None:
     assert split_run_on(printed) == split

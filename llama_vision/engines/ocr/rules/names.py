@@ -24,6 +24,8 @@ _SB_SLIP_RE = re.compile(r"[S5]/[B8]", re.I)  # "5/B", "S/8": Sendirian Berhad's
 _ZERO_FOR_O_RE = re.compile(r"(?<=[A-Za-z])0(?=[A-Za-z])|(?<=[A-Za-z]-)0(?![0-9])")
 # a run-on word: this many capitals with no space is more than one word in a name
 _RUN_ON_RE = re.compile(r"\b[A-Z]{12,}\b")
+# a legal suffix whose space the recogniser lost, in any case ("Signage PtyLtd", "ENTERPRISE SDNBHD")
+_LEGAL_PAIR_RE = re.compile(r"\b(PTY|SDN)(LTD|BHD)\b", re.I)
 
 
 def clean_name(text: str) -> str:
@@ -43,8 +45,9 @@ def clean_name(text: str) -> str:
 def split_run_on(name: str) -> str:
     """Words run together in a name split where trade words end it: "SANYUSTATIONERYSHOP" ->
     "SANYU STATIONERY SHOP". Only capitals, only when the whole tail is trade words and the
-    rest is still a word (>= 3 letters); anything else is left as printed."""
-    return _RUN_ON_RE.sub(lambda m: _split_word(m.group(0)), name)
+    rest is still a word (>= 3 letters); anything else is left as printed. A legal suffix run
+    together ("PtyLtd", "SDNBHD") gets its space back in any case."""
+    return _RUN_ON_RE.sub(lambda m: _split_word(m.group(0)), _LEGAL_PAIR_RE.sub(r"\1 \2", name))
 
 
 def _split_word(word: str) -> str:
