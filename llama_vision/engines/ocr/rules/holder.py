@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from llama_vision.engines.ocr.layout import Line, Segment, norm_space
+from llama_vision.engines.ocr.layout import Line, norm_space
+from llama_vision.engines.ocr.rules.labels import in_column
 from llama_vision.engines.ocr.vocabulary import (
     ADDRESS_HINT_RE, HOLDER_LABEL_RE, LEGAL_SUFFIX_RE, POSTCODE_END_RE, REG_NUMBER_RE,
 )
@@ -40,12 +41,12 @@ def _value_text(text: str) -> str | None:
     return value
 
 
-def _overlaps(a: Segment, b: Segment) -> bool:
-    return a.x0 < b.x1 and b.x0 < a.x1
+Holder = tuple[str | None, tuple[int, ...], str]  # (holder, rows read, match kind)
 
 
-def _labelled(rows: list[Line]) -> tuple[str | None, tuple[int, ...], str]:
-    """The value after or under the first holder label."""
+def labelled_holder(rows: list[Line]) -> Holder:
+    """The value after or under the first holder label (`account_holder` and `holder_rows` both
+    start from it: read it once per page)."""
     for i, row in enumerate(rows):
         for j, seg in enumerate(row.segments):
             m = HOLDER_LABEL_RE.search(seg.text)
@@ -57,7 +58,7 @@ def _labelled(rows: list[Line]) -> tuple[str | None, tuple[int, ...], str]:
             if j + 1 < len(row.segments) and (value := _value_text(row.segments[j + 1].text)):
                 return value, (i,), "labelled_holder"  # "Account name:   Jane Citizen"
             for k in range(i + 1, min(i + 3, len(rows))):  # the label's own column, on the rows under it
-                under = [s for s in rows[k].segments if _overlaps(s, seg)]
+                under = in_column(rows[k], seg.x0, seg.x1)
                 if under:
                     value = _value_text(under[0].text)
                     return value, ((i, k) if value else (i,)), "labelled_holder_below"
@@ -75,7 +76,7 @@ def _address_piece(text: str) -> bool:
     return bool(ADDRESS_HINT_RE.search(REG_NUMBER_RE.sub(" ", up)) or POSTCODE_END_RE.search(up))
 
 
-def _addressee(rows: list[Line], exclude: Collection[int]) -> tuple[str | None, tuple[int, ...], str]:
+def _addressee(rows: list[Line], exclude: Collection[int]) -> Holder:
     """The name heading the postal address block in the header: a person-like leftmost piece with an
     address piece directly under it in the same column. The top row (the bank's name) never is."""
     for i in range(1, min(len(rows) - 1, 12)):
@@ -84,27 +85,27 @@ def _addressee(rows: list[Line], exclude: Collection[int]) -> tuple[str | None, 
         name = rows[i].segments[0]
         if not _person_like(name.text):
             continue
-        if any(_overlaps(s, name) and _address_piece(s.text) for s in rows[i + 1].segments):
+        if any(_address_piece(s.text) for s in in_column(rows[i + 1], name.x0, name.x1)):
             return norm_space(name.text), (i,), "addressee_holder"
     return None, (), ""
 
 
-def account_holder(rows: list[Line], *, statement: bool = False,
-                   exclude: Collection[int] = ()) -> tuple[str | None, tuple[int, ...], str]:
-    """(holder, rows read, match kind): by its label first; on a bank statement (`statement`) with no
-    label, the addressee of the statement. `exclude`: rows that hold the supplier's (the bank's) name."""
-    value, at, kind = _labelled(rows)
-    if value is None and statement:
+def account_holder(rows: list[Line], labelled: Holder, *, statement: bool = False,
+                   exclude: Collection[int] = ()) -> Holder:
+    """(holder, rows read, match kind): by its label first (`labelled`, from `labelled_holder`); on
+    a bank statement (`statement`) with no label, the addressee of the statement. `exclude`: rows
+    that hold the supplier's (the bank's) name."""
+    if labelled[0] is None and statement:
         return _addressee(rows, exclude)
-    return value, at, kind
+    return labelled
 
 
-def holder_rows(rows: list[Line], *, statement: bool = False) -> frozenset[int]:
+def holder_rows(rows: list[Line], labelled: Holder, *, statement: bool = False) -> frozenset[int]:
     """A holder label standing alone and the row of the name under it: a person, never the bank
     (rows the supplier rule skips). On a statement (`statement`) with no holder label, the row of
     the addressee heading its postal address block too: with no ABN under the bank's name, that
     address block is the first one under the header, and the name over it is the holder's."""
-    value, at, kind = _labelled(rows)
+    value, at, kind = labelled
     if kind == "labelled_holder_below":
         return frozenset(at)
     if statement and value is None:

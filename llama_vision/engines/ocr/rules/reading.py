@@ -29,7 +29,7 @@ from llama_vision.engines.ocr.rules.amounts import (
 )
 from llama_vision.engines.ocr.rules.buyer import buyer_block, buyer_name
 from llama_vision.engines.ocr.rules.evidence import Trace, build_evidence
-from llama_vision.engines.ocr.rules.holder import account_holder, holder_rows
+from llama_vision.engines.ocr.rules.holder import account_holder, holder_rows, labelled_holder
 from llama_vision.engines.ocr.rules.items import bank_fields, fuel, line_items
 from llama_vision.engines.ocr.rules.parties import (
     abns, buyer_column_row, header_texts, supplier_address, supplier_name,
@@ -81,7 +81,8 @@ def extract_fields(lines: Iterable[Line | str]) -> Reading:
     party = buyer_block(rows)
     heads = header_texts(rows)
     bank = bank_fields(texts, ups)
-    skip = holder_rows(rows, statement=statement_signs(ups, bank))
+    holder_label = labelled_holder(rows)
+    skip = holder_rows(rows, holder_label, statement=statement_signs(ups, bank))
     name_idx, fields["supplier_name"] = supplier_name(heads, [r.y1 - r.y0 for r in rows], trace,
                                                       stop=buyer_column_row(rows), skip=skip)
     fields["supplier_address"] = supplier_address(heads, name_idx, trace)
@@ -103,7 +104,7 @@ def extract_fields(lines: Iterable[Line | str]) -> Reading:
     fields["fuel_type"], fields["litres"], fields["price_per_litre"] = fuel(ups)
     fields.update(bank)
     doc_type = classify(ups, fields)
-    holder, at, kind = account_holder(rows, statement=doc_type == "bank_statement",
+    holder, at, kind = account_holder(rows, holder_label, statement=doc_type == "bank_statement",
                                       exclude=trace.get("supplier_name", ((), ""))[0])
     fields["account_holder"] = holder
     if holder is not None:
