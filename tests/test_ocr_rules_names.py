@@ -128,13 +128,16 @@ def test_a_unit_number_first_line_starts_the_address() -> None:
     assert result["supplier_address"] == "A-16-1, Tower A, Northpoint Office Mid Valley City, 58000 Kuala Lumpur"
 
 
+# a credit union's statement header: its name and title, then the holder label beside the BSB label
+_KPCU_HEADER = [
+    TextBox("Kangaroo Point Credit Union", 25, 10, 450, 45), TextBox("Statement of Account", 885, 10, 1160, 45),
+    TextBox("KPCU Everyday Account", 936, 50, 1163, 86),
+    TextBox("Account Holder:", 25, 95, 170, 129), TextBox("BSB", 609, 95, 665, 129),
+]
+
+
 def test_a_bank_name_beside_the_statement_title_is_the_supplier() -> None:
-    boxes = [
-        TextBox("Kangaroo Point Credit Union", 25, 10, 450, 45), TextBox("Statement of Account", 885, 10, 1160, 45),
-        TextBox("KPCU Everyday Account", 936, 50, 1163, 86),
-        TextBox("Account Holder:", 25, 95, 170, 129), TextBox("BSB", 609, 95, 665, 129),
-    ]
-    assert read_boxes(boxes).fields["supplier_name"] == "Kangaroo Point Credit Union"
+    assert read_boxes(_KPCU_HEADER).fields["supplier_name"] == "Kangaroo Point Credit Union"
 
 
 def test_a_legal_name_under_a_customer_column_is_the_buyer_not_the_supplier() -> None:
@@ -150,9 +153,7 @@ def test_a_legal_name_under_a_customer_column_is_the_buyer_not_the_supplier() ->
 
 def test_the_account_holder_under_its_label_is_not_the_bank() -> None:
     boxes = [
-        TextBox("Kangaroo Point Credit Union", 25, 10, 450, 45), TextBox("Statement of Account", 885, 10, 1160, 45),
-        TextBox("KPCU Everyday Account", 936, 50, 1163, 86),
-        TextBox("Account Holder:", 25, 95, 170, 129), TextBox("BSB", 609, 95, 665, 129),
+        *_KPCU_HEADER,
         TextBox("187-843", 1071, 95, 1163, 129),
         TextBox("Olivia Brown", 27, 140, 168, 168), TextBox("Account number", 611, 140, 776, 168),
         TextBox("24551565", 1053, 140, 1159, 168),
